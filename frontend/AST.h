@@ -1,0 +1,183 @@
+//===- AST.h - Abstract syntax tree of the nnc language ---------*- C++ -*-===//
+//
+// The AST the parser builds from a `.nn` file. Every node keeps its source
+// position so that semantic checks and MLIRGen can point diagnostics at the
+// exact argument. Pipes (`a |> f(b)`) are desugared by the parser into plain
+// calls (`f(a, b)`) with `CallExpr::piped` set, so later stages see one form.
+//
+// Sema fills the fields marked "set by Sema": the per-example shape of every
+// expression, the builtin a call resolves to, its tensor operands and its
+// attributes. MLIRGen only reads a checked AST.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_FRONTEND_AST_H
+#define NNC_FRONTEND_AST_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+/// A 1-based line and column in the file being compiled.
+struct SourceLoc {
+  unsigned line = 0;
+  unsigned col = 0;
+};
+
+/// Per-example shape: the batch dimension is implicit and never listed.
+using Shape = std::vector<int64_t>;
+
+/// `f32[784]`, `f32[1, 28, 28]`.
+struct TypeSpec {
+  SourceLoc loc;
+  std::string elementType; // "f32"
+  Shape dims;
+};
+
+/// Layers and functions the language provides.
+enum class Builtin {
+  Unknown,
+  Dense,
+  Relu,
+  Tanh,
+  Sigmoid,
+  Softmax,
+  Add,
+  Mul,
+  Flatten,
+  Reshape,
+};
+
+/// Initialiser of a parameter tensor; mirrors `nnc_init_kind` in
+/// runtime/nnc_model.h.
+enum class InitKind { Zeros = 0, Ones = 1, XavierUniform = 2, HeUniform = 3 };
+
+class Expr {
+public:
+  enum class Kind { Number, Name, List, Call };
+
+  Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
+  virtual ~Expr() = default;
+
+  Kind getKind() const { return kind; }
+  SourceLoc getLoc() const { return loc; }
+
+  /// Set by Sema for tensor-valued expressions (names and calls).
+  Shape shape;
+
+private:
+  Kind kind;
+  SourceLoc loc;
+};
+
+using ExprPtr = std::unique_ptr<Expr>;
+
+/// An integer or floating-point literal, as written.
+class NumberExpr : public Expr {
+public:
+  NumberExpr(SourceLoc loc, std::string spelling, double value, bool isInteger)
+      : Expr(Kind::Number, loc), spelling(std::move(spelling)), value(value),
+        isInteger(isInteger) {}
+  static bool classof(const Expr *e) { return e->getKind() == Kind::Number; }
+
+  std::string spelling;
+  double value;
+  bool isInteger;
+};
+
+/// A reference to a model input or a named value.
+class NameExpr : public Expr {
+public:
+  NameExpr(SourceLoc loc, std::string name)
+      : Expr(Kind::Name, loc), name(std::move(name)) {}
+  static bool classof(const Expr *e) { return e->getKind() == Kind::Name; }
+
+  std::string name;
+};
+
+/// `[4, 49]`: used for shapes in `reshape`.
+class ListExpr : public Expr {
+public:
+  ListExpr(SourceLoc loc, std::vector<ExprPtr> elements)
+      : Expr(Kind::List, loc), elements(std::move(elements)) {}
+  static bool classof(const Expr *e) { return e->getKind() == Kind::List; }
+
+  std::vector<ExprPtr> elements;
+};
+
+/// One argument of a call: positional (`keyword` empty) or `keyword=value`.
+struct CallArg {
+  SourceLoc loc; // of the keyword if any, else of the value
+  std::string keyword;
+  ExprPtr value;
+};
+
+/// `dense(x, 64)`, `relu(h)`, or the desugared form of `h |> relu`.
+class CallExpr : public Expr {
+public:
+  CallExpr(SourceLoc loc, std::string callee, std::vector<CallArg> args,
+           bool piped)
+      : Expr(Kind::Call, loc), callee(std::move(callee)), args(std::move(args)),
+        piped(piped) {}
+  static bool classof(const Expr *e) { return e->getKind() == Kind::Call; }
+
+  std::string callee;
+  std::vector<CallArg> args;
+  /// True when written `lhs |> callee(...)`; args[0] is then `lhs`.
+  bool piped;
+
+  // Set by Sema.
+  Builtin builtin = Builtin::Unknown;
+  /// The tensor operands in the order the op takes them (borrowed from args).
+  std::vector<Expr *> operands;
+  /// `dense`: number of output features.
+  int64_t units = 0;
+  /// `reshape`: the per-example target shape.
+  Shape targetShape;
+  /// `dense`: initialiser of the weight (the bias is always zeros).
+  InitKind weightInit = InitKind::XavierUniform;
+  /// `dense`: unique parameter prefix; parameters are `<prefix>.weight` and
+  /// `<prefix>.bias`.
+  std::string paramPrefix;
+};
+
+/// `name = expr` or `return expr`.
+struct Stmt {
+  enum class Kind { Assign, Return };
+  Kind kind;
+  SourceLoc loc;
+  std::string name; // empty for Return
+  ExprPtr value;
+};
+
+struct ModelInput {
+  SourceLoc loc;
+  std::string name;
+  TypeSpec type;
+};
+
+struct Model {
+  SourceLoc loc; // of the model's name
+  std::string name;
+  std::vector<ModelInput> inputs;
+  TypeSpec result;
+  std::vector<Stmt> body;
+};
+
+struct ModuleAST {
+  std::string filename;
+  std::vector<Model> models;
+};
+
+/// Prints the AST in an indented, stable text form (`nnc --emit=ast`).
+void dumpAST(const ModuleAST &module, llvm::raw_ostream &os);
+
+} // namespace nnc
+
+#endif // NNC_FRONTEND_AST_H
