@@ -1,0 +1,226 @@
+//===- NNOps.cpp - Operations of the nn dialect -----------------*- C++ -*-===//
+//
+// Result-type inference (the checks every op makes on its operands, with the
+// messages users see) and folders. Inference runs from builders and from the
+// verifier, so each failure is reported through `emitOptionalError` with the
+// same "'nn.op' op ..." prefix that `emitOpError` would give.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/NNOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace nnc::nn;
+
+namespace {
+
+/// Reports `args` as an error of `OpTy` at `loc` (if any) and fails.
+template <typename OpTy, typename... Args>
+LogicalResult opError(std::optional<Location> loc, Args &&...args) {
+  return emitOptionalError(loc, "'", OpTy::getOperationName(), "' op ",
+                           std::forward<Args>(args)...);
+}
+
+/// Requires the batch dimension plus at least one per-example dimension, all
+/// of the per-example ones static.
+template <typename OpTy>
+LogicalResult checkBatchedInput(std::optional<Location> loc,
+                                RankedTensorType type, StringRef what) {
+  if (type.getRank() < 2)
+    return opError<OpTy>(loc, "expected ", what,
+                         " of rank at least 2 (batch and features), got ",
+                         type.getRank());
+  for (int64_t dim : type.getShape().drop_front())
+    if (ShapedType::isDynamic(dim))
+      return opError<OpTy>(loc, "expected static per-example dimensions in ",
+                           what, ", got ", type);
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult inferUnary(std::optional<Location> loc, Value input,
+                         SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(input.getType());
+  if (failed(checkBatchedInput<OpTy>(loc, type, "input")))
+    return failure();
+  results.push_back(type);
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult inferBinary(std::optional<Location> loc, Value lhs, Value rhs,
+                          SmallVectorImpl<Type> &results) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  if (failed(checkBatchedInput<OpTy>(loc, lhsType, "lhs")))
+    return failure();
+  if (lhsType != rhs.getType())
+    return opError<OpTy>(loc, "expected operands of the same type, got ",
+                         lhsType, " and ", rhs.getType());
+  results.push_back(lhsType);
+  return success();
+}
+
+/// The input of a flatten or reshape that `value` is the result of, if any.
+/// Both are row-major reinterpretations, so they compose freely.
+Value getReshapeSource(Value value) {
+  if (auto flatten = value.getDefiningOp<FlattenOp>())
+    return flatten.getInput();
+  if (auto reshape = value.getDefiningOp<ReshapeOp>())
+    return reshape.getInput();
+  return {};
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// DenseOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto weight = cast<RankedTensorType>(adaptor.getWeight().getType());
+  auto bias = cast<RankedTensorType>(adaptor.getBias().getType());
+  if (input.getRank() != 2)
+    return opError<DenseOp>(loc, "expected input of rank 2, got ",
+                            input.getRank());
+  if (weight.getRank() != 2)
+    return opError<DenseOp>(loc, "expected weight of rank 2, got ",
+                            weight.getRank());
+  if (bias.getRank() != 1)
+    return opError<DenseOp>(loc, "expected bias of rank 1, got ",
+                            bias.getRank());
+  if (!weight.hasStaticShape() || !bias.hasStaticShape() ||
+      ShapedType::isDynamic(input.getDimSize(1)))
+    return opError<DenseOp>(loc, "expected static feature dimensions");
+  if (input.getElementType() != weight.getElementType() ||
+      input.getElementType() != bias.getElementType())
+    return opError<DenseOp>(loc, "expected one element type, got ",
+                            input.getElementType(), ", ",
+                            weight.getElementType(), " and ",
+                            bias.getElementType());
+  if (input.getDimSize(1) != weight.getDimSize(0))
+    return opError<DenseOp>(loc, "input has ", input.getDimSize(1),
+                            " features but the weight expects ",
+                            weight.getDimSize(0));
+  if (bias.getDimSize(0) != weight.getDimSize(1))
+    return opError<DenseOp>(loc, "bias has ", bias.getDimSize(0),
+                            " elements but the weight has ",
+                            weight.getDimSize(1), " outputs");
+  results.push_back(RankedTensorType::get(
+      {input.getDimSize(0), weight.getDimSize(1)}, input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Activations and elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+#define NNC_UNARY_INFER(OP)                                                    \
+  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &results) {         \
+    return inferUnary<OP>(loc, adaptor.getInput(), results);                   \
+  }
+NNC_UNARY_INFER(ReluOp)
+NNC_UNARY_INFER(TanhOp)
+NNC_UNARY_INFER(SigmoidOp)
+NNC_UNARY_INFER(SoftmaxOp)
+#undef NNC_UNARY_INFER
+
+#define NNC_BINARY_INFER(OP)                                                   \
+  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &results) {         \
+    return inferBinary<OP>(loc, adaptor.getLhs(), adaptor.getRhs(), results);  \
+  }
+NNC_BINARY_INFER(AddOp)
+NNC_BINARY_INFER(MulOp)
+#undef NNC_BINARY_INFER
+
+OpFoldResult ReluOp::fold(FoldAdaptor) {
+  if (getInput().getDefiningOp<ReluOp>())
+    return getInput();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// FlattenOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FlattenOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (failed(checkBatchedInput<FlattenOp>(loc, type, "input")))
+    return failure();
+  int64_t size = 1;
+  for (int64_t dim : type.getShape().drop_front())
+    size *= dim;
+  results.push_back(RankedTensorType::get({type.getDimSize(0), size},
+                                          type.getElementType()));
+  return success();
+}
+
+OpFoldResult FlattenOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (Value source = getReshapeSource(getInput())) {
+    getInputMutable().assign(source);
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (failed(checkBatchedInput<ReshapeOp>(loc, type, "input")))
+    return failure();
+  ArrayRef<int64_t> shape = adaptor.getShape();
+  if (shape.empty())
+    return opError<ReshapeOp>(loc, "expected a non-empty shape");
+  int64_t from = 1, to = 1;
+  for (int64_t dim : type.getShape().drop_front())
+    from *= dim;
+  for (int64_t dim : shape) {
+    if (dim <= 0)
+      return opError<ReshapeOp>(loc, "expected positive dimensions, got ",
+                                dim);
+    to *= dim;
+  }
+  if (from != to)
+    return opError<ReshapeOp>(loc, "cannot reshape ", from,
+                              " elements per example into ", to);
+  SmallVector<int64_t> resultShape{type.getDimSize(0)};
+  llvm::append_range(resultShape, shape);
+  results.push_back(RankedTensorType::get(resultShape, type.getElementType()));
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (Value source = getReshapeSource(getInput())) {
+    getInputMutable().assign(source);
+    return getResult();
+  }
+  return {};
+}
+
+#define GET_OP_CLASSES
+#include "dialect/NNOps.cpp.inc"

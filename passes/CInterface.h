@@ -1,0 +1,35 @@
+//===- CInterface.h - C entry points and descriptors ------------*- C++ -*-===//
+//
+// Adds to a translated LLVM module what a C program links against: one
+// `nnc_<Model>_forward` function per model and its `nnc_<Model>_desc`
+// descriptor (runtime/nnc_model.h).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_PASSES_CINTERFACE_H
+#define NNC_PASSES_CINTERFACE_H
+
+#include "passes/ModelInfo.h"
+
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+
+namespace nnc {
+
+/// The symbol of the body function a model's func.func is renamed to before
+/// lowering, so user model names can never collide with libc or our symbols.
+std::string getModelBodySymbol(llvm::StringRef model);
+
+/// Emits, for each model, the exported wrapper
+///   void nnc_<M>_forward(const float *params, const float *in0, ...,
+///                        int64_t batch, float *out);
+/// which builds the memref descriptors of the lowered body function (each
+/// parameter is a view at its offset into `params`), and the exported
+/// descriptor constant. The body function becomes internal so LLVM inlines
+/// it into the wrapper.
+llvm::Error emitCInterface(llvm::Module &module,
+                           llvm::ArrayRef<ModelInfo> models);
+
+} // namespace nnc
+
+#endif // NNC_PASSES_CINTERFACE_H

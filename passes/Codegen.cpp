@@ -1,0 +1,108 @@
+//===- Codegen.cpp - From the LLVM dialect to machine code ------*- C++ -*-===//
+//
+// Uses MLIR's LLVM IR translation and LLVM's new pass manager at the chosen
+// level. Without an explicit CPU name LLVM targets a baseline x86-64 (SSE
+// only); asking for the host CPU and its features is what turns on AVX-512.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Codegen.h"
+#include "passes/CInterface.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace llvm;
+
+Expected<std::unique_ptr<TargetMachine>>
+nnc::createTargetMachine(const CodegenOptions &options) {
+  InitializeNativeTarget();
+  InitializeNativeTargetAsmPrinter();
+
+  Triple triple(sys::getDefaultTargetTriple());
+  std::string error;
+  const Target *target = TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return createStringError(error);
+
+  std::string cpu = options.targetCPU;
+  std::string features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = sys::getHostCPUName().str();
+    SubtargetFeatures featureSet;
+    for (const auto &[name, enabled] : sys::getHostCPUFeatures())
+      featureSet.AddFeature(name, enabled);
+    features = featureSet.getString();
+  } else if (!target->createMCSubtargetInfo(triple, cpu, "")
+                  ->isCPUStringValid(cpu)) {
+    return createStringError("unknown target CPU '%s'", cpu.c_str());
+  }
+
+  TargetOptions targetOptions;
+  CodeGenOptLevel level = options.optLevel == 0   ? CodeGenOptLevel::None
+                          : options.optLevel == 1 ? CodeGenOptLevel::Less
+                          : options.optLevel == 2 ? CodeGenOptLevel::Default
+                                                  : CodeGenOptLevel::Aggressive;
+  std::unique_ptr<TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, targetOptions, Reloc::PIC_, std::nullopt, level));
+  if (!tm)
+    return createStringError("cannot create a target machine for '%s'",
+                             triple.str().c_str());
+  return tm;
+}
+
+static void optimize(Module &module, TargetMachine &tm, unsigned optLevel) {
+  LoopAnalysisManager lam;
+  FunctionAnalysisManager fam;
+  CGSCCAnalysisManager cgam;
+  ModuleAnalysisManager mam;
+  PassBuilder pb(&tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  OptimizationLevel level = optLevel == 0   ? OptimizationLevel::O0
+                            : optLevel == 1 ? OptimizationLevel::O1
+                            : optLevel == 2 ? OptimizationLevel::O2
+                                            : OptimizationLevel::O3;
+  ModulePassManager mpm = optLevel == 0
+                              ? pb.buildO0DefaultPipeline(level)
+                              : pb.buildPerModuleDefaultPipeline(level);
+  mpm.run(module, mam);
+}
+
+Expected<std::unique_ptr<Module>>
+nnc::translateToLLVMIR(mlir::ModuleOp module, LLVMContext &context,
+                       ArrayRef<ModelInfo> models, TargetMachine &tm,
+                       const CodegenOptions &options) {
+  mlir::registerBuiltinDialectTranslation(*module->getContext());
+  mlir::registerLLVMDialectTranslation(*module->getContext());
+  std::unique_ptr<Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context);
+  if (!llvmModule)
+    return createStringError("translation to LLVM IR failed");
+  llvmModule->setDataLayout(tm.createDataLayout());
+  llvmModule->setTargetTriple(tm.getTargetTriple());
+  if (Error err = emitCInterface(*llvmModule, models))
+    return std::move(err);
+  optimize(*llvmModule, tm, options.optLevel);
+  return llvmModule;
+}
+
+Error nnc::emitMachineCode(Module &module, TargetMachine &tm,
+                           CodeGenFileType type, raw_pwrite_stream &os) {
+  legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, os, nullptr, type))
+    return createStringError("the target cannot emit this file type");
+  pm.run(module);
+  return Error::success();
+}

@@ -1,0 +1,108 @@
+//===- ModelInfo.cpp - What a compiled model exports ------------*- C++ -*-===//
+//
+// Walks the `nn.model` functions of a module and lays their parameters out
+// in one flat buffer. Checks the restrictions of the C interface: f32
+// tensors, a dynamic batch dimension on inputs and the output only, static
+// parameters, and a single result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/ModelInfo.h"
+
+#include "dialect/NNDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+
+int64_t nnc::TensorInfo::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+static FailureOr<nnc::TensorInfo> batchedTensor(func::FuncOp func, Type type,
+                                                StringRef name) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.getElementType().isF32() || tensor.getRank() < 2 ||
+      !ShapedType::isDynamic(tensor.getDimSize(0)) ||
+      llvm::any_of(tensor.getShape().drop_front(), ShapedType::isDynamic))
+    return func.emitError() << "model '" << func.getSymName() << "': '" << name
+                            << "' must be an f32 tensor with a dynamic batch "
+                               "and static per-example dimensions, got "
+                            << type;
+  nnc::TensorInfo info;
+  info.name = name.str();
+  info.shape.assign(tensor.getShape().drop_front().begin(),
+                    tensor.getShape().end());
+  return info;
+}
+
+static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
+  nnc::ModelInfo model;
+  model.name = func.getSymName().str();
+  model.funcName = model.name;
+  FunctionType type = func.getFunctionType();
+  if (type.getNumResults() != 1)
+    return func.emitError() << "model '" << model.name
+                            << "' must return exactly one tensor";
+
+  int64_t offset = 0;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    Type argType = type.getInput(i);
+    if (auto param = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kParamAttr)) {
+      auto tensor = dyn_cast<RankedTensorType>(argType);
+      if (!tensor || !tensor.hasStaticShape() ||
+          !tensor.getElementType().isF32())
+        return func.emitError() << "parameter '" << param.getValue()
+                                << "' must be a static f32 tensor, got "
+                                << argType;
+      nnc::ParamInfo info;
+      info.name = param.getValue().str();
+      info.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+      info.size = tensor.getNumElements();
+      if (auto init = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kInitAttr))
+        info.init = llvm::find(nnc::nn::kInitKinds, init.getValue()) -
+                    std::begin(nnc::nn::kInitKinds);
+      // Dense weights are [in, out]; vectors count as their own fan.
+      info.fanIn = info.shape.front();
+      info.fanOut = info.shape.back();
+      info.offset = offset;
+      offset = llvm::alignTo(offset + info.size, nnc::kParamAlignment);
+      model.args.push_back({true, unsigned(model.params.size())});
+      model.params.push_back(std::move(info));
+      continue;
+    }
+    auto name = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kInputAttr);
+    std::string argName = name ? name.getValue().str() : "arg" + std::to_string(i);
+    FailureOr<nnc::TensorInfo> input = batchedTensor(func, argType, argName);
+    if (failed(input))
+      return failure();
+    model.args.push_back({false, unsigned(model.inputs.size())});
+    model.inputs.push_back(std::move(*input));
+  }
+  model.paramSize = offset;
+
+  FailureOr<nnc::TensorInfo> output =
+      batchedTensor(func, type.getResult(0), "output");
+  if (failed(output))
+    return failure();
+  model.output = std::move(*output);
+  return model;
+}
+
+FailureOr<std::vector<nnc::ModelInfo>> nnc::collectModels(ModuleOp module) {
+  std::vector<ModelInfo> models;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func->hasAttr(nnc::nn::kModelAttr))
+      continue;
+    FailureOr<ModelInfo> model = collectModel(func);
+    if (failed(model))
+      return failure();
+    models.push_back(std::move(*model));
+  }
+  return models;
+}

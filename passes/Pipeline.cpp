@@ -1,0 +1,85 @@
+//===- Pipeline.cpp - nnc compilation pipelines -----------------*- C++ -*-===//
+//
+// Chains nnc's own passes with upstream MLIR ones. Tensor-level work (the nn
+// conversion, elementwise fusion) happens before one-shot bufferization;
+// function boundaries bufferize to identity-layout memrefs and results become
+// out-parameters, which is the shape the C interface wrapper expects (see
+// CInterface.cpp). Everything after that is the standard lowering to LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Pipeline.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
+                                  const PipelineOptions &options) {
+  OpPassManager &funcPM = pm.nest<func::FuncOp>();
+  funcPM.addPass(createConvertNNToLinalgPass());
+  funcPM.addPass(createCanonicalizerPass());
+  if (options.optLevel > 0) {
+    funcPM.addPass(createLinalgElementwiseOpFusionPass());
+    funcPM.addPass(createCSEPass());
+  }
+}
+
+void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
+                                    const PipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
+
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  outParams.hoistStaticAllocs = true;
+  outParams.hoistDynamicAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.optLevel > 0)
+    pm.addPass(createCanonicalizerPass());
+}
+
+void nnc::registerPipelines() {
+  PassPipelineRegistration<>(
+      "nnc-lower-to-linalg", "Lower the nn dialect to linalg on tensors",
+      [](OpPassManager &pm) { buildNNToLinalgPipeline(pm, {}); });
+  PassPipelineRegistration<>(
+      "nnc-linalg-to-llvm",
+      "Bufferize linalg on tensors and lower it to the LLVM dialect",
+      [](OpPassManager &pm) { buildLinalgToLLVMPipeline(pm, {}); });
+  PassPipelineRegistration<>(
+      "nnc-lower-to-llvm", "Lower the nn dialect all the way to LLVM",
+      [](OpPassManager &pm) {
+        buildNNToLinalgPipeline(pm, {});
+        buildLinalgToLLVMPipeline(pm, {});
+      });
+}

@@ -1,0 +1,36 @@
+//===- Pipeline.h - nnc compilation pipelines -------------------*- C++ -*-===//
+//
+// The pass pipelines from the nn dialect to the LLVM dialect, built in code
+// (IREE style) so the driver can stop between stages, and registered for
+// nnc-opt as `nnc-lower-to-linalg` and `nnc-lower-to-llvm`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_PASSES_PIPELINE_H
+#define NNC_PASSES_PIPELINE_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace nnc {
+
+struct PipelineOptions {
+  /// 0 disables the optional cleanups and fusion; LLVM's level is set
+  /// separately by the code generator.
+  unsigned optLevel = 2;
+};
+
+/// nn -> linalg on tensors, with elementwise fusion.
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm,
+                             const PipelineOptions &options);
+
+/// linalg on tensors -> bufferized loops -> LLVM dialect.
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm,
+                               const PipelineOptions &options);
+
+/// Registers both pipelines (and their composition, `nnc-lower-to-llvm`)
+/// with the global pass-pipeline registry.
+void registerPipelines();
+
+} // namespace nnc
+
+#endif // NNC_PASSES_PIPELINE_H

@@ -1,0 +1,92 @@
+//===- Activations.cpp - nn activations to linalg ---------------*- C++ -*-===//
+//
+// relu, tanh and sigmoid become elementwise `linalg.generic`s; softmax goes
+// through `linalg.softmax` and its upstream decomposition (max-subtract,
+// exp, sum, divide), so the numerically safe formulation is MLIR's, not ours.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/conversion/NNToLinalg/NNToLinalg.h"
+
+#include "dialect/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace nnc;
+
+namespace {
+
+/// Lowers a unary nn op to an elementwise generic computing `Fn(x)`.
+template <typename OpTy, Value (*Fn)(OpBuilder &, Location, Value)>
+struct UnaryLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Value result = lowering::createElementwise(
+        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+        adaptor.getInput(), [](OpBuilder &b, Location loc, ValueRange args) {
+          return Fn(b, loc, args[0]);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+Value zeroLike(OpBuilder &b, Location loc, Value x) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 0.0));
+}
+
+Value relu(OpBuilder &b, Location loc, Value x) {
+  return arith::MaximumFOp::create(b, loc, x, zeroLike(b, loc, x));
+}
+
+Value tanh(OpBuilder &b, Location loc, Value x) {
+  return math::TanhOp::create(b, loc, x);
+}
+
+/// 1 / (1 + exp(-x)); exp(-x) overflows to inf for very negative x, which
+/// correctly gives 0.
+Value sigmoid(OpBuilder &b, Location loc, Value x) {
+  Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 1.0));
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+}
+
+struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(nn::SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init = lowering::createEmptyLike(rewriter, loc, type, adaptor.getInput());
+    auto softmax = linalg::SoftmaxOp::create(rewriter, loc, TypeRange{type},
+                                             adaptor.getInput(), init,
+                                             uint64_t(type.getRank() - 1));
+    FailureOr<SmallVector<Value>> decomposed =
+        cast<linalg::AggregatedOpInterface>(softmax.getOperation())
+            .decomposeOperation(rewriter);
+    if (failed(decomposed))
+      return rewriter.notifyMatchFailure(op, "unsupported: softmax decomposition failed");
+    rewriter.replaceOp(op, *decomposed);
+    rewriter.eraseOp(softmax);
+    return success();
+  }
+};
+
+} // namespace
+
+void nnc::populateNNActivationToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<UnaryLowering<nn::ReluOp, relu>,
+               UnaryLowering<nn::TanhOp, tanh>,
+               UnaryLowering<nn::SigmoidOp, sigmoid>, SoftmaxLowering>(
+      patterns.getContext());
+}

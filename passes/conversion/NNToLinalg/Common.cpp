@@ -1,0 +1,40 @@
+//===- Common.cpp - Helpers shared by the nn -> linalg patterns -*- C++ -*-===//
+//
+// Builders for the two shapes most lowerings take: a destination tensor that
+// carries the dynamic batch size over from an operand, and an all-parallel
+// elementwise `linalg.generic`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/conversion/NNToLinalg/NNToLinalg.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+Value nnc::lowering::createEmptyLike(OpBuilder &b, Location loc,
+                                   RankedTensorType type, Value like) {
+  SmallVector<Value> dynamicSizes;
+  for (auto [i, dim] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(dim))
+      dynamicSizes.push_back(tensor::DimOp::create(b, loc, like, i));
+  return tensor::EmptyOp::create(b, loc, type, dynamicSizes);
+}
+
+Value nnc::lowering::createElementwise(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  Value init = createEmptyLike(b, loc, type, inputs.front());
+  SmallVector<AffineMap> maps(inputs.size() + 1,
+                              b.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+        Value result = body(nested, nestedLoc, args.drop_back());
+        linalg::YieldOp::create(nested, nestedLoc, result);
+      });
+  return generic.getResult(0);
+}

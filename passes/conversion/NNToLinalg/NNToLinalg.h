@@ -1,0 +1,45 @@
+//===- NNToLinalg.h - nn to linalg conversion patterns ----------*- C++ -*-===//
+//
+// Pattern sets of the nn -> linalg conversion, one per op family, so other
+// passes (and future fused lowerings) can pick the ones they need.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NNC_PASSES_CONVERSION_NNTOLINALG_NNTOLINALG_H
+#define NNC_PASSES_CONVERSION_NNTOLINALG_NNTOLINALG_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace nnc {
+
+/// nn.dense.
+void populateNNDenseToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.relu, nn.tanh, nn.sigmoid, nn.softmax.
+void populateNNActivationToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.add, nn.mul.
+void populateNNElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.flatten, nn.reshape.
+void populateNNShapeToTensorPatterns(mlir::RewritePatternSet &patterns);
+
+/// All of the above.
+void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+namespace lowering {
+/// An empty tensor shaped like `like` (same dynamic batch) of type `type`.
+mlir::Value createEmptyLike(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::RankedTensorType type, mlir::Value like);
+
+/// A parallel `linalg.generic` over `inputs` (all of `type`) whose body is
+/// `body(scalars)`, writing into a fresh tensor of `type`.
+mlir::Value createElementwise(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+    mlir::ValueRange inputs,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange)>
+        body);
+} // namespace lowering
+
+} // namespace nnc
+
+#endif // NNC_PASSES_CONVERSION_NNTOLINALG_NNTOLINALG_H
