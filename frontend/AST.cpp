@@ -1,0 +1,133 @@
+//===- AST.cpp - Textual dump of the nnc AST --------------------*- C++ -*-===//
+//
+// Implements dumpAST, the `nnc --emit=ast` output: one node per line,
+// children indented by two spaces, each line ending in its `@line:col`. What
+// Sema inferred (shapes, resolved attributes, parameter prefixes) is printed
+// when present, so the same dump serves before and after checking. The
+// format is relied on by lit tests; change it only together with them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontend/AST.h"
+#include "frontend/Sema.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Casting.h"
+
+using namespace nnc;
+
+namespace {
+
+class ASTDumper {
+public:
+  explicit ASTDumper(llvm::raw_ostream &os) : os(os) {}
+
+  void dump(const Model &model);
+
+private:
+  void dump(const Expr &e, unsigned indent);
+  void dumpLoc(SourceLoc loc) { os << " @" << loc.line << ":" << loc.col; }
+  llvm::raw_ostream &line(unsigned indent) { return os.indent(2 * indent); }
+  void dumpShape(const Expr &e) {
+    if (!e.shape.empty())
+      os << " -> " << formatTensorType(e.shape);
+  }
+
+  llvm::raw_ostream &os;
+};
+
+} // namespace
+
+static void dumpType(const TypeSpec &type, llvm::raw_ostream &os) {
+  os << type.elementType << "[";
+  llvm::interleave(type.dims, os, ", ");
+  os << "]";
+}
+
+void ASTDumper::dump(const Model &model) {
+  line(0) << "Model '" << model.name << "'";
+  dumpLoc(model.loc);
+  os << "\n";
+  for (const ModelInput &input : model.inputs) {
+    line(1) << "Input '" << input.name << "' ";
+    dumpType(input.type, os);
+    dumpLoc(input.loc);
+    os << "\n";
+  }
+  line(1) << "Result ";
+  dumpType(model.result, os);
+  dumpLoc(model.result.loc);
+  os << "\n";
+  for (const Stmt &stmt : model.body) {
+    if (stmt.kind == Stmt::Kind::Assign)
+      line(1) << "Assign '" << stmt.name << "'";
+    else
+      line(1) << "Return";
+    dumpLoc(stmt.loc);
+    os << "\n";
+    dump(*stmt.value, 2);
+  }
+}
+
+// Recursion is bounded: the parser rejects expressions nested deeper than
+// kMaxExprDepth.
+void ASTDumper::dump(const Expr &e, unsigned indent) {
+  if (auto *num = llvm::dyn_cast<NumberExpr>(&e)) {
+    line(indent) << "Number " << num->spelling;
+    dumpLoc(e.getLoc());
+    os << "\n";
+    return;
+  }
+  if (auto *name = llvm::dyn_cast<NameExpr>(&e)) {
+    line(indent) << "Name '" << name->name << "'";
+    dumpShape(e);
+    dumpLoc(e.getLoc());
+    os << "\n";
+    return;
+  }
+  if (auto *list = llvm::dyn_cast<ListExpr>(&e)) {
+    line(indent) << "List";
+    dumpLoc(e.getLoc());
+    os << "\n";
+    for (const ExprPtr &element : list->elements)
+      dump(*element, indent + 1);
+    return;
+  }
+
+  auto &call = llvm::cast<CallExpr>(e);
+  line(indent) << "Call " << call.callee;
+  if (call.piped)
+    os << " [piped]";
+  switch (call.builtin) {
+  case Builtin::Dense:
+    os << " units=" << call.units
+       << " init=" << getInitKindName(call.weightInit) << " params='"
+       << call.paramPrefix << "'";
+    break;
+  case Builtin::Reshape:
+    if (!call.targetShape.empty())
+      os << " target=" << formatTensorType(call.targetShape);
+    break;
+  default:
+    break;
+  }
+  dumpShape(e);
+  dumpLoc(e.getLoc());
+  os << "\n";
+  for (const CallArg &arg : call.args) {
+    if (arg.keyword.empty()) {
+      dump(*arg.value, indent + 1);
+      continue;
+    }
+    line(indent + 1) << "Keyword '" << arg.keyword << "'";
+    dumpLoc(arg.loc);
+    os << "\n";
+    dump(*arg.value, indent + 2);
+  }
+}
+
+void nnc::dumpAST(const ModuleAST &module, llvm::raw_ostream &os) {
+  ASTDumper dumper(os);
+  for (const Model &model : module.models)
+    dumper.dump(model);
+}
