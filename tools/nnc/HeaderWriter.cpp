@@ -78,7 +78,7 @@ static void writeCppWrapper(raw_ostream &os, const nnc::ModelInfo &m) {
     os << "  std::vector<float> forward(const std::vector<float> &" << in
        << ") const {\n";
     os << formatv("    int64_t batch = int64_t({0}.size()) / kInputSize_{0};\n", in);
-    os << "    std::vector<float> output(size_t(batch * kOutputSize));\n";
+    os << "    std::vector<float> output(std::size_t(batch * kOutputSize));\n";
     os << formatv("    forward({0}.data(), batch, output.data());\n", in);
     os << "    return output;\n  }\n\n";
   }
@@ -100,7 +100,7 @@ void nnc::writeHeader(raw_ostream &os, ArrayRef<ModelInfo> models,
   for (const ModelInfo &model : models)
     writeCDeclarations(os, model);
   os << "#ifdef __cplusplus\n} /* extern \"C\" */\n\n";
-  os << "#include <cstdint>\n#include <vector>\n\nnamespace nnc::models {\n\n";
+  os << "#include <cstddef>\n#include <cstdint>\n#include <vector>\n\nnamespace nnc::models {\n\n";
   for (const ModelInfo &model : models)
     writeCppWrapper(os, model);
   os << "} // namespace nnc::models\n#endif /* __cplusplus */\n\n";
