@@ -213,7 +213,8 @@ bool Parser::parseType(TypeSpec &type) {
     // header is still worth checking.
     std::optional<int64_t> dim = parseIntLiteral(tok);
     if (dim && *dim <= 0) {
-      diags.error(tok.loc) << "dimension must be positive, got " << *dim;
+      diags.error(tok.loc) << "dimension must be a positive integer, got "
+                           << *dim;
     } else if (dim && *dim > INT32_MAX) {
       diags.error(tok.loc) << "dimension " << *dim << " is too large (limit "
                            << INT32_MAX << ")";

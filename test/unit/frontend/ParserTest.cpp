@@ -167,8 +167,8 @@ TEST_F(ParserTest, HeaderErrorSkipsToNextModel) {
                 "8:18: expected ',' or ']' in the shape, got '4'",
                 "9:30: expected '{' to open the model body, got 'return'",
                 "10:9: expected an input name, got '3'",
-                "11:16: dimension must be positive, got 0",
-                "11:19: dimension must be positive, got -2",
+                "11:16: dimension must be a positive integer, got 0",
+                "11:19: dimension must be a positive integer, got -2",
             }));
 }
 
