@@ -5,7 +5,7 @@
 #include <string.h>
 
 int main(void) {
-  float params[NNC_LIN_PARAM_SIZE];
+  float params[NNC_Lin_PARAM_SIZE];
   const nnc_param_desc *w = &nnc_Lin_desc.params[0];
   const nnc_param_desc *b = &nnc_Lin_desc.params[1];
   const float weight[] = {1, 2, 3, 4}, bias[] = {0.5f, -0.5f};
