@@ -11,6 +11,7 @@
 #include "dialect/NNOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -30,12 +31,12 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
   if (attr.getName() == kModelAttr) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError() << "'" << kModelAttr << "' must be a unit attribute";
-    if (op->getNumRegions() != 1)
+    if (!isa<FunctionOpInterface>(op))
       return op->emitError() << "'" << kModelAttr
                              << "' is only valid on a function";
     return success();
   }
-  return op->emitError() << "unknown attribute '" << attr.getName()
+  return op->emitError() << "unknown attribute '" << attr.getName().getValue()
                          << "' of the nn dialect";
 }
 

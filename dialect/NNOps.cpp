@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 using namespace nnc::nn;
@@ -62,6 +63,18 @@ LogicalResult inferBinary(std::optional<Location> loc, Value lhs, Value rhs,
                          lhsType, " and ", rhs.getType());
   results.push_back(lhsType);
   return success();
+}
+
+/// The number of elements of `dims`, or nothing if it overflows int64_t.
+std::optional<int64_t> elementCount(ArrayRef<int64_t> dims) {
+  int64_t count = 1;
+  for (int64_t dim : dims) {
+    std::optional<int64_t> next = llvm::checkedMul(count, dim);
+    if (!next)
+      return std::nullopt;
+    count = *next;
+  }
+  return count;
 }
 
 /// The input of a flatten or reshape that `value` is the result of, if any.
@@ -162,10 +175,11 @@ LogicalResult FlattenOp::inferReturnTypes(MLIRContext *,
   auto type = cast<RankedTensorType>(adaptor.getInput().getType());
   if (failed(checkBatchedInput<FlattenOp>(loc, type, "input")))
     return failure();
-  int64_t size = 1;
-  for (int64_t dim : type.getShape().drop_front())
-    size *= dim;
-  results.push_back(RankedTensorType::get({type.getDimSize(0), size},
+  std::optional<int64_t> size = elementCount(type.getShape().drop_front());
+  if (!size || ShapedType::isDynamic(*size))
+    return opError<FlattenOp>(loc, "element count per example of ", type,
+                              " overflows a 64-bit integer");
+  results.push_back(RankedTensorType::get({type.getDimSize(0), *size},
                                           type.getElementType()));
   return success();
 }
@@ -194,18 +208,20 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
   ArrayRef<int64_t> shape = adaptor.getShape();
   if (shape.empty())
     return opError<ReshapeOp>(loc, "expected a non-empty shape");
-  int64_t from = 1, to = 1;
-  for (int64_t dim : type.getShape().drop_front())
-    from *= dim;
-  for (int64_t dim : shape) {
+  for (int64_t dim : shape)
     if (dim <= 0)
       return opError<ReshapeOp>(loc, "expected positive dimensions, got ",
                                 dim);
-    to *= dim;
-  }
-  if (from != to)
-    return opError<ReshapeOp>(loc, "cannot reshape ", from,
-                              " elements per example into ", to);
+  std::optional<int64_t> from = elementCount(type.getShape().drop_front());
+  std::optional<int64_t> to = elementCount(shape);
+  if (!from || !to || ShapedType::isDynamic(*from) ||
+      ShapedType::isDynamic(*to))
+    return opError<ReshapeOp>(loc,
+                              "element count per example overflows a 64-bit "
+                              "integer");
+  if (*from != *to)
+    return opError<ReshapeOp>(loc, "cannot reshape ", *from,
+                              " elements per example into ", *to);
   SmallVector<int64_t> resultShape{type.getDimSize(0)};
   llvm::append_range(resultShape, shape);
   results.push_back(RankedTensorType::get(resultShape, type.getElementType()));

@@ -33,9 +33,11 @@ def ConvertNNToLinalgPass : Pass<"nnc-convert-nn-to-linalg"> {
 def ApproximateMathPass : Pass<"nnc-approximate-math"> {
   let summary = "Replace math ops with polynomial approximations";
   let description = [{
-    Expands `math.tanh`, `math.exp` and friends into arithmetic (MLIR's
-    polynomial approximations, accurate to a few ulp in f32) so that the
-    generated object needs no libm and the loops around them vectorize.
+    Expands f32 `math.tanh`, `math.exp` and friends on scalars and vectors
+    into arithmetic (MLIR's polynomial approximations, accurate to a few ulp)
+    so that the generated object needs no libm and the loops around them
+    vectorize. Math on whole tensors (which the nn lowering never creates)
+    is left alone, and so is f64, which still lowers to libm calls.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

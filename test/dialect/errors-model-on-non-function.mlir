@@ -1,11 +1,7 @@
 // RUN: nnc-opt %s -split-input-file -verify-diagnostics
-// XFAIL: *
 
-// KNOWN BUG: NNDialect::verifyOperationAttribute (dialect/NNDialect.cpp)
-// accepts `nn.model` on any operation with exactly one region
-// (`op->getNumRegions() != 1`), so a module or an scf.execute_region passes
-// as a "function". Checking `isa<FunctionOpInterface>(op)` would reject
-// them. When fixed, move these cases to errors.mlir and delete this file.
+// `nn.model` is only valid on operations implementing FunctionOpInterface,
+// not on any operation that happens to have one region.
 
 // expected-error @+1 {{'nn.model' is only valid on a function}}
 module attributes {nn.model} {
