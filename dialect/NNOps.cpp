@@ -87,6 +87,19 @@ Value getReshapeSource(Value value) {
   return {};
 }
 
+/// Folds a flatten or reshape that changes nothing to its input, and makes
+/// one applied to another flatten or reshape read the original input.
+template <typename OpTy>
+OpFoldResult foldReshapeLike(OpTy op) {
+  if (op.getInput().getType() == op.getType())
+    return op.getInput();
+  if (Value source = getReshapeSource(op.getInput())) {
+    op.getInputMutable().assign(source);
+    return op.getResult();
+  }
+  return {};
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -184,15 +197,7 @@ LogicalResult FlattenOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-OpFoldResult FlattenOp::fold(FoldAdaptor) {
-  if (getInput().getType() == getType())
-    return getInput();
-  if (Value source = getReshapeSource(getInput())) {
-    getInputMutable().assign(source);
-    return getResult();
-  }
-  return {};
-}
+OpFoldResult FlattenOp::fold(FoldAdaptor) { return foldReshapeLike(*this); }
 
 //===----------------------------------------------------------------------===//
 // ReshapeOp
@@ -228,15 +233,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
-OpFoldResult ReshapeOp::fold(FoldAdaptor) {
-  if (getInput().getType() == getType())
-    return getInput();
-  if (Value source = getReshapeSource(getInput())) {
-    getInputMutable().assign(source);
-    return getResult();
-  }
-  return {};
-}
+OpFoldResult ReshapeOp::fold(FoldAdaptor) { return foldReshapeLike(*this); }
 
 #define GET_OP_CLASSES
 #include "dialect/NNOps.cpp.inc"
