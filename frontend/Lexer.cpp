@@ -104,7 +104,7 @@ Token Lexer::lexNumber(size_t start, SourceLoc loc) {
   bool isFloat = false;
   auto lexDigits = [&] {
     size_t before = pos;
-    while (llvm::isDigit(peekChar()) && !atEnd())
+    while (llvm::isDigit(peekChar()))
       advance();
     return pos != before;
   };
