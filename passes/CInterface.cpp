@@ -122,7 +122,7 @@ public:
                                     i64Ty, i64Ty});
     tensorTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty});
     modelTy = StructType::get(
-        ctx, {i32Ty, ptrTy, i64Ty, ptrTy, i64Ty, i64Ty, ptrTy, ptrTy});
+        ctx, {i32Ty, ptrTy, i64Ty, ptrTy, i64Ty, i64Ty, ptrTy, ptrTy, i32Ty, ptrTy});
   }
 
   void emit(const nnc::ModelInfo &model, unsigned abiVersion) {
@@ -145,6 +145,8 @@ public:
         i64(model.inputs.size()),
         array(tensorTy, inputs, "inputs"),
         global(tensor(model.output), "output"),
+        i32(NNC_DTYPE_F32),
+        ConstantPointerNull::get(cast<PointerType>(ptrTy)),
     };
     auto *desc = new GlobalVariable(
         module, modelTy, /*isConstant=*/true, GlobalValue::ExternalLinkage,

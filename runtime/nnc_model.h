@@ -6,9 +6,12 @@
  * the runtime includes it, so both sides agree on one definition. Plain C99,
  * no includes beyond <stdint.h>, so any language with a C FFI can read it.
  *
- * Tensors are dense, row-major and f32. Per-example shapes exclude the batch
- * dimension, which the caller chooses at run time. Parameter offsets count
- * elements (not bytes) from the start of the model's flat parameter buffer.
+ * Tensors are dense and row-major, of the model's element type (`dtype`: f32
+ * unless the model was compiled with --dtype=f64). Per-example shapes exclude
+ * the batch dimension, which the caller chooses at run time. Parameter
+ * offsets count elements (not bytes) from the start of the model's flat
+ * parameter buffer; gradients and each optimizer state slot use the same
+ * layout.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -18,7 +21,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the layout of the structs below changes. */
-#define NNC_ABI_VERSION 1
+#define NNC_ABI_VERSION 2
 
 /* How the runtime fills a parameter tensor before training. */
 typedef enum nnc_init_kind {
@@ -46,6 +49,54 @@ typedef struct nnc_tensor_desc {
   int64_t size;         /* elements per example */
 } nnc_tensor_desc;
 
+/* Element type of every tensor of a compiled model. */
+typedef enum nnc_dtype { NNC_DTYPE_F32 = 0, NNC_DTYPE_F64 = 1 } nnc_dtype;
+
+typedef enum nnc_loss_kind {
+  NNC_LOSS_SOFTMAX_CROSS_ENTROPY = 0, /* labels: int32_t class per example */
+  NNC_LOSS_MSE = 1 /* targets: output-shaped values per example */
+} nnc_loss_kind;
+
+typedef enum nnc_optimizer_kind {
+  NNC_OPTIMIZER_SGD = 0, /* state: velocity (empty without momentum) */
+  NNC_OPTIMIZER_ADAM = 1 /* state: first then second moments */
+} nnc_optimizer_kind;
+
+/* One step: forward, loss, backward and the optimizer update, in place on
+ * `params` and `opt_state`; writes the gradients to `grads` and returns the
+ * mean loss of the batch. `step` counts from 1 (Adam's bias correction).
+ * `workspace` holds every intermediate: no heap allocation happens inside. */
+typedef float (*nnc_train_step_fn)(float *params, float *grads,
+                                   float *opt_state, int64_t step,
+                                   const float *x, const void *labels,
+                                   int64_t batch, void *workspace);
+
+/* Forward and loss without update: returns the mean loss and stores the
+ * number of examples whose arg-max output equals the label in `correct`
+ * (always 0 for mse). */
+typedef float (*nnc_eval_fn)(const float *params, const float *x,
+                             const void *labels, int64_t batch,
+                             int64_t *correct, void *workspace);
+
+/* What a `train` block compiled into; NULL for models without one. */
+typedef struct nnc_train_desc {
+  int32_t loss;      /* an nnc_loss_kind */
+  int32_t optimizer; /* an nnc_optimizer_kind */
+  double lr;
+  double momentum;     /* sgd */
+  double weight_decay; /* sgd */
+  double beta1, beta2, eps; /* adam */
+  int64_t batch;  /* default batch size of the train block */
+  int64_t epochs; /* default number of epochs */
+  int64_t opt_state_size; /* elements of the optimizer state buffer */
+  /* Bytes of workspace for a batch of B: fixed + B * per_example (64-byte
+   * aligned pieces; pass a 64-byte aligned buffer). */
+  int64_t workspace_fixed;
+  int64_t workspace_per_example;
+  nnc_train_step_fn train_step;
+  nnc_eval_fn eval;
+} nnc_train_desc;
+
 typedef struct nnc_model_desc {
   uint32_t abi_version; /* NNC_ABI_VERSION of the compiler that wrote it */
   const char *name;     /* the model's name in the .nn file */
@@ -55,6 +106,8 @@ typedef struct nnc_model_desc {
   int64_t num_inputs;
   const nnc_tensor_desc *inputs;
   const nnc_tensor_desc *output;
+  int32_t dtype;                /* an nnc_dtype */
+  const nnc_train_desc *train;  /* NULL unless the model has a train block */
 } nnc_model_desc;
 
 #endif /* NNC_MODEL_ABI_H */
