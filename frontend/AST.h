@@ -170,9 +170,33 @@ struct Model {
   std::vector<Stmt> body;
 };
 
+/// Mirrors `nnc_loss_kind` in runtime/nnc_model.h.
+enum class LossKind { SoftmaxCrossEntropy = 0, MSE = 1 };
+/// Mirrors `nnc_optimizer_kind` in runtime/nnc_model.h.
+enum class OptimizerKind { SGD = 0, Adam = 1 };
+
+/// `train Model { loss = ...  optimizer = ...(...)  batch = N  epochs = N }`:
+/// how the compiled train step of `model` trains it. Fields not written in
+/// the block keep these defaults (Sema sets `lr` to 0.001 for adam when the
+/// block does not give one).
+struct TrainBlock {
+  SourceLoc loc;      // of `train`
+  std::string model;  // the model it trains
+  SourceLoc modelLoc; // of the model's name
+  LossKind loss = LossKind::SoftmaxCrossEntropy;
+  OptimizerKind optimizer = OptimizerKind::SGD;
+  double lr = 0.01;
+  double momentum = 0;    // sgd
+  double weightDecay = 0; // sgd
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // adam
+  int64_t batch = 64;
+  int64_t epochs = 10;
+};
+
 struct ModuleAST {
   std::string filename;
   std::vector<Model> models;
+  std::vector<TrainBlock> trainBlocks;
 };
 
 /// Prints the AST in an indented, stable text form (`nnc --emit=ast`).
