@@ -78,6 +78,13 @@ typedef float (*nnc_eval_fn)(const float *params, const float *x,
                              const void *labels, int64_t batch,
                              int64_t *correct, void *workspace);
 
+/* Loss and gradients of one batch without any update: writes the gradient
+ * of the mean loss with respect to every parameter to `grads` (laid out like
+ * `params`) and returns the mean loss. */
+typedef float (*nnc_gradient_fn)(const float *params, float *grads,
+                                 const float *x, const void *labels,
+                                 int64_t batch, void *workspace);
+
 /* What a `train` block compiled into; NULL for models without one. */
 typedef struct nnc_train_desc {
   int32_t loss;      /* an nnc_loss_kind */
@@ -95,6 +102,7 @@ typedef struct nnc_train_desc {
   int64_t workspace_per_example;
   nnc_train_step_fn train_step;
   nnc_eval_fn eval;
+  nnc_gradient_fn gradient;
 } nnc_train_desc;
 
 typedef struct nnc_model_desc {
