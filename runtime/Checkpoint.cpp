@@ -1,4 +1,4 @@
-//===- Checkpoint.cpp - Save and load a model's parameters ------*- C++ -*-===//
+//===- Checkpoint.cpp - Parameters and training state ----------*- C++ -*-===//
 //
 // The checkpoint writer and reader; docs/checkpoint-format.md is the
 // specification they implement.
@@ -13,7 +13,11 @@
 // a scratch buffer, and the checksum of every byte read is compared with the
 // stored one before any structural or semantic complaint is reported: a
 // corrupt file is called corrupt, not "the wrong shape". Only a file that
-// passes everything is copied into the caller's buffer.
+// passes everything is copied into the caller's buffers.
+//
+// Version 2 appended a list of sections to version 1's tensors; the only
+// section so far holds training state. Both versions share one parser, which
+// branches only where they differ: at the end of the tensor records.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,7 +40,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,10 +52,18 @@ namespace {
 
 constexpr char kMagic[8] = {'N', 'N', 'C', 'P', 'A', 'R', 'A', 'M'};
 constexpr uint64_t kMagicSize = sizeof(kMagic);
+constexpr uint64_t kInt64Max = uint64_t(std::numeric_limits<int64_t>::max());
 /// Magic, format version (u32), total file size (u64).
 constexpr uint64_t kHeaderSize = kMagicSize + 4 + 8;
 /// The CRC-32 at the end.
 constexpr uint64_t kTrailerSize = 4;
+/// The section kind of training state, and the size of its fixed part:
+/// optimizer (u32); epoch, step, seed, batch, examples, state count (u64).
+constexpr std::string_view kTrainSection = "train";
+constexpr uint64_t kTrainFixedSize = 4 + 6 * 8;
+/// The versions loadParams() reads, as its messages name them.
+constexpr const char *kReadableVersions = "1 and 2";
+static_assert(kCheckpointFormatVersion == 2, "update kReadableVersions");
 /// I/O and CRC granularity; also keeps every length passed to zlib's crc32,
 /// which takes a 32-bit count, small.
 constexpr size_t kChunkSize = size_t(1) << 20;
@@ -206,14 +220,69 @@ private:
   int err = 0;
 };
 
+/// Splits \p path into its directory part ("" or ending in '/') and its
+/// last component.
+void splitPath(const std::string &path, std::string &dir, std::string &base) {
+  size_t slash = path.rfind('/');
+  dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  base = slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+/// Whether \p entry is a temporary file name of createTempFile() for the
+/// target named \p base: ".<base>.tmp-" and 16 lowercase hex digits.
+bool isTempNameOf(std::string_view entry, std::string_view base) {
+  constexpr std::string_view kSuffix = ".tmp-";
+  if (entry.size() != 1 + base.size() + kSuffix.size() + 16 ||
+      entry[0] != '.' || entry.substr(1, base.size()) != base ||
+      entry.substr(1 + base.size(), kSuffix.size()) != kSuffix)
+    return false;
+  for (char c : entry.substr(entry.size() - 16))
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return false;
+  return true;
+}
+
+/// Removes the temporary files of earlier saves to \p path whose writers
+/// died (SIGKILL, power loss) before renaming them. A live writer holds an
+/// exclusive flock() on its temporary until the rename, and the kernel drops
+/// the lock when a process dies, so a temporary this can lock is abandoned.
+/// The inode comparison makes sure the name still denotes the file locked.
+/// Best effort: anything unexpected leaves the file alone.
+void removeStaleTemps(const std::string &path) {
+  std::string dir, base;
+  splitPath(path, dir, base);
+  DIR *stream = ::opendir(dir.empty() ? "." : dir.c_str());
+  if (!stream)
+    return;
+  std::vector<std::string> stale;
+  while (const dirent *entry = ::readdir(stream))
+    if (isTempNameOf(entry->d_name, base))
+      stale.push_back(dir + entry->d_name);
+  ::closedir(stream);
+  for (const std::string &candidate : stale) {
+    int fd = ::open(candidate.c_str(),
+                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+      continue;
+    struct stat opened, named;
+    if (::fstat(fd, &opened) == 0 && S_ISREG(opened.st_mode) &&
+        ::flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+        ::lstat(candidate.c_str(), &named) == 0 &&
+        opened.st_dev == named.st_dev && opened.st_ino == named.st_ino)
+      ::unlink(candidate.c_str());
+    ::close(fd);
+  }
+}
+
 /// Opens a new file next to \p path with O_EXCL, so concurrent savers never
 /// share a temporary; the name mixes pid, a counter and the clock. Mode 0666
 /// lets the umask decide the permissions, as for any file the user creates.
+/// The file is returned locked (see removeStaleTemps); a file that another
+/// save's cleanup removed between its creation and the lock is replaced.
 int createTempFile(const std::string &path, std::string &tempPath, int &err) {
   static std::atomic<uint64_t> counter{0};
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string dir, base;
+  splitPath(path, dir, base);
   for (int attempt = 0; attempt < 64; ++attempt) {
     uint64_t ticks = static_cast<uint64_t>(
         std::chrono::steady_clock::now().time_since_epoch().count());
@@ -222,12 +291,25 @@ int createTempFile(const std::string &path, std::string &tempPath, int &err) {
     tempPath = fmt::format("{}.{}.tmp-{:016x}", dir, base, tag);
     int fd =
         ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0)
-      return fd;
-    if (errno != EEXIST && errno != EINTR) {
-      err = errno;
-      return -1;
+    if (fd < 0) {
+      if (errno != EEXIST && errno != EINTR) {
+        err = errno;
+        return -1;
+      }
+      continue;
     }
+    // Without flock() support (some network file systems) no cleanup can
+    // lock the file either, so it is never removed from under us.
+    int locked;
+    do
+      locked = ::flock(fd, LOCK_EX);
+    while (locked != 0 && errno == EINTR);
+    struct stat info;
+    if (locked == 0 && ::fstat(fd, &info) == 0 && info.st_nlink == 0) {
+      ::close(fd);
+      continue;
+    }
+    return fd;
   }
   err = EEXIST;
   return -1;
@@ -309,6 +391,20 @@ public:
     return true;
   }
 
+  /// Reads \p count little-endian floats into \p dest.
+  bool floats(float *dest, uint64_t count) {
+    if (!read(dest, 4 * count))
+      return false;
+    if (kHostIsBigEndian)
+      for (uint64_t i = 0; i < count; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, dest + i, 4);
+        bits = getU32(reinterpret_cast<unsigned char *>(&bits));
+        std::memcpy(dest + i, &bits, 4);
+      }
+    return true;
+  }
+
   /// Reads and checksums \p size bytes without keeping them.
   bool skip(uint64_t size) {
     std::vector<unsigned char> sink(
@@ -339,18 +435,31 @@ struct FileTensor {
   bool shapeMatches = false;
 };
 
+/// The training section as found in the file.
+struct FileTraining {
+  bool present = false;
+  uint32_t optimizer = 0;
+  TrainingState state;
+  uint64_t count = 0;
+  /// The optimizer state, when the caller asked for it.
+  std::vector<float> optState;
+};
+
 /// Parses the payload after the header. Structural problems end the parse
 /// with `malformed` set; I/O problems leave it to the reader's failed().
 /// Matching tensors' data lands in `scratch` at the descriptor's offsets.
 class BodyParser {
 public:
   BodyParser(FileReader &input, const nnc_model_desc &model,
-             std::vector<float> &buffer)
-      : reader(input), desc(model), scratch(buffer) {}
+             std::vector<float> &buffer, uint32_t formatVersion,
+             bool keepOptState)
+      : reader(input), desc(model), scratch(buffer), version(formatVersion),
+        wantOptState(keepOptState) {}
 
   std::string malformed;
   std::string modelName;
   std::vector<FileTensor> tensors;
+  FileTraining train;
 
   void run() {
     std::unordered_map<std::string_view, int64_t> byName;
@@ -433,26 +542,95 @@ public:
       }
       if (tensor.shapeMatches) {
         float *dest = scratch.data() + desc.params[tensor.param].offset;
-        if (!reader.read(dest, 4 * elements))
+        if (!reader.floats(dest, elements))
           return;
-        if (kHostIsBigEndian)
-          for (uint64_t i = 0; i < elements; ++i) {
-            uint32_t bits;
-            std::memcpy(&bits, dest + i, 4);
-            bits = getU32(reinterpret_cast<unsigned char *>(&bits));
-            std::memcpy(dest + i, &bits, 4);
-          }
       } else if (!reader.skip(4 * elements)) {
         return;
       }
       tensors.push_back(std::move(tensor));
     }
+    if (version >= 2 && !readSections())
+      return;
     if (reader.remaining())
-      malformed = fmt::format("{} unexpected bytes follow the last tensor",
-                              reader.remaining());
+      malformed =
+          fmt::format("{} unexpected bytes follow the last {}",
+                      reader.remaining(), version >= 2 ? "section" : "tensor");
   }
 
 private:
+  bool readSections() {
+    uint32_t count;
+    if (!need(4, "the section count") || !reader.u32(count))
+      return false;
+    for (uint32_t index = 0; index < count; ++index) {
+      std::string kind;
+      if (!readString(kind, fmt::format("the kind of section #{}", index)))
+        return false;
+      std::string what = fmt::format("section '{}'", printable(kind));
+      uint64_t length;
+      if (!need(8, "the length of " + what) || !reader.u64(length))
+        return false;
+      if (length > reader.remaining()) {
+        malformed = fmt::format("{} has {} bytes but only {} remain", what,
+                                length, reader.remaining());
+        return false;
+      }
+      if (kind != kTrainSection) {
+        malformed = fmt::format("unknown {}", what);
+        return false;
+      }
+      if (train.present) {
+        malformed = what + " appears twice";
+        return false;
+      }
+      if (!readTrainSection(what, length))
+        return false;
+    }
+    return true;
+  }
+
+  bool readTrainSection(const std::string &what, uint64_t length) {
+    if (length < kTrainFixedSize) {
+      malformed = fmt::format("{} has {} bytes, fewer than its {}-byte fixed "
+                              "part",
+                              what, length, kTrainFixedSize);
+      return false;
+    }
+    uint64_t counters[5];
+    uint64_t count;
+    if (!reader.u32(train.optimizer))
+      return false;
+    for (uint64_t &counter : counters)
+      if (!reader.u64(counter))
+        return false;
+    if (!reader.u64(count))
+      return false;
+    const char *names[5] = {"epoch", "step", nullptr, "batch", "examples"};
+    for (int i = 0; i < 5; ++i)
+      if (names[i] && counters[i] > uint64_t(kInt64Max)) {
+        malformed = fmt::format("{} has a negative {}", what, names[i]);
+        return false;
+      }
+    uint64_t dataBytes = length - kTrainFixedSize;
+    if (count > dataBytes / 4 || 4 * count != dataBytes) {
+      malformed = fmt::format("{} has {} bytes but {} optimizer state "
+                              "elements",
+                              what, length, count);
+      return false;
+    }
+    train.present = true;
+    train.state.epoch = static_cast<int64_t>(counters[0]);
+    train.state.step = static_cast<int64_t>(counters[1]);
+    train.state.seed = counters[2];
+    train.state.batch = static_cast<int64_t>(counters[3]);
+    train.state.examples = static_cast<int64_t>(counters[4]);
+    train.count = count;
+    if (!wantOptState)
+      return reader.skip(4 * count);
+    train.optState.resize(static_cast<size_t>(count));
+    return reader.floats(train.optState.data(), count);
+  }
+
   bool need(uint64_t size, std::string_view what) {
     if (size <= reader.remaining())
       return true;
@@ -475,12 +653,35 @@ private:
   FileReader &reader;
   const nnc_model_desc &desc;
   std::vector<float> &scratch;
+  uint32_t version;
+  bool wantOptState;
 };
 
-} // namespace
+/// What a training checkpoint adds to the parameters.
+struct TrainingSave {
+  const nnc_train_desc *train;
+  const float *optState;
+  const TrainingState *state;
+};
 
-Status nnc::saveParams(const std::string &path, const nnc_model_desc &desc,
-                       const float *params) {
+const char *optimizerName(uint32_t kind) {
+  switch (kind) {
+  case NNC_OPTIMIZER_SGD:
+    return "sgd";
+  case NNC_OPTIMIZER_ADAM:
+    return "adam";
+  default:
+    return nullptr;
+  }
+}
+
+std::string describeOptimizer(uint32_t kind) {
+  const char *name = optimizerName(kind);
+  return name ? fmt::format("'{}'", name) : fmt::format("of kind {}", kind);
+}
+
+Status writeCheckpoint(const std::string &path, const nnc_model_desc &desc,
+                       const float *params, const TrainingSave *training) {
   auto fail = [&](std::string_view why) {
     return Status::error(
         fmt::format("cannot save checkpoint '{}': {}", printable(path), why));
@@ -491,6 +692,23 @@ Status nnc::saveParams(const std::string &path, const nnc_model_desc &desc,
     return fail(status.message());
   if (!params && desc.param_size > 0)
     return fail("the parameter buffer is null");
+  if (training) {
+    const TrainingState &state = *training->state;
+    if (!training->train)
+      return fail(fmt::format("model '{}' has no train block, so there is no "
+                              "training state to save",
+                              printable(desc.name)));
+    if (training->train->opt_state_size < 0)
+      return fail(fmt::format("model '{}' has a negative optimizer state "
+                              "size {}",
+                              printable(desc.name),
+                              training->train->opt_state_size));
+    if (!training->optState && training->train->opt_state_size > 0)
+      return fail("the optimizer state buffer is null");
+    if (state.epoch < 0 || state.step < 0 || state.batch < 0 ||
+        state.examples < 0)
+      return fail("the training state has a negative counter");
+  }
 
   constexpr uint64_t kMaxName = std::numeric_limits<uint32_t>::max();
   uint64_t total = kHeaderSize + 4 + std::strlen(desc.name) + 8 + kTrailerSize;
@@ -501,7 +719,15 @@ Status nnc::saveParams(const std::string &path, const nnc_model_desc &desc,
       return fail(fmt::format("the name of parameter #{} is too long", i));
     total += tensorRecordSize(desc.params[i]);
   }
+  uint64_t trainBytes = 0;
+  total += 4; // the section count
+  if (training) {
+    trainBytes =
+        kTrainFixedSize + 4 * uint64_t(training->train->opt_state_size);
+    total += 4 + kTrainSection.size() + 8 + trainBytes;
+  }
 
+  removeStaleTemps(path);
   std::string tempPath;
   int err = 0;
   int fd = createTempFile(path, tempPath, err);
@@ -531,6 +757,20 @@ Status nnc::saveParams(const std::string &path, const nnc_model_desc &desc,
     writer.u64(static_cast<uint64_t>(param.size));
     writer.floats(params + param.offset, param.size);
   }
+  writer.u32(training ? 1 : 0);
+  if (training) {
+    const TrainingState &state = *training->state;
+    writer.string(kTrainSection);
+    writer.u64(trainBytes);
+    writer.u32(static_cast<uint32_t>(training->train->optimizer));
+    writer.u64(static_cast<uint64_t>(state.epoch));
+    writer.u64(static_cast<uint64_t>(state.step));
+    writer.u64(state.seed);
+    writer.u64(static_cast<uint64_t>(state.batch));
+    writer.u64(static_cast<uint64_t>(state.examples));
+    writer.u64(static_cast<uint64_t>(training->train->opt_state_size));
+    writer.floats(training->optState, training->train->opt_state_size);
+  }
   writer.finish();
   if (writer.error())
     return abandon("cannot write", writer.error());
@@ -544,22 +784,25 @@ Status nnc::saveParams(const std::string &path, const nnc_model_desc &desc,
   }
   if (::fsync(fd) != 0)
     return abandon("cannot flush", errno);
-  int closeResult = ::close(fd);
-  fd = -1;
-  if (closeResult != 0)
-    return abandon("cannot close", errno);
+  // Renamed while still open, so the lock that tells cleanups this file is
+  // in use lasts until it has its final name. The data is on disk after the
+  // fsync, so an error from the close that follows loses nothing.
   if (::rename(tempPath.c_str(), path.c_str()) != 0) {
     int renameErr = errno;
     ::unlink(tempPath.c_str());
+    ::close(fd);
     return fail(fmt::format("cannot rename '{}' to it: {}", printable(tempPath),
                             errorText(renameErr)));
   }
+  ::close(fd);
   syncDirectoryOf(path);
   return Status::success();
 }
 
-Status nnc::loadParams(const std::string &path, const nnc_model_desc &desc,
-                       float *params) {
+/// Loads parameters and, when \p state is not null, the training state and
+/// \p optState. Writes nothing unless every check passes.
+Status readCheckpoint(const std::string &path, const nnc_model_desc &desc,
+                      float *params, float *optState, TrainingState *state) {
   std::string shown = printable(path);
   auto refuse = [&](std::string_view problem) {
     return Status::error(fmt::format("checkpoint '{}' {}", shown, problem));
@@ -570,6 +813,20 @@ Status nnc::loadParams(const std::string &path, const nnc_model_desc &desc,
   if (!params && desc.param_size > 0)
     return Status::error(fmt::format(
         "cannot load checkpoint '{}': the parameter buffer is null", shown));
+  if (state && !desc.train)
+    return Status::error(fmt::format(
+        "cannot load checkpoint '{}': model '{}' has no train block, so "
+        "there is no training state to load",
+        shown, printable(desc.name)));
+  if (state && desc.train->opt_state_size < 0)
+    return Status::error(fmt::format(
+        "cannot load checkpoint '{}': model '{}' has a negative optimizer "
+        "state size {}",
+        shown, printable(desc.name), desc.train->opt_state_size));
+  if (state && !optState && desc.train->opt_state_size > 0)
+    return Status::error(fmt::format(
+        "cannot load checkpoint '{}': the optimizer state buffer is null",
+        shown));
 
   // O_NONBLOCK so that a FIFO or device at `path` is refused below instead
   // of blocking the open; it has no effect on reads from a regular file.
@@ -625,10 +882,10 @@ Status nnc::loadParams(const std::string &path, const nnc_model_desc &desc,
                               "inside the {}-byte header",
                               size, kHeaderSize));
   uint32_t version = getU32(header + kMagicSize);
-  if (version != kCheckpointFormatVersion)
+  if (version < 1 || version > kCheckpointFormatVersion)
     return refuse(fmt::format("has unsupported format version {}; this "
-                              "runtime reads version {}",
-                              version, kCheckpointFormatVersion));
+                              "runtime reads versions {}",
+                              version, kReadableVersions));
   if (size < kHeaderSize)
     return refuse(fmt::format("is truncated: it has {} bytes, which ends "
                               "inside the {}-byte header",
@@ -650,7 +907,8 @@ Status nnc::loadParams(const std::string &path, const nnc_model_desc &desc,
   std::vector<float> scratch(static_cast<size_t>(desc.param_size));
   FileReader reader(file, kHeaderSize, size - kTrailerSize,
                     crcUpdate(crcUpdate(0, nullptr, 0), header, kHeaderSize));
-  BodyParser parser(reader, desc, scratch);
+  BodyParser parser(reader, desc, scratch, version,
+                    /*keepOptState=*/state != nullptr);
   parser.run();
   // Checksum the rest even after a structural error, so that corruption is
   // reported as such rather than as whatever it happened to break.
@@ -712,10 +970,58 @@ Status nnc::loadParams(const std::string &path, const nnc_model_desc &desc,
         formatShape(param.shape, param.rank)));
   }
 
+  if (state) {
+    const FileTraining &train = parser.train;
+    if (!train.present)
+      return refuse("holds parameters only, no training state to resume "
+                    "from");
+    if (train.optimizer != static_cast<uint32_t>(desc.train->optimizer))
+      return refuse(fmt::format(
+          "holds the state of optimizer {} but model '{}' trains with {}",
+          describeOptimizer(train.optimizer), printable(desc.name),
+          describeOptimizer(static_cast<uint32_t>(desc.train->optimizer))));
+    if (train.count != static_cast<uint64_t>(desc.train->opt_state_size))
+      return refuse(fmt::format("holds {} optimizer state elements but model "
+                                "'{}' has {}",
+                                train.count, printable(desc.name),
+                                desc.train->opt_state_size));
+  }
+
   for (int64_t i = 0; i < desc.num_params; ++i) {
     const nnc_param_desc &param = desc.params[i];
     std::copy_n(scratch.data() + param.offset, param.size,
                 params + param.offset);
   }
+  if (state) {
+    std::copy(parser.train.optState.begin(), parser.train.optState.end(),
+              optState);
+    *state = parser.train.state;
+  }
   return Status::success();
+}
+
+} // namespace
+
+Status nnc::saveParams(const std::string &path, const nnc_model_desc &desc,
+                       const float *params) {
+  return writeCheckpoint(path, desc, params, nullptr);
+}
+
+Status nnc::loadParams(const std::string &path, const nnc_model_desc &desc,
+                       float *params) {
+  return readCheckpoint(path, desc, params, nullptr, nullptr);
+}
+
+Status nnc::saveTrainingCheckpoint(const std::string &path,
+                                   const nnc_model_desc &desc,
+                                   const float *params, const float *optState,
+                                   const TrainingState &state) {
+  TrainingSave training{desc.train, optState, &state};
+  return writeCheckpoint(path, desc, params, &training);
+}
+
+Status nnc::loadTrainingCheckpoint(const std::string &path,
+                                   const nnc_model_desc &desc, float *params,
+                                   float *optState, TrainingState &state) {
+  return readCheckpoint(path, desc, params, optState, &state);
 }

@@ -6,10 +6,13 @@
 // loading refuses every kind of bad file -- each truncation length, each
 // flipped byte, wrong magic, version, model, tensor names, counts and shapes,
 // checksum-valid but malformed records -- with a one-line message naming the
-// file and the problem, without touching the caller's buffer. Saving is
-// checked to be atomic: failed saves (a write hitting RLIMIT_FSIZE, a rename
-// onto a directory, a missing directory) leave the old file intact and no
-// temporary file behind.
+// file and the problem, without touching the caller's buffer. Version 1 files
+// still load. Training checkpoints (version 2's training section) round-trip
+// optimizer state and counters and are refused for another optimizer or
+// state size. Saving is checked to be atomic: failed saves (a write hitting
+// RLIMIT_FSIZE, a rename onto a directory, a missing directory) leave the old
+// file intact and no temporary file behind, and a save removes the
+// temporaries of dead writers but not those of live ones.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +36,8 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -177,12 +182,16 @@ protected:
 // The format and round trips
 //===----------------------------------------------------------------------===//
 
-TEST_F(CheckpointTest, WritesTheDocumentedLayout) {
-  saveTiny();
+/// The file the spec describes for TinyMLP with parameters \p params, in
+/// format \p version, with no sections (version 2).
+std::string expectedTinyFile(const TestModel &model,
+                             const std::vector<float> &params,
+                             uint32_t version) {
   ByteBuilder expected;
   expected.raw("NNCPARAM");
-  expected.u32(1);
-  expected.u64(195); // 20 header + 11 name + 8 count + 64 + 38 + 50 + 4 CRC
+  expected.u32(version);
+  // 20 header + 11 name + 8 count + 64 + 38 + 50 (+ 4 sections) + 4 CRC
+  expected.u64(version == 1 ? 195 : 199);
   expected.str("TinyMLP");
   expected.u64(3);
   for (size_t i = 0; i < 3; ++i) {
@@ -195,9 +204,43 @@ TEST_F(CheckpointTest, WritesTheDocumentedLayout) {
     for (int64_t e = 0; e < param.size; ++e)
       expected.f32(params[param.offset + e]);
   }
+  if (version >= 2)
+    expected.u32(0);
   expected.u32(crcOf(expected.bytes, expected.bytes.size()));
-  ASSERT_EQ(expected.bytes.size(), 195u);
-  EXPECT_EQ(readBytes(path), expected.bytes);
+  return expected.bytes;
+}
+
+TEST_F(CheckpointTest, WritesTheDocumentedLayout) {
+  saveTiny();
+  std::string expected = expectedTinyFile(model, params, 2);
+  ASSERT_EQ(expected.size(), 199u);
+  EXPECT_EQ(readBytes(path), expected);
+}
+
+TEST_F(CheckpointTest, ReadsVersion1Files) {
+  std::string v1 = expectedTinyFile(model, params, 1);
+  ASSERT_EQ(v1.size(), 195u);
+  writeBytes(path, v1);
+  std::vector<float> loaded(model.paramSize(), kSentinel);
+  Status status = loadParams(path, model.desc(), loaded.data());
+  ASSERT_TRUE(status.ok()) << status.message();
+  for (size_t i = 0; i < 3; ++i) {
+    const nnc_param_desc &param = model.param(i);
+    EXPECT_EQ(std::memcmp(&loaded[param.offset], &params[param.offset],
+                          sizeof(float) * param.size),
+              0)
+        << param.name;
+  }
+  // Version 1 ends with the tensors: a section count there is trailing junk.
+  std::string padded = v1.substr(0, v1.size() - 4) + std::string(4, '\0') +
+                       v1.substr(v1.size() - 4);
+  putU32(padded, 12, static_cast<uint32_t>(padded.size()));
+  fixChecksum(padded);
+  writeBytes(path, padded);
+  expectRefusal(path, model.desc(),
+                "checkpoint '" + path +
+                    "' is malformed: 4 unexpected bytes follow the last "
+                    "tensor");
 }
 
 TEST_F(CheckpointTest, RoundTripIsBitExact) {
@@ -312,19 +355,26 @@ TEST_F(CheckpointTest, RefusesWrongMagic) {
 TEST_F(CheckpointTest, RefusesUnsupportedVersion) {
   saveTiny();
   std::string bytes = readBytes(path);
-  putU32(bytes, 8, 2);
+  putU32(bytes, 8, 3);
   fixChecksum(bytes);
   writeBytes(path, bytes);
   expectRefusal(path, model.desc(),
                 "checkpoint '" + path +
-                    "' has unsupported format version 2; this runtime reads "
-                    "version 1");
+                    "' has unsupported format version 3; this runtime reads "
+                    "versions 1 and 2");
+  putU32(bytes, 8, 0);
+  fixChecksum(bytes);
+  writeBytes(path, bytes);
+  expectRefusal(path, model.desc(),
+                "checkpoint '" + path +
+                    "' has unsupported format version 0; this runtime reads "
+                    "versions 1 and 2");
 }
 
 TEST_F(CheckpointTest, RefusesEveryTruncation) {
   saveTiny();
   std::string bytes = readBytes(path);
-  ASSERT_EQ(bytes.size(), 195u);
+  ASSERT_EQ(bytes.size(), 199u);
   std::string cut = dir + "/cut.ckpt";
   for (size_t length = 0; length < bytes.size(); ++length) {
     SCOPED_TRACE("length " + std::to_string(length));
@@ -335,7 +385,7 @@ TEST_F(CheckpointTest, RefusesEveryTruncation) {
   expectRefusal(cut, model.desc(),
                 "checkpoint '" + cut +
                     "' is truncated: it has 100 bytes but its header records "
-                    "195");
+                    "199");
 }
 
 TEST_F(CheckpointTest, RefusesTrailingBytes) {
@@ -343,7 +393,7 @@ TEST_F(CheckpointTest, RefusesTrailingBytes) {
   writeBytes(path, readBytes(path) + "junk");
   expectRefusal(path, model.desc(),
                 "checkpoint '" + path +
-                    "' has 199 bytes but its header records 195: trailing "
+                    "' has 203 bytes but its header records 199: trailing "
                     "data or a corrupt header");
 }
 
@@ -399,12 +449,12 @@ TEST_F(CheckpointTest, RefusesMalformedRecordsWithAValidChecksum) {
   expectRefusal(path, model.desc(),
                 "checkpoint '" + path +
                     "' is malformed: the model name at offset 24 needs "
-                    "4294967295 bytes but only 167 remain");
+                    "4294967295 bytes but only 171 remain");
   // Tensor count (at 31, low half): more records than bytes could hold.
   craft(31, 1000000);
   expectRefusal(path, model.desc(),
                 "checkpoint '" + path +
-                    "' is malformed: it declares 1000000 tensors but only 152 "
+                    "' is malformed: it declares 1000000 tensors but only 156 "
                     "bytes remain");
   // Rank of h.weight (at 39 + 4 + 8): huge.
   craft(51, 0x10000000);
@@ -614,6 +664,36 @@ TEST_F(CheckpointTest, FailedRenameLeavesTheTargetAndNoTemporary) {
   EXPECT_EQ(entries(), std::set<std::string>{"occupied"});
 }
 
+TEST_F(CheckpointTest, SaveRemovesTemporariesOfDeadWriters) {
+  // What a writer killed mid-save leaves: its temporary, unlocked.
+  writeBytes(dir + "/.tiny.ckpt.tmp-0123456789abcdef", "half a checkpoint");
+  // Not temporaries of this target: kept.
+  writeBytes(dir + "/.other.ckpt.tmp-0123456789abcdef", "someone else's");
+  writeBytes(dir + "/.tiny.ckpt.tmp-0123456789ABCDEF", "not our spelling");
+  writeBytes(dir + "/.tiny.ckpt.tmp-0123", "too short");
+  saveTiny();
+  EXPECT_EQ(entries(),
+            (std::set<std::string>{
+                "tiny.ckpt", ".other.ckpt.tmp-0123456789abcdef",
+                ".tiny.ckpt.tmp-0123456789ABCDEF", ".tiny.ckpt.tmp-0123"}));
+}
+
+TEST_F(CheckpointTest, SaveKeepsTemporariesOfLiveWriters) {
+  // A live writer holds an flock() on its temporary; flock locks conflict
+  // between separate open() calls even within one process.
+  std::string live = dir + "/.tiny.ckpt.tmp-00000000deadbeef";
+  writeBytes(live, "being written");
+  int fd = ::open(live.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  saveTiny();
+  ::close(fd);
+  EXPECT_EQ(entries(), (std::set<std::string>{
+                           "tiny.ckpt", ".tiny.ckpt.tmp-00000000deadbeef"}));
+  saveTiny();
+  EXPECT_EQ(entries(), std::set<std::string>{"tiny.ckpt"});
+}
+
 TEST_F(CheckpointTest, SaveIntoMissingDirectoryFails) {
   std::string target = dir + "/no/such/dir/x.ckpt";
   Status status = saveParams(target, model.desc(), params.data());
@@ -648,6 +728,363 @@ TEST_F(CheckpointTest, SaveIntoReadOnlyDirectoryFails) {
       << status.message();
   EXPECT_EQ(readBytes(path), old);
   EXPECT_EQ(entries(), std::set<std::string>{"tiny.ckpt"});
+}
+
+//===----------------------------------------------------------------------===//
+// Training checkpoints
+//===----------------------------------------------------------------------===//
+
+class TrainingCheckpointTest : public CheckpointTest {
+protected:
+  void SetUp() override {
+    CheckpointTest::SetUp();
+    train.optimizer = NNC_OPTIMIZER_SGD;
+    train.opt_state_size = 5;
+    model.mutableDesc().train = &train;
+    optState = {0.5f, -0.0f, std::numeric_limits<float>::infinity(), 1e-40f,
+                -3.25f};
+    state.epoch = 3;
+    state.step = 0x123456789;
+    state.seed = 0xfedcba9876543210ULL;
+    state.batch = 32;
+    state.examples = 1000;
+  }
+
+  void saveTraining() {
+    Status status = saveTrainingCheckpoint(path, model.desc(), params.data(),
+                                           optState.data(), state);
+    ASSERT_TRUE(status.ok()) << status.message();
+  }
+
+  /// Loads \p file for training into sentinel-filled buffers; expects the
+  /// exact message \p expected (or, when \p fragment, a message that names
+  /// the file and contains it) and untouched buffers.
+  void expectTrainingRefusal(const std::string &file,
+                             const nnc_model_desc &desc,
+                             const std::string &expected,
+                             bool fragment = false) {
+    std::vector<float> target(static_cast<size_t>(desc.param_size), kSentinel);
+    size_t stateSize =
+        desc.train ? static_cast<size_t>(desc.train->opt_state_size) : 0;
+    std::vector<float> targetState(stateSize, kSentinel);
+    TrainingState loaded;
+    loaded.epoch = -5;
+    Status status = loadTrainingCheckpoint(file, desc, target.data(),
+                                           targetState.data(), loaded);
+    ASSERT_FALSE(status.ok());
+    if (fragment) {
+      EXPECT_NE(status.message().find("'" + file + "'"), std::string::npos)
+          << status.message();
+      EXPECT_NE(status.message().find(expected), std::string::npos)
+          << "message: " << status.message() << "\nexpected: " << expected;
+    } else {
+      EXPECT_EQ(status.message(), expected);
+    }
+    EXPECT_EQ(status.message().find('\n'), std::string::npos);
+    for (float value : target)
+      ASSERT_EQ(value, kSentinel) << "refused load wrote into the buffer";
+    for (float value : targetState)
+      ASSERT_EQ(value, kSentinel) << "refused load wrote optimizer state";
+    EXPECT_EQ(loaded.epoch, -5);
+  }
+
+  nnc_train_desc train{};
+  std::vector<float> optState;
+  TrainingState state;
+};
+
+TEST_F(TrainingCheckpointTest, WritesTheDocumentedLayout) {
+  saveTraining();
+  std::string tensors = expectedTinyFile(model, params, 2);
+  // Everything up to the section count is as in a parameters-only file.
+  ByteBuilder expected;
+  expected.raw(tensors.substr(0, tensors.size() - 8));
+  expected.u32(1);
+  expected.str("train");
+  expected.u64(52 + 4 * 5);
+  expected.u32(NNC_OPTIMIZER_SGD);
+  expected.u64(3);
+  expected.u64(0x123456789);
+  expected.u64(0xfedcba9876543210ULL);
+  expected.u64(32);
+  expected.u64(1000);
+  expected.u64(5);
+  for (float value : optState)
+    expected.f32(value);
+  // 191 up to the tensors' end, 4 section count, 9 kind, 8 length,
+  // 72 payload, 4 CRC.
+  putU32(expected.bytes, 12, 288);
+  expected.u32(crcOf(expected.bytes, expected.bytes.size()));
+  ASSERT_EQ(expected.bytes.size(), 288u);
+  EXPECT_EQ(readBytes(path), expected.bytes);
+}
+
+TEST_F(TrainingCheckpointTest, RoundTripIsBitExact) {
+  saveTraining();
+  std::vector<float> loaded(model.paramSize(), kSentinel);
+  std::vector<float> loadedState(optState.size(), kSentinel);
+  TrainingState loadedCounters;
+  Status status = loadTrainingCheckpoint(path, model.desc(), loaded.data(),
+                                         loadedState.data(), loadedCounters);
+  ASSERT_TRUE(status.ok()) << status.message();
+  for (size_t i = 0; i < 3; ++i) {
+    const nnc_param_desc &param = model.param(i);
+    EXPECT_EQ(std::memcmp(&loaded[param.offset], &params[param.offset],
+                          sizeof(float) * param.size),
+              0);
+  }
+  EXPECT_EQ(std::memcmp(loadedState.data(), optState.data(),
+                        sizeof(float) * optState.size()),
+            0);
+  EXPECT_EQ(loadedCounters.epoch, 3);
+  EXPECT_EQ(loadedCounters.step, 0x123456789);
+  EXPECT_EQ(loadedCounters.seed, 0xfedcba9876543210ULL);
+  EXPECT_EQ(loadedCounters.batch, 32);
+  EXPECT_EQ(loadedCounters.examples, 1000);
+}
+
+TEST_F(TrainingCheckpointTest, LoadParamsReadsATrainingCheckpoint) {
+  saveTraining();
+  std::vector<float> loaded(model.paramSize(), kSentinel);
+  Status status = loadParams(path, model.desc(), loaded.data());
+  ASSERT_TRUE(status.ok()) << status.message();
+  const nnc_param_desc &param = model.param(0);
+  EXPECT_EQ(std::memcmp(&loaded[param.offset], &params[param.offset],
+                        sizeof(float) * param.size),
+            0);
+}
+
+TEST_F(TrainingCheckpointTest, RefusesParametersOnlyFiles) {
+  saveTiny();
+  expectTrainingRefusal(path, model.desc(),
+                        "checkpoint '" + path +
+                            "' holds parameters only, no training state to "
+                            "resume from");
+  writeBytes(path, expectedTinyFile(model, params, 1));
+  expectTrainingRefusal(path, model.desc(),
+                        "checkpoint '" + path +
+                            "' holds parameters only, no training state to "
+                            "resume from");
+}
+
+TEST_F(TrainingCheckpointTest, RefusesAnotherOptimizer) {
+  saveTraining();
+  train.optimizer = NNC_OPTIMIZER_ADAM;
+  expectTrainingRefusal(path, model.desc(),
+                        "checkpoint '" + path +
+                            "' holds the state of optimizer 'sgd' but model "
+                            "'TinyMLP' trains with 'adam'");
+}
+
+TEST_F(TrainingCheckpointTest, RefusesAnotherStateSize) {
+  saveTraining();
+  train.opt_state_size = 10;
+  expectTrainingRefusal(path, model.desc(),
+                        "checkpoint '" + path +
+                            "' holds 5 optimizer state elements but model "
+                            "'TinyMLP' has 10");
+}
+
+TEST_F(TrainingCheckpointTest, RefusesAnotherModel) {
+  saveTraining();
+  TestModel other("BigMLP",
+                  {{"h.weight", {3, 2}, NNC_INIT_XAVIER_UNIFORM, 3, 2},
+                   {"h.bias", {2}, NNC_INIT_ZEROS},
+                   {"out.weight", {2, 1}, NNC_INIT_HE_UNIFORM, 2, 1}});
+  other.mutableDesc().train = &train;
+  expectTrainingRefusal(path, other.desc(),
+                        "checkpoint '" + path +
+                            "' holds the parameters of model 'TinyMLP', not "
+                            "of model 'BigMLP'");
+}
+
+TEST_F(TrainingCheckpointTest, RefusesModelsWithoutATrainBlock) {
+  saveTraining();
+  model.mutableDesc().train = nullptr;
+  expectTrainingRefusal(path, model.desc(),
+                        "cannot load checkpoint '" + path +
+                            "': model 'TinyMLP' has no train block, so there "
+                            "is no training state to load");
+  Status saved = saveTrainingCheckpoint(path, model.desc(), params.data(),
+                                        optState.data(), state);
+  EXPECT_EQ(saved.message(), "cannot save checkpoint '" + path +
+                                 "': model 'TinyMLP' has no train block, so "
+                                 "there is no training state to save");
+}
+
+TEST_F(TrainingCheckpointTest, RefusesEveryTruncation) {
+  saveTraining();
+  std::string bytes = readBytes(path);
+  std::string cut = dir + "/cut.ckpt";
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    SCOPED_TRACE("length " + std::to_string(length));
+    writeBytes(cut, bytes.substr(0, length));
+    expectTrainingRefusal(cut, model.desc(), "is truncated", true);
+  }
+}
+
+TEST_F(TrainingCheckpointTest, RefusesEveryFlippedByteOfTheSection) {
+  saveTraining();
+  std::string bytes = readBytes(path);
+  std::string bad = dir + "/bad.ckpt";
+  for (size_t at = 195 - 4; at < bytes.size(); ++at) {
+    SCOPED_TRACE("byte " + std::to_string(at));
+    std::string flipped = bytes;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x20);
+    writeBytes(bad, flipped);
+    expectTrainingRefusal(bad, model.desc(), "is corrupt: checksum mismatch",
+                          true);
+  }
+}
+
+TEST_F(TrainingCheckpointTest, RefusesMalformedSectionsWithAValidChecksum) {
+  saveTraining();
+  const std::string bytes = readBytes(path);
+  // Offsets: section count at 191, kind length 195, kind 199, length 204,
+  // optimizer 212, counters 216.., state count 256, state 264.
+  auto craft = [&](size_t at, const std::string &patch) {
+    std::string crafted = bytes;
+    crafted.replace(at, patch.size(), patch);
+    fixChecksum(crafted);
+    writeBytes(path, crafted);
+  };
+  auto u64Bytes = [](uint64_t value) {
+    std::string out;
+    for (int i = 0; i < 8; ++i)
+      out += static_cast<char>(value >> (8 * i));
+    return out;
+  };
+  std::string prefix = "checkpoint '" + path + "' is malformed: ";
+  craft(199, "trian");
+  expectTrainingRefusal(path, model.desc(), prefix + "unknown section 'trian'");
+  craft(204, u64Bytes(1000));
+  expectTrainingRefusal(path, model.desc(),
+                        prefix + "section 'train' has 1000 bytes but only 72 "
+                                 "remain");
+  craft(204, u64Bytes(10));
+  expectTrainingRefusal(path, model.desc(),
+                        prefix + "section 'train' has 10 bytes, fewer than "
+                                 "its 52-byte fixed part");
+  craft(256, u64Bytes(4));
+  expectTrainingRefusal(path, model.desc(),
+                        prefix + "section 'train' has 72 bytes but 4 "
+                                 "optimizer state elements");
+  craft(216, u64Bytes(~uint64_t(0)));
+  expectTrainingRefusal(path, model.desc(),
+                        prefix + "section 'train' has a negative epoch");
+  craft(191, "\x02");
+  expectTrainingRefusal(path, model.desc(),
+                        "is malformed: the length of the "
+                        "kind of section #1",
+                        true);
+}
+
+TEST_F(TrainingCheckpointTest, SurvivesEveryChecksumValidSingleByteMutation) {
+  saveTraining();
+  const std::string bytes = readBytes(path);
+  for (size_t at = 0; at + 4 < bytes.size(); ++at) {
+    for (int value : {0x00, 0x01, 0x7f, 0x80, 0xff}) {
+      std::string mutated = bytes;
+      mutated[at] = static_cast<char>(value);
+      fixChecksum(mutated);
+      writeBytes(path, mutated);
+      std::vector<float> target(model.paramSize(), kSentinel);
+      std::vector<float> targetState(optState.size(), kSentinel);
+      TrainingState loaded;
+      Status status = loadTrainingCheckpoint(path, model.desc(), target.data(),
+                                             targetState.data(), loaded);
+      if (status.ok())
+        continue;
+      SCOPED_TRACE("byte " + std::to_string(at) + " = " +
+                   std::to_string(value));
+      EXPECT_NE(status.message().find("'" + path + "'"), std::string::npos)
+          << status.message();
+      EXPECT_EQ(status.message().find('\n'), std::string::npos);
+      for (float element : target)
+        ASSERT_EQ(element, kSentinel);
+      for (float element : targetState)
+        ASSERT_EQ(element, kSentinel);
+    }
+  }
+}
+
+/// Bytes from a hex dump such as docs/checkpoint-format.md shows.
+std::string fromHex(const std::string &hex) {
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return bytes;
+}
+
+TEST_F(CheckpointTest, DocumentedExamplesMatch) {
+  // The three examples of docs/checkpoint-format.md, byte for byte.
+  const std::string v2 = fromHex("4e4e43504152414d020000004a000000"
+                                 "00000000010000004d01000000000000"
+                                 "00010000006201000000020000000000"
+                                 "000002000000000000000000803f0000"
+                                 "00c0000000007fd24dc4");
+  const std::string v1 = fromHex("4e4e43504152414d0100000046000000"
+                                 "00000000010000004d01000000000000"
+                                 "00010000006201000000020000000000"
+                                 "000002000000000000000000803f0000"
+                                 "00c0ba58eed9");
+  const std::string trained = fromHex("4e4e43504152414d0200000097000000"
+                                      "00000000010000004d01000000000000"
+                                      "00010000006201000000020000000000"
+                                      "000002000000000000000000803f0000"
+                                      "00c00100000005000000747261696e3c"
+                                      "00000000000000000000000100000000"
+                                      "00000003000000000000000700000000"
+                                      "00000002000000000000000500000000"
+                                      "00000002000000000000000000003f00"
+                                      "00803ea8054da3");
+  TestModel m("M", {{"b", {2}, NNC_INIT_ZEROS}});
+  nnc_train_desc train{};
+  train.optimizer = NNC_OPTIMIZER_SGD;
+  train.opt_state_size = 2;
+  m.mutableDesc().train = &train;
+
+  float b[2] = {1.0f, -2.0f};
+  Status saved = saveParams(path, m.desc(), b);
+  ASSERT_TRUE(saved.ok()) << saved.message();
+  EXPECT_EQ(readBytes(path), v2);
+  float velocity[2] = {0.5f, 0.25f};
+  TrainingState state;
+  state.epoch = 1;
+  state.step = 3;
+  state.seed = 7;
+  state.batch = 2;
+  state.examples = 5;
+  saved = saveTrainingCheckpoint(path, m.desc(), b, velocity, state);
+  ASSERT_TRUE(saved.ok()) << saved.message();
+  EXPECT_EQ(readBytes(path), trained);
+
+  for (const std::string *bytes : {&v1, &v2, &trained}) {
+    writeBytes(path, *bytes);
+    float loaded[2] = {0, 0};
+    Status status = loadParams(path, m.desc(), loaded);
+    ASSERT_TRUE(status.ok()) << status.message();
+    EXPECT_EQ(loaded[0], 1.0f);
+    EXPECT_EQ(loaded[1], -2.0f);
+  }
+  float loaded[2] = {0, 0}, loadedVelocity[2] = {0, 0};
+  TrainingState loadedState;
+  Status status = loadTrainingCheckpoint(path, m.desc(), loaded, loadedVelocity,
+                                         loadedState);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(loadedVelocity[0], 0.5f);
+  EXPECT_EQ(loadedVelocity[1], 0.25f);
+  EXPECT_EQ(loadedState.step, 3);
+}
+
+TEST_F(TrainingCheckpointTest, RefusesNegativeCountersOnSave) {
+  state.step = -1;
+  Status status = saveTrainingCheckpoint(path, model.desc(), params.data(),
+                                         optState.data(), state);
+  EXPECT_EQ(status.message(), "cannot save checkpoint '" + path +
+                                  "': the training state has a negative "
+                                  "counter");
+  EXPECT_TRUE(entries().empty());
 }
 
 } // namespace
