@@ -3,8 +3,11 @@
 // Implements dumpAST, the `nnc --emit=ast` output: one node per line,
 // children indented by two spaces, each line ending in its `@line:col`. What
 // Sema inferred (shapes, resolved attributes, parameter prefixes) is printed
-// when present, so the same dump serves before and after checking. The
-// format is relied on by lit tests; change it only together with them.
+// when present, so the same dump serves before and after checking. Train
+// blocks are the exception: they print their resolved settings, defaults
+// included, which only mean something after Sema. Models and train blocks
+// appear in source order. The format is relied on by lit tests; change it
+// only together with them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +16,8 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Casting.h"
+
+#include <charconv>
 
 using namespace nnc;
 
@@ -23,6 +28,7 @@ public:
   explicit ASTDumper(llvm::raw_ostream &os) : os(os) {}
 
   void dump(const Model &model);
+  void dump(const TrainBlock &block);
 
 private:
   void dump(const Expr &e, unsigned indent);
@@ -67,6 +73,41 @@ void ASTDumper::dump(const Model &model) {
     os << "\n";
     dump(*stmt.value, 2);
   }
+}
+
+/// The shortest spelling that reads back as `value`, with the exponent
+/// trimmed: `0.01`, `1e-8`, `1e+20`.
+static std::string formatDouble(double value) {
+  char buf[64];
+  auto [end, ec] =
+      std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::general);
+  std::string s(buf, ec == std::errc() ? end : buf);
+  size_t e = s.find('e');
+  if (e != std::string::npos) {
+    size_t digits = e + 2; // after the exponent's sign
+    while (digits + 1 < s.size() && s[digits] == '0')
+      s.erase(digits, 1);
+  }
+  return s;
+}
+
+void ASTDumper::dump(const TrainBlock &block) {
+  line(0) << "Train '" << block.model << "'";
+  dumpLoc(block.loc);
+  os << "\n";
+  line(1) << "loss " << getLossKindName(block.loss) << "\n";
+  line(1) << "optimizer " << getOptimizerKindName(block.optimizer)
+          << " lr=" << formatDouble(block.lr);
+  if (block.optimizer == OptimizerKind::SGD)
+    os << " momentum=" << formatDouble(block.momentum)
+       << " weight_decay=" << formatDouble(block.weightDecay);
+  else
+    os << " beta1=" << formatDouble(block.beta1)
+       << " beta2=" << formatDouble(block.beta2)
+       << " eps=" << formatDouble(block.eps);
+  os << "\n";
+  line(1) << "batch " << block.batch << "\n";
+  line(1) << "epochs " << block.epochs << "\n";
 }
 
 // Recursion is bounded: the parser rejects expressions nested deeper than
@@ -126,8 +167,20 @@ void ASTDumper::dump(const Expr &e, unsigned indent) {
   }
 }
 
+static bool isBefore(SourceLoc a, SourceLoc b) {
+  return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
 void nnc::dumpAST(const ModuleAST &module, llvm::raw_ostream &os) {
   ASTDumper dumper(os);
-  for (const Model &model : module.models)
-    dumper.dump(model);
+  // Both lists are in source order; merge them.
+  auto model = module.models.begin(), modelEnd = module.models.end();
+  auto block = module.trainBlocks.begin(), blockEnd = module.trainBlocks.end();
+  while (model != modelEnd || block != blockEnd) {
+    if (block == blockEnd ||
+        (model != modelEnd && isBefore(model->loc, block->loc)))
+      dumper.dump(*model++);
+    else
+      dumper.dump(*block++);
+  }
 }

@@ -175,10 +175,20 @@ enum class LossKind { SoftmaxCrossEntropy = 0, MSE = 1 };
 /// Mirrors `nnc_optimizer_kind` in runtime/nnc_model.h.
 enum class OptimizerKind { SGD = 0, Adam = 1 };
 
+/// One `name = value` of a train block as written. The value is an ordinary
+/// expression (`mse`, `64`, `adam(lr=0.001)`), so the parser stays purely
+/// syntactic and Sema checks settings the way it checks call arguments.
+struct TrainSetting {
+  SourceLoc loc; // of the name
+  std::string name;
+  ExprPtr value;
+};
+
 /// `train Model { loss = ...  optimizer = ...(...)  batch = N  epochs = N }`:
-/// how the compiled train step of `model` trains it. Fields not written in
-/// the block keep these defaults (Sema sets `lr` to 0.001 for adam when the
-/// block does not give one).
+/// how the compiled train step of `model` trains it. Sema resolves
+/// `settings` into the fields below; fields not written in the block keep
+/// these defaults (Sema sets `lr` to 0.001 for adam when the block does not
+/// give one).
 struct TrainBlock {
   SourceLoc loc;      // of `train`
   std::string model;  // the model it trains
@@ -191,6 +201,8 @@ struct TrainBlock {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // adam
   int64_t batch = 64;
   int64_t epochs = 10;
+  /// The settings as written, in source order.
+  std::vector<TrainSetting> settings;
 };
 
 struct ModuleAST {

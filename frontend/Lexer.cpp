@@ -40,6 +40,13 @@ mlir::InFlightDiagnostic DiagnosticReporter::error(SourceLoc loc) {
   return muted;
 }
 
+mlir::InFlightDiagnostic DiagnosticReporter::warning(SourceLoc loc) {
+  mlir::InFlightDiagnostic diag = mlir::emitWarning(getLoc(loc));
+  if (stopped)
+    diag.abandon();
+  return diag;
+}
+
 //===----------------------------------------------------------------------===//
 // Lexer
 //===----------------------------------------------------------------------===//

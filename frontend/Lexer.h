@@ -44,6 +44,10 @@ public:
   /// that is never shown; callers should check shouldStop() and unwind.
   mlir::InFlightDiagnostic error(SourceLoc loc);
 
+  /// Starts a warning at `loc`. Warnings do not count towards the limit and
+  /// do not make the stage fail; once the stage has stopped they are muted.
+  mlir::InFlightDiagnostic warning(SourceLoc loc);
+
   unsigned getNumErrors() const { return numErrors; }
   bool hadError() const { return numErrors != 0; }
   bool shouldStop() const { return stopped; }

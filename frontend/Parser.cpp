@@ -6,10 +6,14 @@
 // nesting depth of expressions so that every later recursive walk over the
 // AST has a bounded stack.
 //
-// Recovery: an error inside a statement skips to the first token that starts
-// a later line and can start a statement (or to `}`); an error in a model
-// header skips to the next `model`. Errors the lexer reported arrive as
-// Error tokens and are not reported a second time.
+// Train blocks are parsed as a list of `name = expr` settings; what the
+// names and values mean is left to Sema, as for call arguments.
+//
+// Recovery: an error inside a statement or a setting skips to the first
+// token that starts a later line and can start a statement (or to `}`); an
+// error in a model or train block header skips to the next `model` or
+// `train`. Errors the lexer reported arrive as Error tokens and are not
+// reported a second time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,13 +84,27 @@ private:
   }
 
   static bool startsStatement(const Token &t) {
-    return t.is(TokenKind::Identifier) || t.is(TokenKind::KwReturn) ||
-           t.is(TokenKind::KwTrain);
+    return t.is(TokenKind::Identifier) || t.is(TokenKind::KwReturn);
+  }
+
+  /// `train` followed by a name opens a train block. Inside a model or
+  /// another block this is where a missing `}` most likely ends it; any
+  /// other `train` is a misplaced keyword and is reported where it stands.
+  bool atTrainBlock() {
+    return tok.is(TokenKind::KwTrain) && peek().is(TokenKind::Identifier);
+  }
+
+  /// Where a model body or a train block ends, properly or not.
+  bool atBlockEnd() {
+    return tok.is(TokenKind::RBrace) || tok.is(TokenKind::Eof) ||
+           tok.is(TokenKind::KwModel) || atTrainBlock();
   }
 
   //===--- Grammar --------------------------------------------------------===//
 
   void parseModel(ModuleAST &module);
+  void parseTrainBlock(ModuleAST &module);
+  bool parseSetting(TrainBlock &block);
   bool parseType(TypeSpec &type);
   std::optional<int64_t> parseIntLiteral(const Token &t);
   bool parseStatement(Model &model);
@@ -99,9 +117,8 @@ private:
   //===--- Recovery -------------------------------------------------------===//
 
   void skipToNextStatement(unsigned stmtStart);
-  /// Stops at `train` too: the top level reports it properly.
   void skipToNextModel() {
-    while (!tok.is(TokenKind::KwModel) && !tok.is(TokenKind::KwTrain) &&
+    while (!tok.is(TokenKind::KwModel) && !atTrainBlock() &&
            !tok.is(TokenKind::Eof))
       consume();
   }
@@ -124,10 +141,11 @@ std::unique_ptr<ModuleAST> Parser::parseFile(llvm::StringRef filename) {
       parseModel(*module);
       continue;
     }
-    if (tok.is(TokenKind::KwTrain))
-      diags.error(tok.loc) << "'train' blocks are not supported yet";
-    else
-      expected("'model'");
+    if (tok.is(TokenKind::KwTrain)) {
+      parseTrainBlock(*module);
+      continue;
+    }
+    expected("'model' or 'train'");
     consume();
     skipToNextModel();
   }
@@ -181,8 +199,7 @@ void Parser::parseModel(ModuleAST &module) {
       !expect(TokenKind::LBrace, "'{' to open the model body"))
     return skipToNextModel();
 
-  while (!tok.is(TokenKind::RBrace) && !tok.is(TokenKind::Eof) &&
-         !tok.is(TokenKind::KwModel) && !diags.shouldStop()) {
+  while (!atBlockEnd() && !diags.shouldStop()) {
     unsigned stmtStart = numConsumed;
     if (!parseStatement(model))
       skipToNextStatement(stmtStart);
@@ -192,6 +209,51 @@ void Parser::parseModel(ModuleAST &module) {
   else if (!diags.shouldStop())
     expected("'}' at end of model '" + model.name + "'");
   module.models.push_back(std::move(model));
+}
+
+void Parser::parseTrainBlock(ModuleAST &module) {
+  TrainBlock block;
+  block.loc = tok.loc;
+  consume(); // 'train'
+  block.modelLoc = tok.loc;
+  if (!tok.is(TokenKind::Identifier)) {
+    expected("a model name");
+    return skipToNextModel();
+  }
+  block.model = tok.spelling.str();
+  consume();
+  if (!expect(TokenKind::LBrace, "'{' to open the 'train' block"))
+    return skipToNextModel();
+
+  while (!atBlockEnd() && !diags.shouldStop()) {
+    unsigned settingStart = numConsumed;
+    if (!parseSetting(block))
+      skipToNextStatement(settingStart);
+  }
+  if (tok.is(TokenKind::RBrace))
+    consume();
+  else if (!diags.shouldStop())
+    expected("'}' at end of the 'train' block for '" + block.model + "'");
+  module.trainBlocks.push_back(std::move(block));
+}
+
+bool Parser::parseSetting(TrainBlock &block) {
+  TrainSetting setting;
+  setting.loc = tok.loc;
+  if (!tok.is(TokenKind::Identifier)) {
+    expected("a setting");
+    return false;
+  }
+  setting.name = tok.spelling.str();
+  consume();
+  if (!expect(TokenKind::Equal, "'=' after '" + setting.name + "'"))
+    return false;
+  ParsedExpr value = parseExpr(/*level=*/0);
+  if (!value.expr)
+    return false;
+  setting.value = std::move(value.expr);
+  block.settings.push_back(std::move(setting));
+  return true;
 }
 
 bool Parser::parseType(TypeSpec &type) {
@@ -251,9 +313,6 @@ bool Parser::parseStatement(Model &model) {
     consume();
     if (!expect(TokenKind::Equal, "'=' after '" + stmt.name + "'"))
       return false;
-  } else if (tok.is(TokenKind::KwTrain)) {
-    diags.error(tok.loc) << "'train' blocks are not supported yet";
-    return false;
   } else {
     expected("a statement");
     return false;
@@ -267,8 +326,7 @@ bool Parser::parseStatement(Model &model) {
 }
 
 void Parser::skipToNextStatement(unsigned stmtStart) {
-  while (!tok.is(TokenKind::Eof) && !tok.is(TokenKind::RBrace) &&
-         !tok.is(TokenKind::KwModel)) {
+  while (!atBlockEnd()) {
     // A token that opens a line and can open a statement is where the next
     // statement most likely begins; lines opening with `|>` or `)` are
     // continuations of the broken one. The statement's own first token is

@@ -2,8 +2,9 @@
 //
 // Entry point of the frontend: turns the text of a `.nn` file into a
 // ModuleAST. The grammar is documented in docs/language.md. The parser
-// recovers from errors (inside a statement it skips to the next line, in a
-// model header to the next `model`) so one run reports several problems.
+// recovers from errors (inside a statement or a train setting it skips to
+// the next line, in a header to the next `model` or `train`) so one run
+// reports several problems.
 //
 //===----------------------------------------------------------------------===//
 

@@ -10,6 +10,11 @@
 // call), so in `h = dense(dense(x, 8), 4)` the inner layer, which runs first,
 // is `h` and the outer one `h_2`.
 //
+// Train blocks are checked after every model: their settings are resolved
+// like keyword arguments (each value is an expression that must be a name
+// from a fixed set or a number in range), then the model they name is
+// checked for what training needs.
+//
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Sema.h"
@@ -23,6 +28,7 @@
 #include "llvm/Support/Casting.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
 #include <optional>
 
 using namespace nnc;
@@ -87,6 +93,82 @@ const BuiltinInfo *lookupBuiltin(llvm::StringRef name) {
 /// the index type of the generated code and of the runtime ABI.
 constexpr int64_t kMaxSize = INT32_MAX;
 
+/// More epochs than this is certainly a typo, and the count has to fit the
+/// loops of the generated training driver.
+constexpr int64_t kMaxEpochs = 1000000;
+
+/// The interval an optimizer argument must lie in.
+enum class ArgRange {
+  /// (0, inf): learning rates, epsilon.
+  Positive,
+  /// [0, inf): weight decay.
+  NonNegative,
+  /// [0, 1): momentum, Adam's betas.
+  Fraction,
+};
+
+struct OptimizerArg {
+  llvm::StringLiteral name;
+  ArgRange range;
+  double TrainBlock::*field;
+};
+
+struct OptimizerInfo {
+  llvm::StringLiteral name;
+  OptimizerKind kind;
+  llvm::ArrayRef<OptimizerArg> args;
+  /// The learning rate when the block does not give one.
+  double defaultLR;
+};
+
+const OptimizerArg kSGDArgs[] = {
+    {"lr", ArgRange::Positive, &TrainBlock::lr},
+    {"momentum", ArgRange::Fraction, &TrainBlock::momentum},
+    {"weight_decay", ArgRange::NonNegative, &TrainBlock::weightDecay}};
+const OptimizerArg kAdamArgs[] = {
+    {"lr", ArgRange::Positive, &TrainBlock::lr},
+    {"beta1", ArgRange::Fraction, &TrainBlock::beta1},
+    {"beta2", ArgRange::Fraction, &TrainBlock::beta2},
+    {"eps", ArgRange::Positive, &TrainBlock::eps}};
+
+const OptimizerInfo kOptimizers[] = {
+    {"sgd", OptimizerKind::SGD, kSGDArgs, 0.01},
+    {"adam", OptimizerKind::Adam, kAdamArgs, 0.001},
+};
+
+bool isInRange(ArgRange range, double value) {
+  switch (range) {
+  case ArgRange::Positive:
+    return std::isfinite(value) && value > 0;
+  case ArgRange::NonNegative:
+    return std::isfinite(value) && value >= 0;
+  case ArgRange::Fraction:
+    return value >= 0 && value < 1;
+  }
+  llvm_unreachable("unknown argument range");
+}
+
+llvm::StringRef describeRange(ArgRange range) {
+  switch (range) {
+  case ArgRange::Positive:
+    return "a positive finite number";
+  case ArgRange::NonNegative:
+    return "a non-negative finite number";
+  case ArgRange::Fraction:
+    return "a number in [0, 1)";
+  }
+  llvm_unreachable("unknown argument range");
+}
+
+/// What a train block needs to know about the model it trains.
+struct ModelFacts {
+  const Model *model;
+  /// It contains a layer with parameters (a `dense`).
+  bool hasParams;
+  /// Checking it reported an error, so its body may be incomplete.
+  bool hadErrors;
+};
+
 /// The element count, or nullopt if it does not fit in int64.
 std::optional<int64_t> getNumElements(const Shape &shape) {
   int64_t n = 1;
@@ -120,6 +202,12 @@ public:
 
 private:
   void checkModel(Model &model);
+  void checkTrainBlock(TrainBlock &block);
+  bool checkTrainSettings(TrainBlock &block, const Expr *&lossValue);
+  bool checkLoss(TrainBlock &block, const Expr &value);
+  void checkOptimizer(TrainBlock &block, const Expr &value);
+  void checkModelForTraining(const TrainBlock &block, const ModelFacts &facts,
+                             bool lossOk, const Expr *lossValue);
   bool checkType(const TypeSpec &type, const llvm::Twine &what);
   std::optional<Shape> checkTensor(Expr &e);
   std::optional<Shape> checkCall(CallExpr &call);
@@ -128,7 +216,8 @@ private:
                                    const Expr *shapeArg, const Expr *unitsArg);
   std::optional<int64_t> checkPositiveInt(const Expr &e,
                                           const llvm::Twine &what,
-                                          llvm::StringRef noun);
+                                          llvm::StringRef noun,
+                                          int64_t limit = kMaxSize);
   std::string takeParamPrefix(llvm::StringRef base);
 
   DiagnosticReporter &diags;
@@ -138,23 +227,40 @@ private:
   llvm::StringSet<> usedPrefixes;
   /// Prefix a `dense` in the current statement is named after.
   std::string stmtPrefix;
+  /// Whether the current model has a `dense` so far.
+  bool sawDense = false;
+  /// The first definition of each model name.
+  llvm::StringMap<ModelFacts> models;
+  /// The `train` of the first train block of each model.
+  llvm::StringMap<SourceLoc> trainedModels;
 };
 
 } // namespace
 
 void Sema::checkModule(ModuleAST &module) {
-  llvm::StringMap<SourceLoc> seen;
   for (Model &model : module.models) {
     if (diags.shouldStop())
       return;
-    auto [it, inserted] = seen.try_emplace(model.name, model.loc);
+    auto [it, inserted] =
+        models.try_emplace(model.name, ModelFacts{&model, false, false});
     if (!inserted) {
       mlir::InFlightDiagnostic diag = diags.error(model.loc);
       diag << "redefinition of model '" << model.name << "'";
-      diag.attachNote(diags.getLoc(it->second))
+      diag.attachNote(diags.getLoc(it->second.model->loc))
           << "previous definition is here";
     }
+    unsigned errorsBefore = diags.getNumErrors();
+    sawDense = false;
     checkModel(model);
+    if (inserted) {
+      it->second.hasParams = sawDense;
+      it->second.hadErrors = diags.getNumErrors() != errorsBefore;
+    }
+  }
+  for (TrainBlock &block : module.trainBlocks) {
+    if (diags.shouldStop())
+      return;
+    checkTrainBlock(block);
   }
 }
 
@@ -410,8 +516,10 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
     }
     }
   }
-  if (call.builtin == Builtin::Dense)
+  if (call.builtin == Builtin::Dense) {
     call.paramPrefix = takeParamPrefix(stmtPrefix);
+    sawDense = true;
+  }
   if (!ok)
     return std::nullopt;
   return inferResult(call, operands, shapeArg, unitsArg);
@@ -481,7 +589,8 @@ std::optional<Shape> Sema::inferResult(CallExpr &call,
 
 std::optional<int64_t> Sema::checkPositiveInt(const Expr &e,
                                               const llvm::Twine &what,
-                                              llvm::StringRef noun) {
+                                              llvm::StringRef noun,
+                                              int64_t limit) {
   auto *num = llvm::dyn_cast<NumberExpr>(&e);
   int64_t value = 0;
   // The parser has already rejected integer literals beyond int64.
@@ -491,12 +600,190 @@ std::optional<int64_t> Sema::checkPositiveInt(const Expr &e,
         << what << " must be a positive integer, got " << describeExpr(e);
     return std::nullopt;
   }
-  if (value > kMaxSize) {
+  if (value > limit) {
     diags.error(e.getLoc())
-        << noun << " " << value << " is too large (limit " << kMaxSize << ")";
+        << noun << " " << value << " is too large (limit " << limit << ")";
     return std::nullopt;
   }
   return value;
+}
+
+//===----------------------------------------------------------------------===//
+// Train blocks
+//===----------------------------------------------------------------------===//
+
+void Sema::checkTrainBlock(TrainBlock &block) {
+  auto factsIt = models.find(block.model);
+  const ModelFacts *facts =
+      factsIt == models.end() ? nullptr : &factsIt->second;
+  // A second block for the same model gets its settings checked, but not the
+  // model again: that would only repeat the first block's messages.
+  bool checkModel = facts != nullptr;
+  if (!facts) {
+    diags.error(block.modelLoc) << "unknown model '" << block.model << "'";
+  } else {
+    auto [it, inserted] = trainedModels.try_emplace(block.model, block.loc);
+    if (!inserted) {
+      mlir::InFlightDiagnostic diag = diags.error(block.loc);
+      diag << "model '" << block.model << "' already has a 'train' block";
+      diag.attachNote(diags.getLoc(it->second))
+          << "previous 'train' block is here";
+      checkModel = false;
+    }
+  }
+  const Expr *lossValue = nullptr;
+  bool lossOk = checkTrainSettings(block, lossValue);
+  if (checkModel && !diags.shouldStop())
+    checkModelForTraining(block, *facts, lossOk, lossValue);
+}
+
+/// Resolves the settings into the fields of `block`. Returns whether the
+/// loss is known (the default or a valid `loss =`); `lossValue` is set to the
+/// value of `loss =` if the block has one.
+bool Sema::checkTrainSettings(TrainBlock &block, const Expr *&lossValue) {
+  bool lossOk = true;
+  llvm::StringMap<SourceLoc> seen;
+  for (const TrainSetting &setting : block.settings) {
+    if (diags.shouldStop())
+      break;
+    llvm::StringRef name = setting.name;
+    if (name != "loss" && name != "optimizer" && name != "batch" &&
+        name != "epochs") {
+      diags.error(setting.loc)
+          << "unknown setting '" << name
+          << "'; expected one of loss, optimizer, batch, epochs";
+      continue;
+    }
+    auto [it, inserted] = seen.try_emplace(name, setting.loc);
+    if (!inserted) {
+      mlir::InFlightDiagnostic diag = diags.error(setting.loc);
+      diag << "duplicate setting '" << name << "'";
+      diag.attachNote(diags.getLoc(it->second)) << "previously set here";
+      continue;
+    }
+    const Expr &value = *setting.value;
+    if (name == "loss") {
+      lossValue = &value;
+      lossOk = checkLoss(block, value);
+    } else if (name == "optimizer") {
+      checkOptimizer(block, value);
+    } else if (name == "batch") {
+      if (std::optional<int64_t> batch =
+              checkPositiveInt(value, "'batch'", "batch"))
+        block.batch = *batch;
+    } else {
+      if (std::optional<int64_t> epochs =
+              checkPositiveInt(value, "'epochs'", "epochs", kMaxEpochs))
+        block.epochs = *epochs;
+    }
+  }
+  return lossOk;
+}
+
+bool Sema::checkLoss(TrainBlock &block, const Expr &value) {
+  std::optional<LossKind> loss;
+  if (auto *name = llvm::dyn_cast<NameExpr>(&value))
+    loss = llvm::StringSwitch<std::optional<LossKind>>(name->name)
+               .Case("softmax_cross_entropy", LossKind::SoftmaxCrossEntropy)
+               .Case("mse", LossKind::MSE)
+               .Default(std::nullopt);
+  if (!loss) {
+    diags.error(value.getLoc())
+        << "'loss' must be one of softmax_cross_entropy, mse, got "
+        << describeExpr(value);
+    return false;
+  }
+  block.loss = *loss;
+  return true;
+}
+
+void Sema::checkOptimizer(TrainBlock &block, const Expr &value) {
+  auto *call = llvm::dyn_cast<CallExpr>(&value);
+  llvm::StringRef name;
+  if (auto *nameExpr = llvm::dyn_cast<NameExpr>(&value))
+    name = nameExpr->name;
+  else if (call)
+    name = call->callee;
+  const OptimizerInfo *info = llvm::find_if(
+      kOptimizers, [&](const OptimizerInfo &o) { return o.name == name; });
+  if (name.empty() || info == std::end(kOptimizers)) {
+    // As for unknown functions, the arguments are not checked.
+    diags.error(value.getLoc())
+        << "'optimizer' must be one of sgd, adam, got " << describeExpr(value);
+    return;
+  }
+  block.optimizer = info->kind;
+  block.lr = info->defaultLR;
+  if (!call)
+    return;
+
+  llvm::StringSet<> given;
+  for (const CallArg &arg : call->args) {
+    if (diags.shouldStop())
+      return;
+    if (arg.keyword.empty()) {
+      diags.error(arg.loc) << "'" << info->name
+                           << "' arguments must be passed by keyword";
+      continue;
+    }
+    const OptimizerArg *param =
+        llvm::find_if(info->args, [&](const OptimizerArg &a) {
+          return a.name == arg.keyword;
+        });
+    if (param == info->args.end()) {
+      diags.error(arg.loc) << "'" << info->name << "' has no argument '"
+                           << arg.keyword << "'";
+      continue;
+    }
+    if (!given.insert(arg.keyword).second) {
+      diags.error(arg.loc) << "duplicate keyword argument '" << arg.keyword
+                           << "'";
+      continue;
+    }
+    auto *num = llvm::dyn_cast<NumberExpr>(arg.value.get());
+    if (!num || !isInRange(param->range, num->value)) {
+      diags.error(arg.value->getLoc())
+          << "'" << info->name << "' argument '" << param->name << "' must be "
+          << describeRange(param->range) << ", got "
+          << describeExpr(*arg.value);
+      continue;
+    }
+    block.*(param->field) = num->value;
+  }
+}
+
+void Sema::checkModelForTraining(const TrainBlock &block,
+                                 const ModelFacts &facts, bool lossOk,
+                                 const Expr *lossValue) {
+  const Model &model = *facts.model;
+  if (model.inputs.size() != 1)
+    diags.error(block.modelLoc)
+        << "'train' needs a model with one input; '" << model.name << "' has "
+        << model.inputs.size();
+  bool crossEntropy = lossOk && block.loss == LossKind::SoftmaxCrossEntropy;
+  if (crossEntropy && model.result.dims.size() != 1)
+    diags.error(lossValue ? lossValue->getLoc() : block.modelLoc)
+        << "softmax_cross_entropy needs a rank-1 output (class scores), '"
+        << model.name << "' returns " << formatTensorType(model.result.dims);
+  // A model with errors may have lost its layers to them: say nothing more.
+  if (facts.hadErrors)
+    return;
+  if (!facts.hasParams)
+    diags.error(block.modelLoc)
+        << "model '" << model.name << "' has no parameters to train";
+  if (!crossEntropy)
+    return;
+  auto ret = llvm::find_if(model.body, [](const Stmt &stmt) {
+    return stmt.kind == Stmt::Kind::Return;
+  });
+  if (ret == model.body.end())
+    return;
+  auto *call = llvm::dyn_cast<CallExpr>(ret->value.get());
+  if (call && call->builtin == Builtin::Softmax)
+    diags.warning(call->getLoc())
+        << "'" << model.name
+        << "' ends in softmax, but softmax_cross_entropy applies its own; "
+           "return the logits instead";
 }
 
 std::string Sema::takeParamPrefix(llvm::StringRef base) {
@@ -531,6 +818,23 @@ std::string nnc::formatTensorType(const Shape &shape) {
 llvm::StringRef nnc::getBuiltinName(Builtin builtin) {
   for (const BuiltinInfo &info : kBuiltins)
     if (info.builtin == builtin)
+      return info.name;
+  return "<unknown>";
+}
+
+llvm::StringRef nnc::getLossKindName(LossKind kind) {
+  switch (kind) {
+  case LossKind::SoftmaxCrossEntropy:
+    return "softmax_cross_entropy";
+  case LossKind::MSE:
+    return "mse";
+  }
+  return "<unknown>";
+}
+
+llvm::StringRef nnc::getOptimizerKindName(OptimizerKind kind) {
+  for (const OptimizerInfo &info : kOptimizers)
+    if (info.kind == kind)
       return info.name;
   return "<unknown>";
 }

@@ -2,8 +2,9 @@
 //
 // Resolves names and builtins, binds call arguments, infers the per-example
 // shape of every tensor-valued expression and names the parameters of each
-// layer. After a successful checkModule, MLIRGen can lower the AST without
-// checking anything itself.
+// layer; resolves the settings of train blocks and checks that their models
+// can be trained. After a successful checkModule, MLIRGen can lower the AST
+// without checking anything itself.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +37,12 @@ llvm::StringRef getBuiltinName(Builtin builtin);
 
 /// The spelling of an initialiser in source (`init=he`), e.g. "he".
 llvm::StringRef getInitKindName(InitKind kind);
+
+/// The spelling of a loss in source (`loss = mse`), e.g. "mse".
+llvm::StringRef getLossKindName(LossKind kind);
+
+/// The spelling of an optimizer in source (`optimizer = adam`), e.g. "adam".
+llvm::StringRef getOptimizerKindName(OptimizerKind kind);
 
 } // namespace nnc
 

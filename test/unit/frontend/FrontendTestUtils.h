@@ -1,8 +1,9 @@
 //===- FrontendTestUtils.h - Frontend unit test helpers ---------*- C++ -*-===//
 //
 // A fixture that owns an MLIRContext and records every diagnostic emitted on
-// it as "line:col: message" (notes as "line:col: note: message"), so tests
-// can compare the exact messages and locations the frontend reports.
+// it as "line:col: message" (notes as "line:col: note: message", warnings as
+// "line:col: warning: message"), so tests can compare the exact messages and
+// locations the frontend reports.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,7 +33,9 @@ protected:
   FrontendTest()
       : ctx(mlir::MLIRContext::Threading::DISABLED),
         handler(&ctx, [this](mlir::Diagnostic &diag) {
-          record(diag, "");
+          record(diag, diag.getSeverity() == mlir::DiagnosticSeverity::Warning
+                           ? "warning: "
+                           : "");
           for (mlir::Diagnostic &note : diag.getNotes())
             record(note, "note: ");
           return mlir::success();

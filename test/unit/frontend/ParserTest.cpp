@@ -175,14 +175,17 @@ TEST_F(ParserTest, HeaderErrorSkipsToNextModel) {
 TEST_F(ParserTest, TopLevelErrors) {
   EXPECT_FALSE(parse("x = 3\n"
                      "train M { }\n"
-                     "model M(x: f32[4]) -> f32[4] { return x }\n"));
-  EXPECT_EQ(diags, (Errors{"1:1: expected 'model', got 'x'",
-                           "2:1: 'train' blocks are not supported yet"}));
+                     "model M(x: f32[4]) -> f32[4] { return x }\n"
+                     "{ }\n"));
+  EXPECT_EQ(diags, (Errors{"1:1: expected 'model' or 'train', got 'x'",
+                           "4:1: expected 'model' or 'train', got '{'"}));
 }
 
 TEST_F(ParserTest, TrainInsideModel) {
+  // Not followed by a name, `train` is a misplaced keyword, reported like
+  // any other token that cannot start a statement.
   EXPECT_FALSE(parse("model M(x: f32[4]) -> f32[4] {\n  train\n  return x\n}"));
-  EXPECT_EQ(diags, Errors{"2:3: 'train' blocks are not supported yet"});
+  EXPECT_EQ(diags, Errors{"2:3: expected a statement, got 'train'"});
 }
 
 TEST_F(ParserTest, UnterminatedModel) {
