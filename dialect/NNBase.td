@@ -35,6 +35,7 @@ def NN_Dialect : Dialect {
   let cppNamespace = "::nnc::nn";
   let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
 }
 
 class NN_Op<string mnemonic, list<Trait> traits = []>

@@ -11,6 +11,7 @@
 #include "dialect/NNOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
 
@@ -18,12 +19,25 @@ using namespace mlir;
 using namespace nnc::nn;
 
 #include "dialect/NNDialect.cpp.inc"
+#include "dialect/NNInterfaces.cpp.inc"
+
+namespace {
+/// Every nn op is a pure function of its operands, so calls to models (from
+/// the generated training functions) can always be inlined.
+struct NNInlinerInterface : DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
 
 void NNDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "dialect/NNOps.cpp.inc"
       >();
+  addInterfaces<NNInlinerInterface>();
 }
 
 LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
@@ -36,14 +50,64 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
                              << "' is only valid on a function";
     return success();
   }
+  if (attr.getName() == kTrainAttr) {
+    if (!isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'" << kTrainAttr << "' must be a dictionary";
+    if (!op->hasAttr(kModelAttr))
+      return op->emitError() << "'" << kTrainAttr << "' is only valid on a model";
+    return success();
+  }
+  if (attr.getName() == kEntryAttr) {
+    auto entry = dyn_cast<StringAttr>(attr.getValue());
+    if (!entry || !llvm::is_contained({"gradient", "train_step", "eval"},
+                                      entry.getValue()))
+      return op->emitError() << "'" << kEntryAttr
+                             << "' must be one of gradient, train_step, eval";
+    return success();
+  }
+  if (attr.getName() == kWorkspaceFixedAttr ||
+      attr.getName() == kWorkspacePerExampleAttr) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitError() << "'" << attr.getName().getValue()
+                             << "' must be an integer";
+    return success();
+  }
+  if (attr.getName() == kBackwardOfAttr) {
+    if (!isa<FlatSymbolRefAttr>(attr.getValue()))
+      return op->emitError() << "'" << kBackwardOfAttr
+                             << "' must be a symbol reference";
+    return success();
+  }
   return op->emitError() << "unknown attribute '" << attr.getName().getValue()
                          << "' of the nn dialect";
+}
+
+/// `nn.role` must name one of kRoles.
+static LogicalResult verifyRole(Operation *op, StringRef what, unsigned index,
+                                NamedAttribute attr) {
+  auto role = dyn_cast<StringAttr>(attr.getValue());
+  if (!role || !llvm::is_contained(kRoles, role.getValue()))
+    return op->emitError() << "'" << kRoleAttr << "' of " << what << " "
+                           << index << " must be one of input, labels, step, "
+                              "param, grad, state, loss, correct, workspace";
+  return success();
+}
+
+LogicalResult NNDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                     unsigned resultIndex,
+                                                     NamedAttribute attr) {
+  if (attr.getName() == kRoleAttr)
+    return verifyRole(op, "result", resultIndex, attr);
+  return op->emitError() << "unknown result attribute '"
+                         << attr.getName().getValue() << "' of the nn dialect";
 }
 
 LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                   unsigned argIndex,
                                                   NamedAttribute attr) {
   StringRef name = attr.getName().getValue();
+  if (name == kRoleAttr)
+    return verifyRole(op, "argument", argIndex, attr);
   if (name != kInputAttr && name != kParamAttr && name != kInitAttr)
     return op->emitError() << "unknown argument attribute '" << name
                            << "' of the nn dialect";

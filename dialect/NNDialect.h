@@ -23,6 +23,29 @@ inline constexpr llvm::StringLiteral kParamAttr = "nn.param";
 /// String attribute next to `nn.param`: how the runtime initialises it.
 inline constexpr llvm::StringLiteral kInitAttr = "nn.init";
 
+/// Dictionary attribute on a model function: its `train` block (loss,
+/// optimizer and hyper-parameters).
+inline constexpr llvm::StringLiteral kTrainAttr = "nn.train";
+/// Symbol reference on a generated `@M.backward` function to its model.
+inline constexpr llvm::StringLiteral kBackwardOfAttr = "nn.backward_of";
+/// String attribute on arguments and results of generated training entry
+/// points: what the value is (see kRoles).
+inline constexpr llvm::StringLiteral kRoleAttr = "nn.role";
+
+/// Roles of training entry-point arguments and results.
+inline constexpr llvm::StringLiteral kRoles[] = {
+    "input", "labels", "step",    "param",    "grad",
+    "state", "loss",   "correct", "workspace"};
+/// String attribute on a generated training function: which entry point it
+/// is ("gradient", "train_step" or "eval"). Such functions take a workspace
+/// instead of allocating.
+inline constexpr llvm::StringLiteral kEntryAttr = "nn.entry";
+/// Integer attributes the workspace pass leaves on an entry point: bytes of
+/// workspace it needs, independent of and per example of the batch.
+inline constexpr llvm::StringLiteral kWorkspaceFixedAttr = "nn.workspace_fixed";
+inline constexpr llvm::StringLiteral kWorkspacePerExampleAttr =
+    "nn.workspace_per_example";
+
 /// Spellings of the initialisers, indexed by `nnc_init_kind`.
 inline constexpr llvm::StringLiteral kInitKinds[] = {
     "zeros", "ones", "xavier_uniform", "he_uniform"};

@@ -235,5 +235,187 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor) { return foldReshapeLike(*this); }
 
+//===----------------------------------------------------------------------===//
+// Gradient building blocks
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto lhs = cast<RankedTensorType>(adaptor.getLhs().getType());
+  auto rhs = cast<RankedTensorType>(adaptor.getRhs().getType());
+  if (lhs.getRank() != 2 || rhs.getRank() != 2)
+    return opError<MatmulOp>(loc, "expected operands of rank 2, got ",
+                             lhs.getRank(), " and ", rhs.getRank());
+  if (lhs.getElementType() != rhs.getElementType())
+    return opError<MatmulOp>(loc, "expected one element type, got ",
+                             lhs.getElementType(), " and ",
+                             rhs.getElementType());
+  bool tl = adaptor.getTransposeLhs(), tr = adaptor.getTransposeRhs();
+  int64_t m = lhs.getDimSize(tl ? 1 : 0), k = lhs.getDimSize(tl ? 0 : 1);
+  int64_t k2 = rhs.getDimSize(tr ? 1 : 0), n = rhs.getDimSize(tr ? 0 : 1);
+  if (k != k2)
+    return opError<MatmulOp>(loc, "contracting dimensions differ: ",
+                             ShapedType::isDynamic(k) ? "?" : std::to_string(k),
+                             " and ",
+                             ShapedType::isDynamic(k2) ? "?" : std::to_string(k2));
+  results.push_back(RankedTensorType::get({m, n}, lhs.getElementType()));
+  return success();
+}
+
+LogicalResult BatchSumOp::inferReturnTypes(MLIRContext *,
+                                           std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &results) {
+  auto type = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (failed(checkBatchedInput<BatchSumOp>(loc, type, "input")))
+    return failure();
+  results.push_back(RankedTensorType::get(type.getShape().drop_front(),
+                                          type.getElementType()));
+  return success();
+}
+
+#define NNC_ACTIVATION_GRAD_INFER(OP)                                          \
+  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &results) {         \
+    return inferBinary<OP>(loc, adaptor.getForward(),                          \
+                           adaptor.getResultGradient(), results);              \
+  }
+NNC_ACTIVATION_GRAD_INFER(ReluGradOp)
+NNC_ACTIVATION_GRAD_INFER(TanhGradOp)
+NNC_ACTIVATION_GRAD_INFER(SigmoidGradOp)
+NNC_ACTIVATION_GRAD_INFER(SoftmaxGradOp)
+#undef NNC_ACTIVATION_GRAD_INFER
+
+//===----------------------------------------------------------------------===//
+// Losses and metrics
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Checks logits `[batch, classes]` against labels `[batch]`.
+template <typename OpTy>
+LogicalResult checkClassification(std::optional<Location> loc, Value logits,
+                                  Value labels) {
+  auto logitsType = cast<RankedTensorType>(logits.getType());
+  auto labelsType = cast<RankedTensorType>(labels.getType());
+  if (logitsType.getRank() != 2 ||
+      ShapedType::isDynamic(logitsType.getDimSize(1)))
+    return opError<OpTy>(loc, "expected logits of shape [batch, classes], got ",
+                         logitsType);
+  if (labelsType.getRank() != 1)
+    return opError<OpTy>(loc, "expected labels of rank 1, got ", labelsType);
+  int64_t b1 = logitsType.getDimSize(0), b2 = labelsType.getDimSize(0);
+  if (b1 != b2)
+    return opError<OpTy>(loc, "expected as many labels as logits rows, got ",
+                         labelsType, " for ", logitsType);
+  return success();
+}
+
+template <typename OpTy>
+LogicalResult checkLossGradient(std::optional<Location> loc, Value forward,
+                                Value lossGradient) {
+  Type element = cast<RankedTensorType>(forward.getType()).getElementType();
+  if (cast<RankedTensorType>(lossGradient.getType()).getElementType() != element)
+    return opError<OpTy>(loc, "expected a loss gradient of element type ",
+                         element, ", got ", lossGradient.getType());
+  return success();
+}
+
+} // namespace
+
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  if (failed(checkClassification<SoftmaxCrossEntropyOp>(
+          loc, adaptor.getLogits(), adaptor.getLabels())))
+    return failure();
+  results.push_back(RankedTensorType::get(
+      {}, cast<RankedTensorType>(adaptor.getLogits().getType()).getElementType()));
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
+    SmallVectorImpl<Type> &results) {
+  if (failed(checkClassification<SoftmaxCrossEntropyGradOp>(
+          loc, adaptor.getLogits(), adaptor.getLabels())) ||
+      failed(checkLossGradient<SoftmaxCrossEntropyGradOp>(
+          loc, adaptor.getLogits(), adaptor.getLossGradient())))
+    return failure();
+  results.push_back(adaptor.getLogits().getType());
+  return success();
+}
+
+LogicalResult MseOp::inferReturnTypes(MLIRContext *,
+                                      std::optional<Location> loc,
+                                      Adaptor adaptor,
+                                      SmallVectorImpl<Type> &results) {
+  SmallVector<Type> same;
+  if (failed(inferBinary<MseOp>(loc, adaptor.getPrediction(),
+                                adaptor.getTarget(), same)))
+    return failure();
+  results.push_back(RankedTensorType::get(
+      {}, cast<RankedTensorType>(same.front()).getElementType()));
+  return success();
+}
+
+LogicalResult MseGradOp::inferReturnTypes(MLIRContext *,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &results) {
+  if (failed(inferBinary<MseGradOp>(loc, adaptor.getPrediction(),
+                                    adaptor.getTarget(), results)) ||
+      failed(checkLossGradient<MseGradOp>(loc, adaptor.getPrediction(),
+                                          adaptor.getLossGradient())))
+    return failure();
+  return success();
+}
+
+LogicalResult CountCorrectOp::inferReturnTypes(MLIRContext *context,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &results) {
+  if (failed(checkClassification<CountCorrectOp>(loc, adaptor.getLogits(),
+                                                 adaptor.getLabels())))
+    return failure();
+  results.push_back(RankedTensorType::get({}, IntegerType::get(context, 64)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+LogicalResult SgdUpdateOp::verify() {
+  Type type = getParam().getType();
+  if (getGrad().getType() != type ||
+      (getVelocity() && getVelocity().getType() != type))
+    return emitOpError("expected the parameter, gradient and velocity to have "
+                       "one type");
+  bool hasVelocity = bool(getVelocity());
+  if (hasVelocity != (getMomentum().convertToDouble() > 0))
+    return emitOpError("expected a velocity exactly when momentum > 0");
+  if (getResults().size() != 1 + unsigned(hasVelocity) ||
+      llvm::any_of(getResultTypes(), [&](Type t) { return t != type; }))
+    return emitOpError("expected ")
+           << 1 + unsigned(hasVelocity) << " results of type " << type;
+  return success();
+}
+
+LogicalResult AdamUpdateOp::verify() {
+  Type type = getParam().getType();
+  if (getGrad().getType() != type || getM().getType() != type ||
+      getV().getType() != type)
+    return emitOpError("expected the parameter, gradient and moments to have "
+                       "one type");
+  if (llvm::any_of(getResultTypes(), [&](Type t) { return t != type; }))
+    return emitOpError("expected results of type ") << type;
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialect/NNOps.cpp.inc"

@@ -8,6 +8,7 @@
 #define NNC_DIALECT_NNOPS_H
 
 #include "dialect/NNDialect.h"
+#include "dialect/NNInterfaces.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

@@ -45,4 +45,72 @@ def ApproximateMathPass : Pass<"nnc-approximate-math"> {
   ];
 }
 
+def AutodiffPass : Pass<"nnc-autodiff", "mlir::ModuleOp"> {
+  let summary = "Generate the reverse-mode backward function of every model";
+  let description = [{
+    For each `nn.model` function `@M(inputs..., params...) -> out`, adds
+    `@M.backward(inputs..., params..., %dout) -> (dparams...)`: the forward
+    ops, recomputed, followed by their derivative rules in reverse order
+    (each op's DifferentiableOpInterface). Gradients of values used more than
+    once are summed; a parameter that does not influence the output gets a
+    zero gradient. With `input-gradients`, the gradients of the inputs are
+    returned after those of the parameters. Forward values the rules need
+    are recomputed here; once the train step inlines forward and backward
+    together, CSE leaves one copy, so nothing is computed twice.
+  }];
+  let options = [
+    Option<"inputGradients", "input-gradients", "bool", /*default=*/"false",
+           "Also return the gradients of the model inputs">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect", "nnc::nn::NNDialect"];
+}
+
+def BuildTrainStepPass : Pass<"nnc-build-train-step", "mlir::ModuleOp"> {
+  let summary = "Build the gradient, train-step and eval functions of trainable models";
+  let description = [{
+    For each model carrying an `nn.train` dictionary (loss, optimizer and
+    hyper-parameters, from the `train` block) and its `@M.backward`, adds:
+    - `@M.gradient(x, labels, params...) -> (loss, grads...)`;
+    - `@M.train_step(x, labels, step, params..., state...) -> (loss, grads...,
+      params'..., state'...)`, the gradient followed by the optimizer update
+      of every parameter; parameters and optimizer state are updated in place
+      once bufferized;
+    - `@M.eval(x, labels, params...) -> (loss, correct)`.
+    Arguments and results carry `nn.role` so the C interface can be derived
+    from the signature.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect", "nnc::nn::NNDialect"];
+}
+
+def DropInPlaceResultsPass : Pass<"nnc-drop-in-place-results", "mlir::func::FuncOp"> {
+  let summary = "Drop the results of training entry points that were updated in place";
+  let description = [{
+    After one-shot bufferization, a train step returns the parameter and
+    optimizer-state buffers it was given, updated in place. On functions
+    marked `nn.entry`, this pass erases every result that is (a cast of) a
+    function argument, so that only new values (loss, gradients, counts)
+    become out-parameters. A result whose `nn.role` is `param` or `state`
+    that did not bufferize in place is an error: the C interface promises
+    in-place updates. (Upstream `drop-equivalent-buffer-results` does the
+    same but skips public functions in MLIR 22.)
+  }];
+}
+
+def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
+  let summary = "Carve the buffers of training entry points out of a workspace argument";
+  let description = [{
+    On bufferized functions marked `nn.entry`, appends an argument
+    `memref<?xi8>` (the caller's workspace, 64-byte aligned) and replaces
+    every `memref.alloc` by a `memref.view` into it at a running, 64-byte
+    aligned offset, so that a train step performs no heap allocation. Each
+    allocation must be static or have one dynamic dimension equal to the
+    batch; the pass records the workspace size as `nn.workspace_fixed` plus
+    `nn.workspace_per_example` times the batch (bytes), which the descriptor
+    and header publish.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 #endif // NNC_PASSES_PASSES_TD

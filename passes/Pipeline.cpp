@@ -24,7 +24,12 @@ using namespace mlir;
 
 void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
+  pm.addPass(createAutodiffPass());
+  pm.addPass(createBuildTrainStepPass());
+  pm.addPass(createInlinerPass());
+  pm.addPass(createSymbolDCEPass());
   OpPassManager &funcPM = pm.nest<func::FuncOp>();
+  funcPM.addPass(createCSEPass());
   funcPM.addPass(createConvertNNToLinalgPass());
   funcPM.addPass(createCanonicalizerPass());
   if (options.optLevel > 0) {
@@ -43,6 +48,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 
+  pm.addNestedPass<func::FuncOp>(createDropInPlaceResultsPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.modifyPublicFunctions = true;
   outParams.hoistStaticAllocs = true;
@@ -50,6 +56,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createUseWorkspacePass());
   bufferization::buildBufferDeallocationPipeline(pm);
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

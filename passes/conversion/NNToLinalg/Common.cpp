@@ -8,6 +8,7 @@
 
 #include "passes/conversion/NNToLinalg/NNToLinalg.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -20,6 +21,15 @@ Value nnc::lowering::createEmptyLike(OpBuilder &b, Location loc,
     if (ShapedType::isDynamic(dim))
       dynamicSizes.push_back(tensor::DimOp::create(b, loc, like, i));
   return tensor::EmptyOp::create(b, loc, type, dynamicSizes);
+}
+
+Value nnc::lowering::createZeros(OpBuilder &b, Location loc,
+                                 RankedTensorType type,
+                                 ValueRange dynamicSizes) {
+  Value empty = tensor::EmptyOp::create(b, loc, type, dynamicSizes);
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(type.getElementType()));
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 }
 
 Value nnc::lowering::createElementwise(

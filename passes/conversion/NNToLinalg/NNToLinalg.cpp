@@ -31,6 +31,9 @@ void nnc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNActivationToLinalgPatterns(patterns);
   populateNNElementwiseToLinalgPatterns(patterns);
   populateNNShapeToTensorPatterns(patterns);
+  populateNNGradientToLinalgPatterns(patterns);
+  populateNNLossToLinalgPatterns(patterns);
+  populateNNOptimizerToLinalgPatterns(patterns);
 }
 
 namespace {

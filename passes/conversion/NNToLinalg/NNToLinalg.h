@@ -22,6 +22,13 @@ void populateNNElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// nn.flatten, nn.reshape.
 void populateNNShapeToTensorPatterns(mlir::RewritePatternSet &patterns);
 
+/// nn.matmul, nn.batch_sum, nn.*_grad of the activations.
+void populateNNGradientToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.softmax_cross_entropy(_grad), nn.mse(_grad), nn.count_correct.
+void populateNNLossToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.sgd_update, nn.adam_update.
+void populateNNOptimizerToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
 /// All of the above.
 void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
@@ -29,6 +36,11 @@ namespace lowering {
 /// An empty tensor shaped like `like` (same dynamic batch) of type `type`.
 mlir::Value createEmptyLike(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::RankedTensorType type, mlir::Value like);
+
+/// A zero-filled tensor of `type` (`dynamicSizes` for its dynamic dims).
+mlir::Value createZeros(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type,
+                        mlir::ValueRange dynamicSizes);
 
 /// A parallel `linalg.generic` over `inputs` (all of `type`) whose body is
 /// `body(scalars)`, writing into a fresh tensor of `type`.

@@ -1,0 +1,303 @@
+//===- BuildTrainStep.cpp - Training entry points of a model ----*- C++ -*-===//
+//
+// Composes a model, its `@M.backward` (from nnc-autodiff), the loss of its
+// `train` block and the optimizer update into the three functions the C
+// interface exports: gradient, train_step and eval. Everything is expressed
+// as calls and nn ops; the pipeline inlines the calls and CSE merges the
+// forward pass the backward function recomputes with the one the loss uses.
+// The optimizer writes into the parameter and state tensors it was given,
+// which bufferization turns into in-place updates of the caller's buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialect/NNDialect.h"
+#include "dialect/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_BUILDTRAINSTEPPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+using namespace nnc;
+
+namespace {
+
+/// The `nn.train` dictionary, read with defaults and checked.
+struct TrainConfig {
+  std::string loss, optimizer;
+  double lr = 0.01, momentum = 0, weightDecay = 0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+
+  static FailureOr<TrainConfig> read(func::FuncOp model, DictionaryAttr dict) {
+    TrainConfig c;
+    auto str = [&](StringRef key, std::string &out) {
+      if (auto a = dict.getAs<StringAttr>(key))
+        out = a.getValue().str();
+    };
+    auto num = [&](StringRef key, double &out) {
+      if (auto a = dict.getAs<FloatAttr>(key))
+        out = a.getValueAsDouble();
+    };
+    str("loss", c.loss);
+    str("optimizer", c.optimizer);
+    num("lr", c.lr);
+    num("momentum", c.momentum);
+    num("weight_decay", c.weightDecay);
+    num("beta1", c.beta1);
+    num("beta2", c.beta2);
+    num("eps", c.eps);
+    if (c.loss != "softmax_cross_entropy" && c.loss != "mse")
+      return model.emitError("unsupported: loss '") << c.loss << "'";
+    if (c.optimizer != "sgd" && c.optimizer != "adam")
+      return model.emitError("unsupported: optimizer '") << c.optimizer << "'";
+    return c;
+  }
+  bool crossEntropy() const { return loss == "softmax_cross_entropy"; }
+  /// Optimizer state tensors per parameter.
+  unsigned statesPerParam() const {
+    return optimizer == "adam" ? 2 : momentum > 0 ? 1 : 0;
+  }
+};
+
+class TrainStepBuilder {
+public:
+  TrainStepBuilder(func::FuncOp model, func::FuncOp backward,
+                   const TrainConfig &config, SymbolTable &symbols)
+      : model(model), backward(backward), config(config), symbols(symbols),
+        b(model.getContext()) {
+    for (unsigned i = 0; i < model.getNumArguments(); ++i)
+      if (!model.getArgAttr(i, nn::kParamAttr))
+        inputIndex = i;
+    for (unsigned i = 0; i < model.getNumArguments(); ++i)
+      if (model.getArgAttr(i, nn::kParamAttr))
+        paramIndices.push_back(i);
+    outputType = cast<RankedTensorType>(model.getFunctionType().getResult(0));
+    element = outputType.getElementType();
+    labelsType = config.crossEntropy()
+                     ? RankedTensorType::get({ShapedType::kDynamic},
+                                             b.getI32Type())
+                     : outputType;
+    lossType = RankedTensorType::get({}, element);
+  }
+
+  void build() {
+    b.setInsertionPointAfter(backward);
+    func::FuncOp gradient = buildGradient();
+    buildTrainStep(gradient);
+    buildEval();
+  }
+
+private:
+  Type argType(unsigned i) { return model.getFunctionType().getInput(i); }
+
+  /// A function named `@M.<suffix>` whose arguments and results carry roles.
+  func::FuncOp createFunction(StringRef suffix,
+                              ArrayRef<std::pair<Type, NamedAttrList>> args,
+                              ArrayRef<std::pair<Type, StringRef>> results) {
+    SmallVector<Type> argTypes, resultTypes;
+    for (auto &[type, attrs] : args)
+      argTypes.push_back(type);
+    for (auto &[type, role] : results)
+      resultTypes.push_back(type);
+    auto func = func::FuncOp::create(
+        b, model.getLoc(), (model.getSymName() + "." + suffix).str(),
+        b.getFunctionType(argTypes, resultTypes));
+    for (auto [i, arg] : llvm::enumerate(args))
+      func.setArgAttrs(i, arg.second.getDictionary(b.getContext()));
+    for (auto [i, result] : llvm::enumerate(results))
+      func.setResultAttr(i, nn::kRoleAttr, b.getStringAttr(result.second));
+    func->setAttr(nn::kEntryAttr, b.getStringAttr(suffix));
+    symbols.insert(func);
+    b.setInsertionPointToStart(func.addEntryBlock());
+    return func;
+  }
+
+  NamedAttrList role(StringRef name, unsigned modelArg = ~0u) {
+    NamedAttrList attrs;
+    attrs.append(nn::kRoleAttr, b.getStringAttr(name));
+    if (modelArg != ~0u)
+      if (auto param = model.getArgAttr(modelArg, nn::kParamAttr))
+        attrs.append(nn::kParamAttr, param);
+    return attrs;
+  }
+
+  /// Arguments (x, labels, params...), the prefix every entry point shares.
+  SmallVector<std::pair<Type, NamedAttrList>> dataAndParams(bool withStep) {
+    SmallVector<std::pair<Type, NamedAttrList>> args{
+        {argType(inputIndex), role("input")}, {labelsType, role("labels")}};
+    if (withStep)
+      args.push_back({b.getI64Type(), role("step")});
+    for (unsigned i : paramIndices)
+      args.push_back({argType(i), role("param", i)});
+    return args;
+  }
+
+  /// Calls the model on `x` and `params` (in model argument order).
+  SmallVector<Value> modelOperands(Value x, ValueRange params) {
+    SmallVector<Value> operands(model.getNumArguments());
+    operands[inputIndex] = x;
+    for (auto [i, p] : llvm::zip(paramIndices, params))
+      operands[i] = p;
+    return operands;
+  }
+
+  Value buildLoss(Location loc, Value output, Value labels) {
+    if (config.crossEntropy())
+      return nn::SoftmaxCrossEntropyOp::create(b, loc, output, labels);
+    return nn::MseOp::create(b, loc, output, labels);
+  }
+
+  func::FuncOp buildGradient() {
+    SmallVector<std::pair<Type, StringRef>> results{{lossType, "loss"}};
+    for (unsigned i : paramIndices)
+      results.push_back({argType(i), "grad"});
+    func::FuncOp func = createFunction("gradient", dataAndParams(false), results);
+    Location loc = model.getLoc();
+    ValueRange args = func.getArguments();
+    Value x = args[0], labels = args[1];
+    ValueRange params = args.drop_front(2);
+    SmallVector<Value> operands = modelOperands(x, params);
+    Value output = func::CallOp::create(b, loc, model, operands).getResult(0);
+    Value loss = buildLoss(loc, output, labels);
+    Value one = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(lossType, b.getFloatAttr(element, 1.0)));
+    SmallVector<Value> lossGradients;
+    (void)cast<nn::DifferentiableOpInterface>(loss.getDefiningOp())
+        .buildGradients(b, one, lossGradients);
+    operands.push_back(lossGradients.front());
+    auto grads = func::CallOp::create(b, loc, backward, operands);
+    SmallVector<Value> returned{loss};
+    llvm::append_range(returned, grads.getResults());
+    func::ReturnOp::create(b, loc, returned);
+    b.setInsertionPointAfter(func);
+    return func;
+  }
+
+  void buildTrainStep(func::FuncOp gradient) {
+    unsigned n = paramIndices.size(), states = config.statesPerParam();
+    SmallVector<std::pair<Type, NamedAttrList>> args = dataAndParams(true);
+    for (unsigned s = 0; s < states; ++s)
+      for (unsigned i : paramIndices)
+        args.push_back({argType(i), role("state", i)});
+    SmallVector<std::pair<Type, StringRef>> results{{lossType, "loss"}};
+    for (unsigned i : paramIndices)
+      results.push_back({argType(i), "grad"});
+    for (unsigned i : paramIndices)
+      results.push_back({argType(i), "param"});
+    for (unsigned s = 0; s < states; ++s)
+      for (unsigned i : paramIndices)
+        results.push_back({argType(i), "state"});
+    func::FuncOp func = createFunction("train_step", args, results);
+
+    Location loc = model.getLoc();
+    ValueRange a = func.getArguments();
+    Value x = a[0], labels = a[1], step = a[2];
+    ValueRange params = a.slice(3, n), state = a.drop_front(3 + n);
+    SmallVector<Value> gradientOperands{x, labels};
+    llvm::append_range(gradientOperands, params);
+    auto lossAndGrads = func::CallOp::create(b, loc, gradient, gradientOperands);
+    ValueRange grads = lossAndGrads.getResults().drop_front();
+
+    SmallVector<Value> newParams, newStates(states * n);
+    for (unsigned i = 0; i < n; ++i) {
+      Type t = params[i].getType();
+      if (config.optimizer == "adam") {
+        auto update = nn::AdamUpdateOp::create(
+            b, loc, TypeRange{t, t, t}, params[i], grads[i], state[i],
+            state[n + i], step, b.getF64FloatAttr(config.lr),
+            b.getF64FloatAttr(config.beta1), b.getF64FloatAttr(config.beta2),
+            b.getF64FloatAttr(config.eps));
+        newParams.push_back(update.getNewParam());
+        newStates[i] = update.getNewM();
+        newStates[n + i] = update.getNewV();
+        continue;
+      }
+      Value velocity = states ? state[i] : Value();
+      SmallVector<Type> types(states ? 2 : 1, t);
+      auto update = nn::SgdUpdateOp::create(
+          b, loc, types, params[i], grads[i], velocity,
+          b.getF64FloatAttr(config.lr), b.getF64FloatAttr(config.momentum),
+          b.getF64FloatAttr(config.weightDecay));
+      newParams.push_back(update.getResult(0));
+      if (states)
+        newStates[i] = update.getResult(1);
+    }
+    SmallVector<Value> returned(lossAndGrads.getResults());
+    llvm::append_range(returned, newParams);
+    llvm::append_range(returned, newStates);
+    func::ReturnOp::create(b, loc, returned);
+    b.setInsertionPointAfter(func);
+  }
+
+  void buildEval() {
+    auto correctType = RankedTensorType::get({}, b.getI64Type());
+    func::FuncOp func =
+        createFunction("eval", dataAndParams(false),
+                       {{lossType, "loss"}, {correctType, "correct"}});
+    Location loc = model.getLoc();
+    ValueRange args = func.getArguments();
+    Value output = func::CallOp::create(b, loc, model,
+                                        modelOperands(args[0], args.drop_front(2)))
+                       .getResult(0);
+    Value loss = buildLoss(loc, output, args[1]);
+    Value correct =
+        config.crossEntropy()
+            ? Value(nn::CountCorrectOp::create(b, loc, output, args[1]))
+            : Value(arith::ConstantOp::create(
+                  b, loc, DenseElementsAttr::get(correctType, b.getI64IntegerAttr(0))));
+    func::ReturnOp::create(b, loc, ValueRange{loss, correct});
+    b.setInsertionPointAfter(func);
+  }
+
+  func::FuncOp model, backward;
+  const TrainConfig &config;
+  SymbolTable &symbols;
+  OpBuilder b;
+  unsigned inputIndex = 0;
+  SmallVector<unsigned> paramIndices;
+  RankedTensorType outputType, labelsType, lossType;
+  Type element;
+};
+
+struct BuildTrainStepPass
+    : nnc::impl::BuildTrainStepPassBase<BuildTrainStepPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    SmallVector<func::FuncOp> models;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func->hasAttr(nn::kModelAttr) && func->hasAttr(nn::kTrainAttr))
+        models.push_back(func);
+    for (func::FuncOp model : models) {
+      unsigned inputs = 0, params = 0;
+      for (unsigned i = 0; i < model.getNumArguments(); ++i)
+        ++(model.getArgAttr(i, nn::kParamAttr) ? params : inputs);
+      if (inputs != 1 || params == 0 || model.getNumResults() != 1) {
+        model.emitError("unsupported: training needs one input, at least one "
+                        "parameter and one result");
+        return signalPassFailure();
+      }
+      auto backward = symbols.lookup<func::FuncOp>(
+          (model.getSymName() + ".backward").str());
+      if (!backward) {
+        model.emitError("no '@") << model.getSymName()
+                                 << ".backward': run nnc-autodiff first";
+        return signalPassFailure();
+      }
+      FailureOr<TrainConfig> config = TrainConfig::read(
+          model, model->getAttrOfType<DictionaryAttr>(nn::kTrainAttr));
+      if (failed(config))
+        return signalPassFailure();
+      TrainStepBuilder(model, backward, *config, symbols).build();
+    }
+  }
+};
+
+} // namespace
