@@ -27,14 +27,14 @@ namespace {
 
 class ModelGen {
 public:
-  ModelGen(OpBuilder &builder, StringRef filename)
-      : builder(builder), filename(filename) {}
+  ModelGen(OpBuilder &builder, StringRef filename, Type element)
+      : builder(builder), filename(filename), element(element) {}
 
   func::FuncOp emit(const nnc::Model &model) {
     for (const nnc::Stmt &stmt : model.body)
       collectDenseCalls(stmt.value.get());
 
-    Type f32 = builder.getF32Type();
+    Type f32 = element;
     SmallVector<Type> argTypes;
     SmallVector<DictionaryAttr> argAttrs;
     for (const nnc::ModelInput &input : model.inputs) {
@@ -84,7 +84,7 @@ private:
   RankedTensorType batched(const nnc::Shape &shape) {
     SmallVector<int64_t> dims{ShapedType::kDynamic};
     dims.append(shape.begin(), shape.end());
-    return RankedTensorType::get(dims, builder.getF32Type());
+    return RankedTensorType::get(dims, element);
   }
 
   void addParam(SmallVectorImpl<Type> &types,
@@ -147,6 +147,7 @@ private:
 
   OpBuilder &builder;
   StringRef filename;
+  Type element;
   std::vector<const nnc::CallExpr *> denseCalls;
   llvm::DenseMap<const nnc::CallExpr *, std::pair<Value, Value>> params;
   llvm::StringMap<Value> values;
@@ -154,15 +155,45 @@ private:
 
 } // namespace
 
+/// The `nn.train` dictionary of a train block.
+static DictionaryAttr trainAttr(OpBuilder &b, const nnc::TrainBlock &train) {
+  auto f64 = [&](double v) { return b.getF64FloatAttr(v); };
+  bool adam = train.optimizer == nnc::OptimizerKind::Adam;
+  SmallVector<NamedAttribute> attrs{
+      b.getNamedAttr("loss", b.getStringAttr(train.loss == nnc::LossKind::MSE
+                                                 ? "mse"
+                                                 : "softmax_cross_entropy")),
+      b.getNamedAttr("optimizer", b.getStringAttr(adam ? "adam" : "sgd")),
+      b.getNamedAttr("lr", f64(train.lr)),
+      b.getNamedAttr("batch", b.getI64IntegerAttr(train.batch)),
+      b.getNamedAttr("epochs", b.getI64IntegerAttr(train.epochs))};
+  if (adam) {
+    attrs.push_back(b.getNamedAttr("beta1", f64(train.beta1)));
+    attrs.push_back(b.getNamedAttr("beta2", f64(train.beta2)));
+    attrs.push_back(b.getNamedAttr("eps", f64(train.eps)));
+  } else {
+    attrs.push_back(b.getNamedAttr("momentum", f64(train.momentum)));
+    attrs.push_back(b.getNamedAttr("weight_decay", f64(train.weightDecay)));
+  }
+  return b.getDictionaryAttr(attrs);
+}
+
 OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &context,
-                                   const ModuleAST &module) {
+                                   const ModuleAST &module, Type elementType) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
   OpBuilder builder(&context);
   OwningOpRef<ModuleOp> result = ModuleOp::create(
       FileLineColLoc::get(&context, module.filename, 1, 1));
   builder.setInsertionPointToEnd(result->getBody());
+  if (!elementType)
+    elementType = builder.getF32Type();
+  llvm::StringMap<func::FuncOp> funcs;
   for (const Model &model : module.models)
-    ModelGen(builder, module.filename).emit(model);
+    funcs[model.name] =
+        ModelGen(builder, module.filename, elementType).emit(model);
+  for (const TrainBlock &train : module.trainBlocks)
+    if (func::FuncOp func = funcs.lookup(train.model))
+      func->setAttr(nn::kTrainAttr, trainAttr(builder, train));
   if (failed(verify(*result)))
     return nullptr;
   return result;

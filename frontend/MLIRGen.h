@@ -19,8 +19,11 @@ namespace nnc {
 /// dynamic batch dimension, marked `nn.input`) followed by its parameters in
 /// order of first use (marked `nn.param` / `nn.init`). Returns null, after
 /// reporting the error, if the generated module does not verify.
+/// Every tensor gets `elementType` (f32 by default; f64 for gradient checks).
+/// A model with a `train` block carries it as the `nn.train` dictionary.
 mlir::OwningOpRef<mlir::ModuleOp> mlirGen(mlir::MLIRContext &context,
-                                          const ModuleAST &module);
+                                          const ModuleAST &module,
+                                          mlir::Type elementType = {});
 
 } // namespace nnc
 

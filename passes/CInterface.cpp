@@ -1,13 +1,14 @@
 //===- CInterface.cpp - C entry points and descriptors ----------*- C++ -*-===//
 //
-// After lowering, a model's body takes expanded memref descriptors (for a
-// rank-r memref: allocated and aligned pointers, offset, r sizes, r strides),
-// one per input, per parameter and for the output. The wrapper written here
-// turns the plain pointers of the C ABI into those arguments: inputs and the
-// output get the run-time batch as their first size, parameters point into
-// the flat parameter buffer. Strides are row-major and static except that of
-// the batch, which is the per-example size. The descriptor is a constant
-// laid out exactly like `nnc_model_desc` under the x86-64 C ABI.
+// After lowering, an entry point takes expanded memref descriptors (for a
+// rank-r memref: allocated and aligned pointers, offset, r sizes, r strides)
+// for every tensor argument and out-parameter, plus plain scalars. The
+// wrappers written here turn the plain pointers of the C ABI into those
+// arguments: batched tensors get the run-time batch as their first size,
+// parameters (and gradients and optimizer state) point into flat buffers at
+// their offsets, scalar results live in a stack slot whose value is
+// returned. Strides are row-major. The descriptors are constants laid out
+// exactly like the structs of runtime/nnc_model.h under the x86-64 C ABI.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,87 +27,215 @@ std::string nnc::getModelBodySymbol(StringRef model) {
 
 namespace {
 
-/// Appends the expanded descriptor of a row-major memref at `ptr`.
-void appendMemRefArgs(IRBuilder<> &b, Value *ptr, ArrayRef<Value *> sizes,
-                      SmallVectorImpl<Value *> &args) {
-  args.push_back(ptr);
-  args.push_back(ptr);
-  args.push_back(b.getInt64(0));
-  args.append(sizes.begin(), sizes.end());
-  SmallVector<Value *> strides(sizes.size());
-  Value *stride = b.getInt64(1);
-  for (size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride = b.CreateMul(stride, sizes[i]);
+/// Builds one C wrapper around a lowered entry point.
+class Wrapper {
+public:
+  Wrapper(Module &module, const nnc::ModelInfo &model, const Twine &name,
+          Type *returnType, ArrayRef<std::pair<Type *, StringRef>> params)
+      : model(model), ctx(module.getContext()), b(ctx),
+        element(model.isF64 ? Type::getDoubleTy(ctx) : Type::getFloatTy(ctx)) {
+    SmallVector<Type *> types;
+    for (auto &[type, argName] : params)
+      types.push_back(type);
+    fn = Function::Create(FunctionType::get(returnType, types, false),
+                          GlobalValue::ExternalLinkage, name, module);
+    fn->addFnAttr(Attribute::NoUnwind);
+    for (auto [arg, param] : llvm::zip(fn->args(), params)) {
+      arg.setName(param.second);
+      named[param.second] = &arg;
+    }
+    b.SetInsertPoint(BasicBlock::Create(ctx, "entry", fn));
   }
-  args.append(strides.begin(), strides.end());
-}
 
-/// Sizes of a batched tensor: the run-time batch, then the static shape.
-SmallVector<Value *> batchedSizes(IRBuilder<> &b, Value *batch,
-                                  ArrayRef<int64_t> shape) {
-  SmallVector<Value *> sizes{batch};
-  for (int64_t dim : shape)
-    sizes.push_back(b.getInt64(dim));
-  return sizes;
-}
+  Value *arg(StringRef name) { return named.lookup(name); }
+  IRBuilder<> &builder() { return b; }
+  Type *elementType() { return element; }
+
+  /// A row-major memref at `ptr` of static `shape`, batched or not.
+  void memref(Value *ptr, ArrayRef<int64_t> shape, bool batched) {
+    SmallVector<Value *> sizes;
+    if (batched)
+      sizes.push_back(arg("batch"));
+    for (int64_t dim : shape)
+      sizes.push_back(b.getInt64(dim));
+    args.push_back(ptr);
+    args.push_back(ptr);
+    args.push_back(b.getInt64(0));
+    args.append(sizes.begin(), sizes.end());
+    SmallVector<Value *> strides(sizes.size());
+    Value *stride = b.getInt64(1);
+    for (size_t i = sizes.size(); i-- > 0;) {
+      strides[i] = stride;
+      stride = b.CreateMul(stride, sizes[i]);
+    }
+    args.append(strides.begin(), strides.end());
+  }
+
+  /// Every parameter-shaped tensor of a flat buffer (params, grads, state).
+  void paramViews(Value *buffer, int64_t copyOffset = 0) {
+    for (const nnc::ParamInfo &p : model.params)
+      memref(b.CreateInBoundsGEP(element, buffer,
+                                 b.getInt64(copyOffset + p.offset)),
+             p.shape, /*batched=*/false);
+  }
+
+  void scalar(Value *value) { args.push_back(value); }
+
+  /// A rank-0 out-parameter in a fresh stack slot, returned for loading.
+  Value *scalarOut(Type *type) {
+    IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+    Value *slot = entry.CreateAlloca(type);
+    args.push_back(slot);
+    args.push_back(slot);
+    args.push_back(b.getInt64(0));
+    return slot;
+  }
+
+  /// The labels of a batch: class indices, or output-shaped targets.
+  void labels() {
+    if (model.train && model.train->loss == NNC_LOSS_MSE)
+      memref(arg("labels"), model.output.shape, /*batched=*/true);
+    else
+      memref(arg("labels"), {}, /*batched=*/true);
+  }
+
+  void workspace() {
+    const nnc::TrainInfo &t = *model.train;
+    Value *bytes = b.CreateAdd(b.getInt64(t.workspaceFixed),
+                               b.CreateMul(arg("batch"),
+                                           b.getInt64(t.workspacePerExample)));
+    args.push_back(arg("workspace"));
+    args.push_back(arg("workspace"));
+    args.push_back(b.getInt64(0));
+    args.push_back(bytes);
+    args.push_back(b.getInt64(1));
+  }
+
+  /// Calls `bodyName` with the arguments gathered so far.
+  Error call(Module &module, StringRef bodyName) {
+    Function *body = module.getFunction(bodyName);
+    if (!body)
+      return createStringError("no lowered function '%s'",
+                               bodyName.str().c_str());
+    body->setLinkage(GlobalValue::InternalLinkage);
+    if (args.size() != body->arg_size())
+      return createStringError(
+          "lowered function '%s' takes %zu arguments, its C wrapper passes %zu",
+          bodyName.str().c_str(), body->arg_size(), args.size());
+    b.CreateCall(body, args);
+    return Error::success();
+  }
+
+  Function *function() { return fn; }
+
+private:
+  const nnc::ModelInfo &model;
+  LLVMContext &ctx;
+  IRBuilder<> b;
+  Type *element;
+  Function *fn;
+  StringMap<Value *> named;
+  SmallVector<Value *> args;
+};
 
 Error emitForward(Module &module, const nnc::ModelInfo &model) {
-  Function *body = module.getFunction(nnc::getModelBodySymbol(model.name));
-  if (!body)
-    return createStringError("no lowered body for model '%s'",
-                             model.name.c_str());
-  body->setLinkage(GlobalValue::InternalLinkage);
-
   LLVMContext &ctx = module.getContext();
-  Type *ptrTy = PointerType::getUnqual(ctx);
-  Type *i64Ty = Type::getInt64Ty(ctx);
-  SmallVector<Type *> params{ptrTy};
-  params.append(model.inputs.size(), ptrTy);
-  params.push_back(i64Ty);
-  params.push_back(ptrTy);
-  auto *fnTy = FunctionType::get(Type::getVoidTy(ctx), params, false);
-  Function *fn = Function::Create(fnTy, GlobalValue::ExternalLinkage,
-                                  "nnc_" + model.name + "_forward", module);
-  fn->addFnAttr(Attribute::NoUnwind);
-  auto argIt = fn->arg_begin();
-  Value *paramBuffer = &*argIt++;
-  paramBuffer->setName("params");
-  SmallVector<Value *> inputs;
-  for (const nnc::TensorInfo &input : model.inputs) {
-    inputs.push_back(&*argIt++);
-    inputs.back()->setName(input.name);
-  }
-  Value *batch = &*argIt++;
-  batch->setName("batch");
-  Value *output = &*argIt;
-  output->setName("output");
-
-  IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
-  Type *f32Ty = b.getFloatTy();
-  SmallVector<Value *> args;
+  Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
+  SmallVector<std::pair<Type *, StringRef>> params{{ptr, "params"}};
+  for (const nnc::TensorInfo &input : model.inputs)
+    params.push_back({ptr, input.name});
+  params.push_back({i64, "batch"});
+  params.push_back({ptr, "output"});
+  Wrapper w(module, model, "nnc_" + model.name + "_forward",
+            Type::getVoidTy(ctx), params);
   for (const nnc::ArgInfo &arg : model.args) {
     if (arg.isParam) {
-      const nnc::ParamInfo &param = model.params[arg.index];
-      Value *ptr = b.CreateInBoundsGEP(f32Ty, paramBuffer,
-                                       b.getInt64(param.offset), param.name);
-      SmallVector<Value *> sizes;
-      for (int64_t dim : param.shape)
-        sizes.push_back(b.getInt64(dim));
-      appendMemRefArgs(b, ptr, sizes, args);
+      const nnc::ParamInfo &p = model.params[arg.index];
+      w.memref(w.builder().CreateInBoundsGEP(w.elementType(), w.arg("params"),
+                                             w.builder().getInt64(p.offset)),
+               p.shape, /*batched=*/false);
     } else {
-      appendMemRefArgs(b, inputs[arg.index],
-                       batchedSizes(b, batch, model.inputs[arg.index].shape),
-                       args);
+      const nnc::TensorInfo &input = model.inputs[arg.index];
+      w.memref(w.arg(input.name), input.shape, /*batched=*/true);
     }
   }
-  appendMemRefArgs(b, output, batchedSizes(b, batch, model.output.shape), args);
-  if (args.size() != body->arg_size())
-    return createStringError(
-        "lowered body of model '%s' takes %zu arguments, expected %zu",
-        model.name.c_str(), body->arg_size(), args.size());
-  b.CreateCall(body, args);
-  b.CreateRetVoid();
+  w.memref(w.arg("output"), model.output.shape, /*batched=*/true);
+  if (Error err = w.call(module, nnc::getModelBodySymbol(model.name)))
+    return err;
+  w.builder().CreateRetVoid();
+  return Error::success();
+}
+
+/// nnc_<M>_train_step, nnc_<M>_gradient and nnc_<M>_eval; see the typedefs
+/// of runtime/nnc_model.h. The argument order of each lowered function is
+/// the one nnc-build-train-step gave it, then the out-parameters of the
+/// results that were not updated in place, then the workspace.
+Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
+                              Function *(&entries)[3]) {
+  LLVMContext &ctx = module.getContext();
+  Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
+  Type *element = model.isF64 ? Type::getDoubleTy(ctx) : Type::getFloatTy(ctx);
+  const nnc::TensorInfo &x = model.inputs.front();
+  int64_t stateCopies = model.train->statesPerParam;
+
+  {
+    Wrapper w(module, model, "nnc_" + model.name + "_train_step", element,
+              {{ptr, "params"}, {ptr, "grads"}, {ptr, "opt_state"},
+               {i64, "step"}, {ptr, "x"}, {ptr, "labels"}, {i64, "batch"},
+               {ptr, "workspace"}});
+    w.memref(w.arg("x"), x.shape, /*batched=*/true);
+    w.labels();
+    w.scalar(w.arg("step"));
+    w.paramViews(w.arg("params"));
+    for (int64_t s = 0; s < stateCopies; ++s)
+      w.paramViews(w.arg("opt_state"), s * model.paramSize);
+    Value *loss = w.scalarOut(element);
+    w.paramViews(w.arg("grads"));
+    w.workspace();
+    if (Error err = w.call(module, model.name + ".train_step"))
+      return err;
+    w.builder().CreateRet(w.builder().CreateLoad(element, loss));
+    entries[0] = w.function();
+  }
+  {
+    Wrapper w(module, model, "nnc_" + model.name + "_eval", element,
+              {{ptr, "params"}, {ptr, "x"}, {ptr, "labels"}, {i64, "batch"},
+               {ptr, "correct"}, {ptr, "workspace"}});
+    w.memref(w.arg("x"), x.shape, /*batched=*/true);
+    w.labels();
+    w.paramViews(w.arg("params"));
+    Value *loss = w.scalarOut(element);
+    Value *correct = w.scalarOut(i64);
+    w.workspace();
+    if (Error err = w.call(module, model.name + ".eval"))
+      return err;
+    IRBuilder<> &b = w.builder();
+    Value *lossValue = b.CreateLoad(element, loss);
+    BasicBlock *store = BasicBlock::Create(ctx, "store", w.function());
+    BasicBlock *done = BasicBlock::Create(ctx, "done", w.function());
+    b.CreateCondBr(b.CreateIsNotNull(w.arg("correct")), store, done);
+    b.SetInsertPoint(store);
+    b.CreateStore(b.CreateLoad(i64, correct), w.arg("correct"));
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    b.CreateRet(lossValue);
+    entries[1] = w.function();
+  }
+  {
+    Wrapper w(module, model, "nnc_" + model.name + "_gradient", element,
+              {{ptr, "params"}, {ptr, "grads"}, {ptr, "x"}, {ptr, "labels"},
+               {i64, "batch"}, {ptr, "workspace"}});
+    w.memref(w.arg("x"), x.shape, /*batched=*/true);
+    w.labels();
+    w.paramViews(w.arg("params"));
+    Value *loss = w.scalarOut(element);
+    w.paramViews(w.arg("grads"));
+    w.workspace();
+    if (Error err = w.call(module, model.name + ".gradient"))
+      return err;
+    w.builder().CreateRet(w.builder().CreateLoad(element, loss));
+    entries[2] = w.function();
+  }
   return Error::success();
 }
 
@@ -116,16 +245,19 @@ public:
   explicit DescriptorBuilder(Module &module)
       : module(module), ctx(module.getContext()),
         ptrTy(PointerType::getUnqual(ctx)), i32Ty(Type::getInt32Ty(ctx)),
-        i64Ty(Type::getInt64Ty(ctx)) {
+        i64Ty(Type::getInt64Ty(ctx)), f64Ty(Type::getDoubleTy(ctx)) {
     // Field for field the structs of runtime/nnc_model.h.
     paramTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty,
                                     i64Ty, i64Ty});
     tensorTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty});
-    modelTy = StructType::get(
-        ctx, {i32Ty, ptrTy, i64Ty, ptrTy, i64Ty, i64Ty, ptrTy, ptrTy, i32Ty, ptrTy});
+    trainTy = StructType::get(ctx, {i32Ty, i32Ty, f64Ty, f64Ty, f64Ty, f64Ty,
+                                    f64Ty, f64Ty, i64Ty, i64Ty, i64Ty, i64Ty,
+                                    i64Ty, ptrTy, ptrTy, ptrTy});
+    modelTy = StructType::get(ctx, {i32Ty, ptrTy, i64Ty, ptrTy, i64Ty, i64Ty,
+                                    ptrTy, ptrTy, i32Ty, ptrTy});
   }
 
-  void emit(const nnc::ModelInfo &model, unsigned abiVersion) {
+  void emit(const nnc::ModelInfo &model, Function *const (&entries)[3]) {
     prefix = "__nnc_" + model.name;
     SmallVector<Constant *> params;
     for (const nnc::ParamInfo &p : model.params)
@@ -136,8 +268,25 @@ public:
     SmallVector<Constant *> inputs;
     for (const nnc::TensorInfo &t : model.inputs)
       inputs.push_back(tensor(t));
+    Constant *train = null();
+    // The function-pointer types of nnc_train_desc take float; an f64 model
+    // exports its entry points but no training descriptor.
+    if (model.train && !model.isF64) {
+      const nnc::TrainInfo &t = *model.train;
+      Constant *fields[] = {
+          i32(t.loss),           i32(t.optimizer),
+          f64(t.lr),             f64(t.momentum),
+          f64(t.weightDecay),    f64(t.beta1),
+          f64(t.beta2),          f64(t.eps),
+          i64(t.batch),          i64(t.epochs),
+          i64(t.statesPerParam * model.paramSize),
+          i64(t.workspaceFixed), i64(t.workspacePerExample),
+          entries[0],            entries[1],
+          entries[2]};
+      train = global(ConstantStruct::get(trainTy, fields), "train");
+    }
     Constant *fields[] = {
-        i32(abiVersion),
+        i32(NNC_ABI_VERSION),
         string(model.name),
         i64(model.params.size()),
         array(paramTy, params, "params"),
@@ -145,8 +294,8 @@ public:
         i64(model.inputs.size()),
         array(tensorTy, inputs, "inputs"),
         global(tensor(model.output), "output"),
-        i32(NNC_DTYPE_F32),
-        ConstantPointerNull::get(cast<PointerType>(ptrTy)),
+        i32(model.isF64 ? NNC_DTYPE_F64 : NNC_DTYPE_F32),
+        train,
     };
     auto *desc = new GlobalVariable(
         module, modelTy, /*isConstant=*/true, GlobalValue::ExternalLinkage,
@@ -157,6 +306,8 @@ public:
 private:
   Constant *i32(int64_t v) { return ConstantInt::get(i32Ty, v); }
   Constant *i64(int64_t v) { return ConstantInt::get(i64Ty, v); }
+  Constant *f64(double v) { return ConstantFP::get(f64Ty, v); }
+  Constant *null() { return ConstantPointerNull::get(cast<PointerType>(ptrTy)); }
 
   Constant *global(Constant *init, const Twine &name) {
     auto *gv = new GlobalVariable(module, init->getType(), true,
@@ -173,7 +324,7 @@ private:
   Constant *array(Type *elementTy, ArrayRef<Constant *> elements,
                   const Twine &name) {
     if (elements.empty())
-      return ConstantPointerNull::get(cast<PointerType>(ptrTy));
+      return null();
     return global(
         ConstantArray::get(ArrayType::get(elementTy, elements.size()), elements),
         name);
@@ -191,8 +342,8 @@ private:
 
   Module &module;
   LLVMContext &ctx;
-  Type *ptrTy, *i32Ty, *i64Ty;
-  StructType *paramTy, *tensorTy, *modelTy;
+  Type *ptrTy, *i32Ty, *i64Ty, *f64Ty;
+  StructType *paramTy, *tensorTy, *trainTy, *modelTy;
   std::string prefix;
 };
 
@@ -203,7 +354,11 @@ Error nnc::emitCInterface(Module &module, ArrayRef<ModelInfo> models) {
   for (const ModelInfo &model : models) {
     if (Error err = emitForward(module, model))
       return err;
-    descriptors.emit(model, NNC_ABI_VERSION);
+    Function *entries[3] = {nullptr, nullptr, nullptr};
+    if (model.train)
+      if (Error err = emitTrainingEntryPoints(module, model, entries))
+        return err;
+    descriptors.emit(model, entries);
   }
   return Error::success();
 }

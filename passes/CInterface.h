@@ -24,9 +24,11 @@ std::string getModelBodySymbol(llvm::StringRef model);
 ///   void nnc_<M>_forward(const float *params, const float *in0, ...,
 ///                        int64_t batch, float *out);
 /// which builds the memref descriptors of the lowered body function (each
-/// parameter is a view at its offset into `params`), and the exported
-/// descriptor constant. The body function becomes internal so LLVM inlines
-/// it into the wrapper.
+/// parameter is a view at its offset into `params`); for a model with a
+/// train block, nnc_<M>_train_step, nnc_<M>_eval and nnc_<M>_gradient around
+/// `@M.train_step`, `@M.eval` and `@M.gradient`; and the exported descriptor
+/// constant. Lowered functions become internal so LLVM inlines them into
+/// their wrappers. f64 models take double wherever f32 ones take float.
 llvm::Error emitCInterface(llvm::Module &module,
                            llvm::ArrayRef<ModelInfo> models);
 

@@ -9,6 +9,7 @@
 #include "passes/Codegen.h"
 #include "passes/CInterface.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -84,6 +85,15 @@ Expected<std::unique_ptr<Module>>
 nnc::translateToLLVMIR(mlir::ModuleOp module, LLVMContext &context,
                        ArrayRef<ModelInfo> models, TargetMachine &tm,
                        const CodegenOptions &options) {
+  // nn argument attributes (roles) have no LLVM IR meaning; LLVM's
+  // translation would warn about them.
+  module.walk([](mlir::LLVM::LLVMFuncOp func) {
+    auto iface = llvm::cast<mlir::FunctionOpInterface>(func.getOperation());
+    for (unsigned i = 0; i < iface.getNumArguments(); ++i)
+      for (mlir::NamedAttribute attr : iface.getArgAttrs(i))
+        if (attr.getName().getValue().starts_with("nn."))
+          iface.removeArgAttr(i, attr.getName());
+  });
   mlir::registerBuiltinDialectTranslation(*module->getContext());
   mlir::registerLLVMDialectTranslation(*module->getContext());
   std::unique_ptr<Module> llvmModule =

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -27,11 +28,12 @@ int64_t nnc::TensorInfo::size() const {
 static FailureOr<nnc::TensorInfo> batchedTensor(func::FuncOp func, Type type,
                                                 StringRef name) {
   auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.getElementType().isF32() || tensor.getRank() < 2 ||
+  if (!tensor || !isa<Float32Type, Float64Type>(tensor.getElementType()) ||
+      tensor.getRank() < 2 ||
       !ShapedType::isDynamic(tensor.getDimSize(0)) ||
       llvm::any_of(tensor.getShape().drop_front(), ShapedType::isDynamic))
     return func.emitError() << "model '" << func.getSymName() << "': '" << name
-                            << "' must be an f32 tensor with a dynamic batch "
+                            << "' must be a float tensor with a dynamic batch "
                                "and static per-example dimensions, got "
                             << type;
   nnc::TensorInfo info;
@@ -56,9 +58,9 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
     if (auto param = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kParamAttr)) {
       auto tensor = dyn_cast<RankedTensorType>(argType);
       if (!tensor || !tensor.hasStaticShape() ||
-          !tensor.getElementType().isF32())
+          (!tensor.getElementType().isF32() && !tensor.getElementType().isF64()))
         return func.emitError() << "parameter '" << param.getValue()
-                                << "' must be a static f32 tensor, got "
+                                << "' must be a static float tensor, got "
                                 << argType;
       nnc::ParamInfo info;
       info.name = param.getValue().str();
@@ -91,7 +93,56 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
   if (failed(output))
     return failure();
   model.output = std::move(*output);
+  model.isF64 = cast<RankedTensorType>(type.getResult(0)).getElementType().isF64();
+
+  if (auto dict = func->getAttrOfType<DictionaryAttr>(nnc::nn::kTrainAttr)) {
+    nnc::TrainInfo train;
+    auto num = [&](StringRef key) {
+      auto a = dict.getAs<FloatAttr>(key);
+      return a ? a.getValueAsDouble() : 0.0;
+    };
+    auto integer = [&](StringRef key) -> int64_t {
+      auto a = dict.getAs<IntegerAttr>(key);
+      return a ? a.getInt() : 0;
+    };
+    auto str = [&](StringRef key) {
+      auto a = dict.getAs<StringAttr>(key);
+      return a ? a.getValue() : StringRef();
+    };
+    train.loss = str("loss") == "mse" ? 1 : 0;
+    train.optimizer = str("optimizer") == "adam" ? 1 : 0;
+    train.lr = num("lr");
+    train.momentum = num("momentum");
+    train.weightDecay = num("weight_decay");
+    train.beta1 = num("beta1");
+    train.beta2 = num("beta2");
+    train.eps = num("eps");
+    train.batch = integer("batch");
+    train.epochs = integer("epochs");
+    train.statesPerParam = train.optimizer == 1 ? 2 : train.momentum > 0 ? 1 : 0;
+    model.train = train;
+  }
   return model;
+}
+
+void nnc::readWorkspaceSizes(ModuleOp lowered, MutableArrayRef<ModelInfo> models) {
+  for (ModelInfo &model : models) {
+    if (!model.train)
+      continue;
+    for (StringRef entry : {"gradient", "train_step", "eval"}) {
+      Operation *func = SymbolTable::lookupSymbolIn(
+          lowered, (model.name + "." + entry).str());
+      if (!func)
+        continue;
+      if (auto fixed = func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
+        model.train->workspaceFixed =
+            std::max(model.train->workspaceFixed, fixed.getInt());
+      if (auto perExample =
+              func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspacePerExampleAttr))
+        model.train->workspacePerExample =
+            std::max(model.train->workspacePerExample, perExample.getInt());
+    }
+  }
 }
 
 FailureOr<std::vector<nnc::ModelInfo>> nnc::collectModels(ModuleOp module) {

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,19 @@ struct ParamInfo {
   int64_t fanOut = 0;
 };
 
+/// What a model's `train` block compiled into (nnc_train_desc).
+struct TrainInfo {
+  int loss = 0;      // nnc_loss_kind
+  int optimizer = 0; // nnc_optimizer_kind
+  double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0, beta2 = 0, eps = 0;
+  int64_t batch = 0, epochs = 0;
+  /// Optimizer state tensors per parameter (0, 1 or 2); the state buffer
+  /// holds that many copies of the parameter layout.
+  unsigned statesPerParam = 0;
+  /// Bytes, from the lowered entry points (see readWorkspaceSizes).
+  int64_t workspaceFixed = 0, workspacePerExample = 0;
+};
+
 /// One argument of the model function, in order: an input or a parameter.
 struct ArgInfo {
   bool isParam;
@@ -50,6 +64,8 @@ struct ModelInfo {
   std::vector<ArgInfo> args;
   TensorInfo output;
   int64_t paramSize = 0; // elements, padding included
+  bool isF64 = false;    // element type f64 instead of f32
+  std::optional<TrainInfo> train;
 };
 
 /// Each parameter starts on a 64-byte boundary of the buffer (16 floats), so
@@ -59,6 +75,12 @@ inline constexpr int64_t kParamAlignment = 16;
 /// Reads every `nn.model` function of `module`; emits an error and fails on a
 /// signature the C interface cannot express.
 llvm::FailureOr<std::vector<ModelInfo>> collectModels(mlir::ModuleOp module);
+
+/// Fills the workspace sizes of trainable models from the `nn.workspace_*`
+/// attributes the workspace pass left on their lowered entry points (the
+/// largest over gradient, train_step and eval: one buffer serves all).
+void readWorkspaceSizes(mlir::ModuleOp lowered,
+                        llvm::MutableArrayRef<ModelInfo> models);
 
 } // namespace nnc
 

@@ -47,6 +47,53 @@ static std::string formatShape(ArrayRef<int64_t> shape) {
   return "f32[" + join(map_range(shape, [](int64_t d) { return itostr(d); }), ", ") + "]";
 }
 
+static void writeTrainDeclarations(raw_ostream &os, const nnc::ModelInfo &m,
+                                   StringRef t) {
+  const nnc::TrainInfo &train = *m.train;
+  const std::string &name = m.name;
+  os << formatv("/* Training ({0}, {1}); buffers the caller allocates once:\n"
+                "   params and grads: NNC_{2}_PARAM_SIZE each; opt_state: "
+                "NNC_{2}_OPT_STATE_SIZE (zeroed\n   before the first step); "
+                "workspace: NNC_{2}_WORKSPACE_SIZE(batch) bytes, 64-byte "
+                "aligned.\n   labels: ",
+                train.loss == 1 ? "mse" : "softmax_cross_entropy",
+                train.optimizer == 1 ? "adam" : "sgd", name);
+  if (train.loss == 1)
+    os << "batch * NNC_" << name << "_OUTPUT_SIZE targets";
+  else
+    os << "batch int32_t class indices";
+  os << ". No call allocates memory. */\n";
+  os << formatv("#define NNC_{0}_OPT_STATE_SIZE {1} /* {2}s */\n", name,
+                train.statesPerParam * m.paramSize, t);
+  os << formatv("#define NNC_{0}_WORKSPACE_FIXED {1} /* bytes */\n", name,
+                train.workspaceFixed);
+  os << formatv("#define NNC_{0}_WORKSPACE_PER_EXAMPLE {1} /* bytes */\n", name,
+                train.workspacePerExample);
+  os << formatv("#define NNC_{0}_WORKSPACE_SIZE(batch) \\\n  "
+                "(NNC_{0}_WORKSPACE_FIXED + (int64_t)(batch) * "
+                "NNC_{0}_WORKSPACE_PER_EXAMPLE)\n\n",
+                name);
+  os << "/* One step: forward, loss, backward and the optimizer update of "
+        "params and\n   opt_state in place; writes the gradients to grads and "
+        "returns the mean\n   loss. step counts from 1. */\n";
+  os << formatv("{0} nnc_{1}_train_step({0} *params, {0} *grads, {0} *opt_state,"
+                " int64_t step,\n    const {0} *x, const void *labels, int64_t "
+                "batch, void *workspace);\n",
+                t, name);
+  os << "/* Mean loss, and in *correct (if not NULL) how many arg-max "
+        "predictions equal\n   the label (0 for mse). */\n";
+  os << formatv("{0} nnc_{1}_eval(const {0} *params, const {0} *x, const void "
+                "*labels,\n    int64_t batch, int64_t *correct, void "
+                "*workspace);\n",
+                t, name);
+  os << "/* Mean loss and its gradient with respect to every parameter, "
+        "without update. */\n";
+  os << formatv("{0} nnc_{1}_gradient(const {0} *params, {0} *grads, const "
+                "{0} *x,\n    const void *labels, int64_t batch, void "
+                "*workspace);\n\n",
+                t, name);
+}
+
 static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
   const std::string &name = m.name;
   os << formatv("/* Model {0}: ", m.name);
@@ -68,10 +115,13 @@ static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
         " output: batch * NNC_" << name << "_OUTPUT_SIZE.\n"
         "   Reads only params and inputs, writes only output: concurrent"
         " calls are safe. */\n";
-  os << formatv("void nnc_{0}_forward(const float *params", m.name);
+  StringRef t = m.isF64 ? "double" : "float";
+  os << formatv("void nnc_{0}_forward(const {1} *params", m.name, t);
   for (const nnc::TensorInfo &input : m.inputs)
-    os << ", const float *" << identifier(input.name);
-  os << ", int64_t batch, float *output);\n\n";
+    os << ", const " << t << " *" << identifier(input.name);
+  os << ", int64_t batch, " << t << " *output);\n\n";
+  if (m.train)
+    writeTrainDeclarations(os, m, t);
 }
 
 static void writeCppWrapper(raw_ostream &os, const nnc::ModelInfo &m) {
@@ -86,12 +136,13 @@ static void writeCppWrapper(raw_ostream &os, const nnc::ModelInfo &m) {
   os << formatv("  static constexpr int64_t kOutputSize = NNC_{0}_OUTPUT_SIZE;\n\n", name);
   os << formatv("  static const nnc_model_desc &descriptor() {{ return nnc_{0}_desc; }\n\n", m.name);
   os << formatv("  {0}() : params_(kParamSize) {{}\n\n", cls);
-  os << "  float *params() { return params_.data(); }\n"
-        "  const float *params() const { return params_.data(); }\n\n";
+  StringRef t = m.isF64 ? "double" : "float";
+  os << "  " << t << " *params() { return params_.data(); }\n"
+     << "  const " << t << " *params() const { return params_.data(); }\n\n";
   os << "  void forward(";
   for (const nnc::TensorInfo &input : m.inputs)
-    os << "const float *" << identifier(input.name) << ", ";
-  os << "int64_t batch, float *output) const {\n";
+    os << "const " << t << " *" << identifier(input.name) << ", ";
+  os << "int64_t batch, " << t << " *output) const {\n";
   os << formatv("    nnc_{0}_forward(params_.data(), ", m.name);
   for (const nnc::TensorInfo &input : m.inputs)
     os << identifier(input.name) << ", ";
@@ -100,15 +151,15 @@ static void writeCppWrapper(raw_ostream &os, const nnc::ModelInfo &m) {
     std::string in = identifier(m.inputs[0].name);
     os << "  /// Runs on every example of `" << in << "` (a multiple of kInputSize_"
        << m.inputs[0].name << " floats).\n";
-    os << "  std::vector<float> forward(const std::vector<float> &" << in
-       << ") const {\n";
+    os << "  std::vector<" << t << "> forward(const std::vector<" << t << "> &"
+       << in << ") const {\n";
     os << formatv("    int64_t batch = int64_t({0}.size()) / kInputSize_{1};\n", in,
                   m.inputs[0].name);
-    os << "    std::vector<float> output(std::size_t(batch * kOutputSize));\n";
+    os << "    std::vector<" << t << "> output(std::size_t(batch * kOutputSize));\n";
     os << formatv("    forward({0}.data(), batch, output.data());\n", in);
     os << "    return output;\n  }\n\n";
   }
-  os << "private:\n  std::vector<float> params_;\n};\n\n";
+  os << "private:\n  std::vector<" << t << "> params_;\n};\n\n";
 }
 
 void nnc::writeHeader(raw_ostream &os, ArrayRef<ModelInfo> models,

@@ -67,6 +67,11 @@ struct Options {
   cl::opt<unsigned> optLevel{
       "O", cl::desc("Optimisation level 0-3 (default 2): -O0 ... -O3"),
       cl::Prefix, cl::init(2), cl::cat(category)};
+  cl::opt<bool> f64{
+      "f64",
+      cl::desc("Compute in double precision: every tensor and every pointer "
+               "of the C interface is f64/double (used by gradient checks)"),
+      cl::cat(category)};
   cl::opt<std::string> targetCPU{
       "target-cpu",
       cl::desc("CPU to generate code for, e.g. x86-64-v3 or skylake-avx512 "
@@ -116,6 +121,9 @@ int compile(Options &opts) {
   if (!ast || failed(nnc::checkModule(*ast, context)))
     return 1;
 
+  if (!opts.header.empty() && opts.emit < Stage::LLVM)
+    return userError("--header needs --emit=llvm, asm or obj: the header "
+                     "states sizes known only after lowering");
   bool toStdout = opts.emit != Stage::Obj;
   std::string outPath = opts.output;
   if (outPath.empty())
@@ -125,17 +133,14 @@ int compile(Options &opts) {
   if (opts.emit == Stage::AST)
     return writeOutput(outPath, [&](raw_ostream &os) { nnc::dumpAST(*ast, os); });
 
-  mlir::OwningOpRef<mlir::ModuleOp> module = nnc::mlirGen(context, *ast);
+  mlir::OwningOpRef<mlir::ModuleOp> module = nnc::mlirGen(
+      context, *ast,
+      opts.f64 ? mlir::Float64Type::get(&context) : mlir::Type());
   if (!module)
     return 1;
   FailureOr<std::vector<nnc::ModelInfo>> models = nnc::collectModels(*module);
   if (failed(models))
     return 1;
-  if (!opts.header.empty())
-    if (int rc = writeOutput(opts.header, [&](raw_ostream &os) {
-          nnc::writeHeader(os, *models, filename);
-        }))
-      return rc;
   if (opts.emit == Stage::NN)
     return writeOutput(outPath, [&](raw_ostream &os) { module->print(os); });
 
@@ -161,6 +166,13 @@ int compile(Options &opts) {
   nnc::buildLinalgToLLVMPipeline(toLLVM, pipelineOptions);
   if (failed(toLLVM.run(*module)))
     return 1;
+  nnc::readWorkspaceSizes(*module, *models);
+  // The header states workspace sizes, which are known only now.
+  if (!opts.header.empty())
+    if (int rc = writeOutput(opts.header, [&](raw_ostream &os) {
+          nnc::writeHeader(os, *models, filename);
+        }))
+      return rc;
 
   nnc::CodegenOptions codegenOptions;
   codegenOptions.optLevel = opts.optLevel;
