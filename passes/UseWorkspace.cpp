@@ -29,13 +29,34 @@ namespace {
 
 constexpr int64_t kAlignment = 64;
 
+/// Follows dimension 0 through reshapes that keep it in a group of its own
+/// (every nn reshape keeps the batch so) and casts.
+Value batchSource(Value memref) {
+  while (Operation *def = memref.getDefiningOp()) {
+    if (auto cast = dyn_cast<memref::CastOp>(def)) {
+      memref = cast.getSource();
+    } else if (auto collapse = dyn_cast<memref::CollapseShapeOp>(def)) {
+      if (collapse.getReassociationIndices().front().size() != 1)
+        break;
+      memref = collapse.getSrc();
+    } else if (auto expand = dyn_cast<memref::ExpandShapeOp>(def)) {
+      if (expand.getReassociationIndices().front().size() != 1)
+        break;
+      memref = expand.getSrc();
+    } else {
+      break;
+    }
+  }
+  return memref;
+}
+
 /// Whether `size` is the batch: dimension 0 of an input or labels argument.
 bool isBatchSize(func::FuncOp func, Value size) {
   auto dim = size.getDefiningOp<memref::DimOp>();
   if (!dim)
     return false;
   std::optional<int64_t> index = dim.getConstantIndex();
-  auto arg = dyn_cast<BlockArgument>(dim.getSource());
+  auto arg = dyn_cast<BlockArgument>(batchSource(dim.getSource()));
   if (!index || *index != 0 || !arg || arg.getOwner()->getParentOp() != func)
     return false;
   auto role = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
