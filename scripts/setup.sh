@@ -15,6 +15,7 @@ packages=(
   clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libfmt-dev libgtest-dev zlib1g-dev
   dataset-fashion-mnist
+  python3-torch python3-numpy
 )
 
 missing=()
