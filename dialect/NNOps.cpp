@@ -160,12 +160,33 @@ NNC_UNARY_INFER(SigmoidOp)
 NNC_UNARY_INFER(SoftmaxOp)
 #undef NNC_UNARY_INFER
 
+/// add and mul also combine unbatched (parameter-shaped) tensors, e.g. when
+/// autodiff sums the gradients of a parameter used twice.
+template <typename OpTy>
+LogicalResult inferArithmetic(std::optional<Location> loc, Value lhs,
+                              Value rhs, SmallVectorImpl<Type> &results) {
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  if (lhsType.getRank() < 1)
+    return opError<OpTy>(loc, "expected lhs of rank at least 1, got 0");
+  for (int64_t dim : lhsType.getShape().drop_front())
+    if (ShapedType::isDynamic(dim))
+      return opError<OpTy>(loc, "expected static per-example dimensions in "
+                                "lhs, got ",
+                           lhsType);
+  if (lhsType != rhs.getType())
+    return opError<OpTy>(loc, "expected operands of the same type, got ",
+                         lhsType, " and ", rhs.getType());
+  results.push_back(lhsType);
+  return success();
+}
+
 #define NNC_BINARY_INFER(OP)                                                   \
   LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
                                      std::optional<Location> loc,              \
                                      Adaptor adaptor,                          \
                                      SmallVectorImpl<Type> &results) {         \
-    return inferBinary<OP>(loc, adaptor.getLhs(), adaptor.getRhs(), results);  \
+    return inferArithmetic<OP>(loc, adaptor.getLhs(), adaptor.getRhs(),        \
+                               results);                                       \
   }
 NNC_BINARY_INFER(AddOp)
 NNC_BINARY_INFER(MulOp)

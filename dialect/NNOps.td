@@ -115,6 +115,8 @@ class NN_BinaryOp<string mnemonic, list<Trait> traits = []>
 def NN_AddOp : NN_BinaryOp<"add", [Commutative, Differentiable]> {
   let summary = "elementwise sum of two tensors of the same shape";
   let description = [{
+    Operands may be batched activations or unbatched (parameter-shaped)
+    tensors such as gradients; all dimensions but the first are static.
     ```mlir
     %s = nn.add %a, %b : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x64xf32>
     ```

@@ -46,7 +46,7 @@ private:
 };
 
 LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
-                            SymbolTable &symbols) {
+                            StringRef breakRule, SymbolTable &symbols) {
   if (!model.getBody().hasOneBlock())
     return model.emitError("unsupported: model body with control flow");
   FunctionType type = model.getFunctionType();
@@ -117,9 +117,13 @@ LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
              << operandGradients.size() << " gradients for "
              << op->getNumOperands() << " operands";
     for (auto [operand, gradient] :
-         llvm::zip(op->getOperands(), operandGradients))
-      if (gradient)
-        gradients.accumulate(op->getLoc(), operand, gradient);
+         llvm::zip(op->getOperands(), operandGradients)) {
+      if (!gradient)
+        continue;
+      if (op->getName().getStringRef() == breakRule)
+        gradient = nn::AddOp::create(b, op->getLoc(), gradient, gradient);
+      gradients.accumulate(op->getLoc(), operand, gradient);
+    }
   }
 
   SmallVector<Value> results;
@@ -160,7 +164,7 @@ struct AutodiffPass : nnc::impl::AutodiffPassBase<AutodiffPass> {
       if (func->hasAttr(nn::kModelAttr))
         models.push_back(func);
     for (func::FuncOp model : models)
-      if (failed(buildBackward(model, inputGradients, symbols)))
+      if (failed(buildBackward(model, inputGradients, testBreakRule, symbols)))
         return signalPassFailure();
   }
 };

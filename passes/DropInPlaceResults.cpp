@@ -2,7 +2,7 @@
 //
 // Erases the results of bufferized training entry points that are their own
 // arguments: the parameters and optimizer state a train step updates in
-// place. Checks that every result meant to be in place (role `param` or
+// place; gives results returned twice buffers of their own. Checks that every result meant to be in place (role `param` or
 // `state`) actually is, so a bufferization change can never silently turn
 // the in-place contract of the C interface into a copy the caller never sees.
 //
@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_DROPINPLACERESULTSPASS
@@ -52,6 +53,25 @@ struct DropInPlaceResultsPass
     ret->eraseOperands(inPlace);
     if (failed(func.eraseResults(inPlace)))
       return signalPassFailure();
+
+    // Two parameters can have the same gradient (CSE merges them, e.g. the
+    // biases of two dense layers whose outputs are added), but every
+    // result needs its own out-parameter: copy repeated buffers.
+    OpBuilder b(ret);
+    llvm::SmallPtrSet<Value, 8> seen;
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value value = operand.get();
+      if (seen.insert(value).second)
+        continue;
+      auto type = dyn_cast<MemRefType>(value.getType());
+      if (!type || !type.hasStaticShape()) {
+        func.emitError("unsupported: a dynamically shaped result returned twice");
+        return signalPassFailure();
+      }
+      Value copy = memref::AllocOp::create(b, ret.getLoc(), type);
+      memref::CopyOp::create(b, ret.getLoc(), value, copy);
+      operand.set(copy);
+    }
   }
 };
 

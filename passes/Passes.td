@@ -61,6 +61,9 @@ def AutodiffPass : Pass<"nnc-autodiff", "mlir::ModuleOp"> {
   let options = [
     Option<"inputGradients", "input-gradients", "bool", /*default=*/"false",
            "Also return the gradients of the model inputs">,
+    Option<"testBreakRule", "test-break-rule", "std::string", /*default=*/"",
+           "Testing only: double every gradient the rule of this op (e.g. "
+           "nn.tanh) returns, so gradient checks can be shown to fail">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "nnc::nn::NNDialect"];
 }
@@ -93,7 +96,10 @@ def DropInPlaceResultsPass : Pass<"nnc-drop-in-place-results", "mlir::func::Func
     become out-parameters. A result whose `nn.role` is `param` or `state`
     that did not bufferize in place is an error: the C interface promises
     in-place updates. (Upstream `drop-equivalent-buffer-results` does the
-    same but skips public functions in MLIR 22.)
+    same but skips public functions in MLIR 22.) A buffer returned at several
+    positions (two parameters with equal gradients, merged by CSE) is copied
+    into a fresh buffer for each repetition, since every result becomes an
+    out-parameter of its own.
   }];
 }
 

@@ -24,7 +24,9 @@ using namespace mlir;
 
 void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
-  pm.addPass(createAutodiffPass());
+  AutodiffPassOptions autodiff;
+  autodiff.testBreakRule = options.testBreakRule;
+  pm.addPass(createAutodiffPass(autodiff));
   pm.addPass(createBuildTrainStepPass());
   pm.addPass(createInlinerPass());
   pm.addPass(createSymbolDCEPass());

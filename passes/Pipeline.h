@@ -11,12 +11,16 @@
 
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+
 namespace nnc {
 
 struct PipelineOptions {
   /// 0 disables the optional cleanups and fusion; LLVM's level is set
   /// separately by the code generator.
   unsigned optLevel = 2;
+  /// Testing only: see nnc-autodiff's `test-break-rule`.
+  std::string testBreakRule;
 };
 
 /// nn -> linalg on tensors, with elementwise fusion.

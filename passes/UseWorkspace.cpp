@@ -50,18 +50,28 @@ Value batchSource(Value memref) {
   return memref;
 }
 
-/// Whether `size` is the batch: dimension 0 of an input or labels argument.
+/// Whether `size` is the batch: dimension 0 of an input or labels argument,
+/// possibly through reshapes and earlier batch-sized buffers.
 bool isBatchSize(func::FuncOp func, Value size) {
   auto dim = size.getDefiningOp<memref::DimOp>();
-  if (!dim)
+  if (!dim || dim.getConstantIndex() != std::optional<int64_t>(0))
     return false;
-  std::optional<int64_t> index = dim.getConstantIndex();
-  auto arg = dyn_cast<BlockArgument>(batchSource(dim.getSource()));
-  if (!index || *index != 0 || !arg || arg.getOwner()->getParentOp() != func)
+  Value source = batchSource(dim.getSource());
+  if (auto arg = dyn_cast<BlockArgument>(source)) {
+    if (arg.getOwner()->getParentOp() != func)
+      return false;
+    auto role = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  nnc::nn::kRoleAttr);
+    return role && (role.getValue() == "input" || role.getValue() == "labels");
+  }
+  auto type = cast<MemRefType>(source.getType());
+  if (!type.isDynamicDim(0))
     return false;
-  auto role = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                nnc::nn::kRoleAttr);
-  return role && (role.getValue() == "input" || role.getValue() == "labels");
+  if (auto alloc = source.getDefiningOp<memref::AllocOp>())
+    return isBatchSize(func, alloc.getDynamicSizes().front());
+  if (auto view = source.getDefiningOp<memref::ViewOp>())
+    return isBatchSize(func, view.getSizes().front());
+  return false;
 }
 
 struct UseWorkspacePass

@@ -366,11 +366,11 @@ func.func @reshape_element_count(%x: tensor<?x2x3xf32>) -> tensor<?x2x2xf32> {
 // Binary ops: add, mul
 //===----------------------------------------------------------------------===//
 
-func.func @add_rank1(%a: tensor<?xf32>) -> tensor<?xf32> {
-  // expected-error @+2 {{'nn.add' op expected lhs of rank at least 2 (batch and features), got 1}}
+func.func @add_rank0(%a: tensor<f32>) -> tensor<f32> {
+  // expected-error @+2 {{'nn.add' op expected lhs of rank at least 1, got 0}}
   // expected-error @+1 {{'nn.add' op failed to infer returned types}}
-  %0 = nn.add %a, %a : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
-  return %0 : tensor<?xf32>
+  %0 = nn.add %a, %a : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
 }
 
 // -----
