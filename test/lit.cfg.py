@@ -4,6 +4,7 @@
 # (FileCheck, not, count).
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,6 +18,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.nnc_obj_root, "test")
 
 config.substitutions.append(("%nnc_src_root", config.nnc_src_root))
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%cc", "gcc"))
 config.substitutions.append(("%cxx", "g++"))
 
