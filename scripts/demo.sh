@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: set up and build (scripts/setup.sh), compile
-# the example model with nnc, and run the embedding example on it.
+# an example model with nnc, run the embedding example, then train the
+# Fashion-MNIST MLP for one epoch and print its test accuracy.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${NNC_BUILD_DIR:-$root/build}
@@ -15,3 +16,6 @@ ls -l "$out/mlp.o" "$out/mlp.h"
 echo
 echo "== examples/embed (built by CMake with nnc_add_model)"
 "$build/bin/nnc-embed-example" "$out/mlp.nncp"
+echo
+echo "== nnc train examples/fashion_mlp.nn --epochs 1   (Fashion-MNIST, 784-128-10 MLP)"
+"$build/bin/nnc" train "$root/examples/fashion_mlp.nn" --epochs 1 --progress=lines
