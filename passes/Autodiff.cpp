@@ -45,6 +45,16 @@ private:
   DenseMap<Value, Value> gradients;
 };
 
+/// Whether every op of `model` can be differentiated: one block, one
+/// result, a rule for each op (the return aside).
+bool isDifferentiable(func::FuncOp model) {
+  return model.getBody().hasOneBlock() && model.getNumResults() == 1 &&
+         llvm::all_of(model.getBody().front().without_terminator(),
+                      [](Operation &op) {
+                        return isa<nn::DifferentiableOpInterface>(op);
+                      });
+}
+
 LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
                             StringRef breakRule, SymbolTable &symbols) {
   if (!model.getBody().hasOneBlock())
@@ -160,8 +170,11 @@ struct AutodiffPass : nnc::impl::AutodiffPassBase<AutodiffPass> {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> models;
+    // Trained models must be differentiable; others get a backward function
+    // when they can, for tools and tests, and are left alone otherwise.
     for (auto func : module.getOps<func::FuncOp>())
-      if (func->hasAttr(nn::kModelAttr))
+      if (func->hasAttr(nn::kModelAttr) &&
+          (func->hasAttr(nn::kTrainAttr) || isDifferentiable(func)))
         models.push_back(func);
     for (func::FuncOp model : models)
       if (failed(buildBackward(model, inputGradients, testBreakRule, symbols)))

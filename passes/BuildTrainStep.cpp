@@ -47,6 +47,8 @@ struct TrainConfig {
     };
     str("loss", c.loss);
     str("optimizer", c.optimizer);
+    if (c.optimizer == "adam")
+      c.lr = 0.001;
     num("lr", c.lr);
     num("momentum", c.momentum);
     num("weight_decay", c.weightDecay);
@@ -81,7 +83,7 @@ public:
     outputType = cast<RankedTensorType>(model.getFunctionType().getResult(0));
     element = outputType.getElementType();
     labelsType = config.crossEntropy()
-                     ? RankedTensorType::get({ShapedType::kDynamic},
+                     ? RankedTensorType::get({outputType.getDimSize(0)},
                                              b.getI32Type())
                      : outputType;
     lossType = RankedTensorType::get({}, element);
@@ -295,6 +297,14 @@ struct BuildTrainStepPass
           model, model->getAttrOfType<DictionaryAttr>(nn::kTrainAttr));
       if (failed(config))
         return signalPassFailure();
+      auto output = cast<RankedTensorType>(model.getResultTypes().front());
+      if (config->crossEntropy() &&
+          (output.getRank() != 2 || output.isDynamicDim(1))) {
+        model.emitError("unsupported: softmax_cross_entropy needs an output "
+                        "of shape [batch, classes], got ")
+            << output;
+        return signalPassFailure();
+      }
       TrainStepBuilder(model, backward, *config, symbols).build();
     }
   }

@@ -64,7 +64,9 @@ struct DropInPlaceResultsPass
       if (seen.insert(value).second)
         continue;
       auto type = dyn_cast<MemRefType>(value.getType());
-      if (!type || !type.hasStaticShape()) {
+      if (!type)
+        continue; // a scalar is returned by value
+      if (!type.hasStaticShape()) {
         func.emitError("unsupported: a dynamically shaped result returned twice");
         return signalPassFailure();
       }

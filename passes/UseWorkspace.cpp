@@ -111,7 +111,17 @@ struct UseWorkspacePass
         alloc.emitError("unsupported: workspace allocation of type ") << type;
         return signalPassFailure();
       }
-      int64_t staticBytes = type.getElementTypeBitWidth() / 8;
+      Type element = type.getElementType();
+      if (!element.isIntOrIndexOrFloat()) {
+        alloc.emitError("unsupported: workspace allocation of type ") << type;
+        return signalPassFailure();
+      }
+      // index is 64-bit on every target nnc supports; sub-byte types take
+      // a byte each, as memref lowering stores them.
+      int64_t staticBytes =
+          element.isIndex()
+              ? 8
+              : llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
       for (int64_t dim : type.getShape())
         if (!ShapedType::isDynamic(dim))
           staticBytes *= dim;

@@ -393,7 +393,7 @@ func.func @second(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.
 
 // nn.matmul is a gradient building block without a derivative rule of its own.
 func.func @no_rule(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"})
-    -> tensor<?x3xf32> attributes {nn.model} {
+    -> tensor<?x3xf32> attributes {nn.model, nn.train = {loss = "mse", optimizer = "sgd"}} {
   // expected-error @+1 {{unsupported: 'nn.matmul' has no derivative rule}}
   %0 = nn.matmul %x, %w : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
   return %0 : tensor<?x3xf32>
@@ -401,10 +401,12 @@ func.func @no_rule(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn
 
 // -----
 
+// Models with a train block must be differentiable; others are skipped
+// (see nnc-lower-to-linalg-untrained-model.mlir).
 // expected-error @+1 {{unsupported: model with 2 results}}
 func.func @two_results(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"},
                        %b: tensor<3xf32> {nn.param = "b"}) -> (tensor<?x3xf32>, tensor<?x3xf32>)
-    attributes {nn.model} {
+    attributes {nn.model, nn.train = {loss = "mse", optimizer = "sgd"}} {
   %0 = nn.dense %x, %w, %b : (tensor<?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   %1 = nn.relu %0 : tensor<?x3xf32> -> tensor<?x3xf32>
   return %0, %1 : tensor<?x3xf32>, tensor<?x3xf32>
@@ -414,7 +416,7 @@ func.func @two_results(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32>
 
 // expected-error @+1 {{unsupported: model body with control flow}}
 func.func @control_flow(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"},
-                        %b: tensor<3xf32> {nn.param = "b"}) -> tensor<?x3xf32> attributes {nn.model} {
+                        %b: tensor<3xf32> {nn.param = "b"}) -> tensor<?x3xf32> attributes {nn.model, nn.train = {loss = "mse", optimizer = "sgd"}} {
   %0 = nn.dense %x, %w, %b : (tensor<?x4xf32>, tensor<4x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
   cf.br ^bb1(%0 : tensor<?x3xf32>)
 ^bb1(%1: tensor<?x3xf32>):

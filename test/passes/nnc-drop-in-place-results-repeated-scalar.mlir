@@ -1,7 +1,6 @@
-// XFAIL: *
 // RUN: nnc-opt %s --nnc-drop-in-place-results | FileCheck %s
 
-// BUG: nnc-drop-in-place-results copies a buffer returned at several
+// Regression test for a fixed bug: nnc-drop-in-place-results copies a buffer returned at several
 // positions into fresh buffers, and rejects everything else returned twice
 // with "unsupported: a dynamically shaped result returned twice". A scalar
 // is neither a buffer nor dynamically shaped: returning the same i64 twice

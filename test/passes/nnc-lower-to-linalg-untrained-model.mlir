@@ -1,7 +1,6 @@
-// XFAIL: *
 // RUN: nnc-opt %s --nnc-lower-to-linalg | FileCheck %s
 
-// BUG: nnc-lower-to-linalg now starts with nnc-autodiff, which builds a
+// Regression test for a fixed bug: nnc-lower-to-linalg now starts with nnc-autodiff, which builds a
 // backward function for every nn.model, trainable or not, and fails the
 // whole pipeline when it cannot: this inference-only model (no nn.train)
 // with two results lowered before training support and now stops at

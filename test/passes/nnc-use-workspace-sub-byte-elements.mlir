@@ -1,7 +1,6 @@
-// XFAIL: *
 // RUN: nnc-opt %s --nnc-use-workspace --allow-unregistered-dialect | FileCheck %s
 
-// BUG: nnc-use-workspace sizes a buffer as getElementTypeBitWidth() / 8
+// Regression test for a fixed bug: nnc-use-workspace sizes a buffer as getElementTypeBitWidth() / 8
 // bytes per element, which is 0 for i1 (and any type narrower than a byte).
 // The i1 buffer below gets 0 bytes: the f32 buffer after it is carved at the
 // same offset (both views start at the constant 0, so they alias), and
