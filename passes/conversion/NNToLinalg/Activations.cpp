@@ -40,7 +40,7 @@ struct UnaryLowering : OpConversionPattern<OpTy> {
 };
 
 Value zeroLike(OpBuilder &b, Location loc, Value x) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 0.0));
+  return lowering::createFloatConstant(b, loc, x.getType(), 0.0);
 }
 
 Value relu(OpBuilder &b, Location loc, Value x) {
@@ -54,7 +54,7 @@ Value tanh(OpBuilder &b, Location loc, Value x) {
 /// 1 / (1 + exp(-x)); exp(-x) overflows to inf for very negative x, which
 /// correctly gives 0.
 Value sigmoid(OpBuilder &b, Location loc, Value x) {
-  Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(x.getType(), 1.0));
+  Value one = lowering::createFloatConstant(b, loc, x.getType(), 1.0);
   Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
   return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
 }

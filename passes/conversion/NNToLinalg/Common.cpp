@@ -23,6 +23,11 @@ Value nnc::lowering::createEmptyLike(OpBuilder &b, Location loc,
   return tensor::EmptyOp::create(b, loc, type, dynamicSizes);
 }
 
+Value nnc::lowering::createFloatConstant(OpBuilder &b, Location loc, Type type,
+                                        double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
 Value nnc::lowering::createZeros(OpBuilder &b, Location loc,
                                  RankedTensorType type,
                                  ValueRange dynamicSizes) {

@@ -110,13 +110,11 @@ struct ActivationGradLowering : OpConversionPattern<OpTy> {
   }
 };
 
-Value constant(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
-}
+using lowering::createFloatConstant;
 
 /// dy where the relu's input was positive, else 0.
 Value reluGrad(OpBuilder &b, Location loc, Value x, Value dy) {
-  Value zero = constant(b, loc, x.getType(), 0);
+  Value zero = createFloatConstant(b, loc, x.getType(), 0);
   Value positive =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
   return arith::SelectOp::create(b, loc, positive, dy, zero);
@@ -124,7 +122,7 @@ Value reluGrad(OpBuilder &b, Location loc, Value x, Value dy) {
 
 /// dy (1 - y^2).
 Value tanhGrad(OpBuilder &b, Location loc, Value y, Value dy) {
-  Value one = constant(b, loc, y.getType(), 1);
+  Value one = createFloatConstant(b, loc, y.getType(), 1);
   Value ySquared = arith::MulFOp::create(b, loc, y, y);
   return arith::MulFOp::create(b, loc, dy,
                                arith::SubFOp::create(b, loc, one, ySquared));
@@ -132,7 +130,7 @@ Value tanhGrad(OpBuilder &b, Location loc, Value y, Value dy) {
 
 /// dy y (1 - y).
 Value sigmoidGrad(OpBuilder &b, Location loc, Value y, Value dy) {
-  Value one = constant(b, loc, y.getType(), 1);
+  Value one = createFloatConstant(b, loc, y.getType(), 1);
   Value slope =
       arith::MulFOp::create(b, loc, y, arith::SubFOp::create(b, loc, one, y));
   return arith::MulFOp::create(b, loc, dy, slope);

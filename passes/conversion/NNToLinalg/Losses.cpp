@@ -26,9 +26,7 @@ namespace {
 
 using utils::IteratorType;
 
-Value constant(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
-}
+using lowering::createFloatConstant;
 
 /// 1 / (number of rows of `tensor` * `perRow`), as a scalar of `type`.
 Value inverseCount(OpBuilder &b, Location loc, Value tensor, int64_t perRow,
@@ -38,7 +36,7 @@ Value inverseCount(OpBuilder &b, Location loc, Value tensor, int64_t perRow,
       b, loc, rows, arith::ConstantIndexOp::create(b, loc, perRow));
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
   Value asFloat = arith::SIToFPOp::create(b, loc, type, asInt);
-  return arith::DivFOp::create(b, loc, constant(b, loc, type, 1), asFloat);
+  return arith::DivFOp::create(b, loc, createFloatConstant(b, loc, type, 1), asFloat);
 }
 
 /// Per-row statistics of logits [batch, classes]: the maximum and the sum of
@@ -61,7 +59,7 @@ RowStats computeRowStats(OpBuilder &b, Location loc, Value logits) {
                                       IteratorType::reduction};
 
   Value empty = tensor::EmptyOp::create(b, loc, rowType, rowSizes);
-  Value lowest = constant(b, loc, element,
+  Value lowest = createFloatConstant(b, loc, element,
                           -std::numeric_limits<double>::infinity());
   Value maxInit = linalg::FillOp::create(b, loc, lowest, empty).getResult(0);
   Value max = linalg::GenericOp::create(
@@ -132,7 +130,7 @@ struct SoftmaxCrossEntropyLowering
               Value term = arith::SelectOp::create(
                   b, l, isLabel(b, l, args[1]),
                   arith::MulFOp::create(b, l, nll, invBatch),
-                  constant(b, l, element, 0));
+                  createFloatConstant(b, l, element, 0));
               linalg::YieldOp::create(b, l,
                                       ValueRange{arith::AddFOp::create(b, l, args[4], term)});
             })
@@ -176,8 +174,8 @@ struct SoftmaxCrossEntropyGradLowering
                       b, l, arith::SubFOp::create(b, l, args[0], args[2])),
                   args[3]);
               Value target = arith::SelectOp::create(
-                  b, l, isLabel(b, l, args[1]), constant(b, l, element, 1),
-                  constant(b, l, element, 0));
+                  b, l, isLabel(b, l, args[1]), createFloatConstant(b, l, element, 1),
+                  createFloatConstant(b, l, element, 0));
               Value scale = arith::MulFOp::create(b, l, args[4], invBatch);
               Value g = arith::MulFOp::create(
                   b, l, arith::SubFOp::create(b, l, p, target), scale);
@@ -261,7 +259,7 @@ struct MseGradLowering : OpConversionPattern<nn::MseGradOp> {
               Value scale = arith::MulFOp::create(
                   b, l, args[2],
                   arith::MulFOp::create(b, l, invCount,
-                                        constant(b, l, d.getType(), 2)));
+                                        createFloatConstant(b, l, d.getType(), 2)));
               linalg::YieldOp::create(b, l,
                                       ValueRange{arith::MulFOp::create(b, l, d, scale)});
             })
@@ -291,7 +289,7 @@ struct CountCorrectLowering : OpConversionPattern<nn::CountCorrectOp> {
       rowSizes.push_back(tensor::DimOp::create(rewriter, loc, logits, 0));
     auto maxType = RankedTensorType::get({logitsType.getDimSize(0)}, element);
     auto indexType = RankedTensorType::get({logitsType.getDimSize(0)}, i64);
-    Value lowest = constant(rewriter, loc, element,
+    Value lowest = createFloatConstant(rewriter, loc, element,
                             -std::numeric_limits<double>::infinity());
     Value maxInit = linalg::FillOp::create(
                         rewriter, loc, lowest,

@@ -37,6 +37,10 @@ namespace lowering {
 mlir::Value createEmptyLike(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::RankedTensorType type, mlir::Value like);
 
+/// A float constant of `type` (f32 or f64).
+mlir::Value createFloatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Type type, double value);
+
 /// A zero-filled tensor of `type` (`dynamicSizes` for its dynamic dims).
 mlir::Value createZeros(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type,

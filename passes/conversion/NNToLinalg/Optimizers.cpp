@@ -25,9 +25,7 @@ using namespace nnc;
 
 namespace {
 
-Value constant(OpBuilder &b, Location loc, Type type, double value) {
-  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
-}
+using lowering::createFloatConstant;
 
 /// An elementwise generic reading `inputs` and updating `outputs` in place.
 ValueRange updateInPlace(
@@ -65,15 +63,15 @@ struct SgdUpdateLowering : OpConversionPattern<nn::SgdUpdateOp> {
           Value g = args[0], p = args[1];
           if (decay != 0)
             g = arith::AddFOp::create(
-                b, l, g, arith::MulFOp::create(b, l, constant(b, l, t, decay), p));
+                b, l, g, arith::MulFOp::create(b, l, createFloatConstant(b, l, t, decay), p));
           SmallVector<Value> yields;
           Value step = g;
           if (momentum > 0)
             step = arith::AddFOp::create(
-                b, l, arith::MulFOp::create(b, l, constant(b, l, t, momentum), args[2]),
+                b, l, arith::MulFOp::create(b, l, createFloatConstant(b, l, t, momentum), args[2]),
                 g);
           yields.push_back(arith::SubFOp::create(
-              b, l, p, arith::MulFOp::create(b, l, constant(b, l, t, lr), step)));
+              b, l, p, arith::MulFOp::create(b, l, createFloatConstant(b, l, t, lr), step)));
           if (momentum > 0)
             yields.push_back(step);
           return yields;
@@ -100,16 +98,16 @@ struct AdamUpdateLowering : OpConversionPattern<nn::AdamUpdateOp> {
     Value step = arith::SIToFPOp::create(rewriter, loc, t, adaptor.getStep());
     auto correction = [&](double beta) -> Value {
       if (beta == 0)
-        return constant(rewriter, loc, t, 1);
+        return createFloatConstant(rewriter, loc, t, 1);
       Value power = math::ExpOp::create(
           rewriter, loc,
           arith::MulFOp::create(rewriter, loc, step,
-                                constant(rewriter, loc, t, std::log(beta))));
-      return arith::SubFOp::create(rewriter, loc, constant(rewriter, loc, t, 1),
+                                createFloatConstant(rewriter, loc, t, std::log(beta))));
+      return arith::SubFOp::create(rewriter, loc, createFloatConstant(rewriter, loc, t, 1),
                                    power);
     };
     Value stepSize = arith::DivFOp::create(
-        rewriter, loc, constant(rewriter, loc, t, lr), correction(beta1));
+        rewriter, loc, createFloatConstant(rewriter, loc, t, lr), correction(beta1));
     Value sqrtCorrection2 = math::SqrtOp::create(rewriter, loc, correction(beta2));
 
     ValueRange results = updateInPlace(
@@ -118,7 +116,7 @@ struct AdamUpdateLowering : OpConversionPattern<nn::AdamUpdateOp> {
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value g = args[0], p = args[1], m = args[2], v = args[3];
           auto mul = [&](Value x, Value y) { return arith::MulFOp::create(b, l, x, y); };
-          auto c = [&](double x) { return constant(b, l, t, x); };
+          auto c = [&](double x) { return createFloatConstant(b, l, t, x); };
           Value newM = arith::AddFOp::create(b, l, mul(c(beta1), m),
                                              mul(c(1 - beta1), g));
           Value newV = arith::AddFOp::create(b, l, mul(c(beta2), v),
