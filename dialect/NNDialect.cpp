@@ -11,8 +11,8 @@
 #include "dialect/NNOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/Transforms/InliningUtils.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -44,17 +44,19 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
   if (attr.getName() == kModelAttr) {
     if (!isa<UnitAttr>(attr.getValue()))
-      return op->emitError() << "'" << kModelAttr << "' must be a unit attribute";
+      return op->emitError()
+             << "'" << kModelAttr << "' must be a unit attribute";
     if (!isa<FunctionOpInterface>(op))
-      return op->emitError() << "'" << kModelAttr
-                             << "' is only valid on a function";
+      return op->emitError()
+             << "'" << kModelAttr << "' is only valid on a function";
     return success();
   }
   if (attr.getName() == kTrainAttr) {
     if (!isa<DictionaryAttr>(attr.getValue()))
       return op->emitError() << "'" << kTrainAttr << "' must be a dictionary";
     if (!op->hasAttr(kModelAttr))
-      return op->emitError() << "'" << kTrainAttr << "' is only valid on a model";
+      return op->emitError()
+             << "'" << kTrainAttr << "' is only valid on a model";
     return success();
   }
   if (attr.getName() == kEntryAttr) {
@@ -68,14 +70,14 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
   if (attr.getName() == kWorkspaceFixedAttr ||
       attr.getName() == kWorkspacePerExampleAttr) {
     if (!isa<IntegerAttr>(attr.getValue()))
-      return op->emitError() << "'" << attr.getName().getValue()
-                             << "' must be an integer";
+      return op->emitError()
+             << "'" << attr.getName().getValue() << "' must be an integer";
     return success();
   }
   if (attr.getName() == kBackwardOfAttr) {
     if (!isa<FlatSymbolRefAttr>(attr.getValue()))
-      return op->emitError() << "'" << kBackwardOfAttr
-                             << "' must be a symbol reference";
+      return op->emitError()
+             << "'" << kBackwardOfAttr << "' must be a symbol reference";
     return success();
   }
   return op->emitError() << "unknown attribute '" << attr.getName().getValue()
@@ -88,7 +90,8 @@ static LogicalResult verifyRole(Operation *op, StringRef what, unsigned index,
   auto role = dyn_cast<StringAttr>(attr.getValue());
   if (!role || !llvm::is_contained(kRoles, role.getValue()))
     return op->emitError() << "'" << kRoleAttr << "' of " << what << " "
-                           << index << " must be one of input, labels, step, "
+                           << index
+                           << " must be one of input, labels, step, "
                               "param, grad, state, loss, correct, workspace";
   return success();
 }

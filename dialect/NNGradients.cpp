@@ -83,8 +83,9 @@ LogicalResult ReshapeOp::buildGradients(OpBuilder &b, Value dy,
   return success();
 }
 
-LogicalResult SoftmaxCrossEntropyOp::buildGradients(
-    OpBuilder &b, Value dloss, SmallVectorImpl<Value> &grads) {
+LogicalResult
+SoftmaxCrossEntropyOp::buildGradients(OpBuilder &b, Value dloss,
+                                      SmallVectorImpl<Value> &grads) {
   grads.push_back(SoftmaxCrossEntropyGradOp::create(b, getLoc(), getLogits(),
                                                     getLabels(), dloss));
   grads.push_back(Value()); // integer labels

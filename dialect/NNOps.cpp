@@ -89,8 +89,7 @@ Value getReshapeSource(Value value) {
 
 /// Folds a flatten or reshape that changes nothing to its input, and makes
 /// one applied to another flatten or reshape read the original input.
-template <typename OpTy>
-OpFoldResult foldReshapeLike(OpTy op) {
+template <typename OpTy> OpFoldResult foldReshapeLike(OpTy op) {
   if (op.getInput().getType() == op.getType())
     return op.getInput();
   if (Value source = getReshapeSource(op.getInput())) {
@@ -106,7 +105,8 @@ OpFoldResult foldReshapeLike(OpTy op) {
 // DenseOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+LogicalResult DenseOp::inferReturnTypes(MLIRContext *,
+                                        std::optional<Location> loc,
                                         Adaptor adaptor,
                                         SmallVectorImpl<Type> &results) {
   auto input = cast<RankedTensorType>(adaptor.getInput().getType());
@@ -126,10 +126,9 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
     return opError<DenseOp>(loc, "expected static feature dimensions");
   if (input.getElementType() != weight.getElementType() ||
       input.getElementType() != bias.getElementType())
-    return opError<DenseOp>(loc, "expected one element type, got ",
-                            input.getElementType(), ", ",
-                            weight.getElementType(), " and ",
-                            bias.getElementType());
+    return opError<DenseOp>(
+        loc, "expected one element type, got ", input.getElementType(), ", ",
+        weight.getElementType(), " and ", bias.getElementType());
   if (input.getDimSize(1) != weight.getDimSize(0))
     return opError<DenseOp>(loc, "input has ", input.getDimSize(1),
                             " features but the weight expects ",
@@ -148,10 +147,9 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
 //===----------------------------------------------------------------------===//
 
 #define NNC_UNARY_INFER(OP)                                                    \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
     return inferUnary<OP>(loc, adaptor.getInput(), results);                   \
   }
 NNC_UNARY_INFER(ReluOp)
@@ -163,15 +161,16 @@ NNC_UNARY_INFER(SoftmaxOp)
 /// add and mul also combine unbatched (parameter-shaped) tensors, e.g. when
 /// autodiff sums the gradients of a parameter used twice.
 template <typename OpTy>
-LogicalResult inferArithmetic(std::optional<Location> loc, Value lhs,
-                              Value rhs, SmallVectorImpl<Type> &results) {
+LogicalResult inferArithmetic(std::optional<Location> loc, Value lhs, Value rhs,
+                              SmallVectorImpl<Type> &results) {
   auto lhsType = cast<RankedTensorType>(lhs.getType());
   if (lhsType.getRank() < 1)
     return opError<OpTy>(loc, "expected lhs of rank at least 1, got 0");
   for (int64_t dim : lhsType.getShape().drop_front())
     if (ShapedType::isDynamic(dim))
-      return opError<OpTy>(loc, "expected static per-example dimensions in "
-                                "lhs, got ",
+      return opError<OpTy>(loc,
+                           "expected static per-example dimensions in "
+                           "lhs, got ",
                            lhsType);
   if (lhsType != rhs.getType())
     return opError<OpTy>(loc, "expected operands of the same type, got ",
@@ -181,10 +180,9 @@ LogicalResult inferArithmetic(std::optional<Location> loc, Value lhs,
 }
 
 #define NNC_BINARY_INFER(OP)                                                   \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
     return inferArithmetic<OP>(loc, adaptor.getLhs(), adaptor.getRhs(),        \
                                results);                                       \
   }
@@ -236,8 +234,7 @@ LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *,
     return opError<ReshapeOp>(loc, "expected a non-empty shape");
   for (int64_t dim : shape)
     if (dim <= 0)
-      return opError<ReshapeOp>(loc, "expected positive dimensions, got ",
-                                dim);
+      return opError<ReshapeOp>(loc, "expected positive dimensions, got ", dim);
   std::optional<int64_t> from = elementCount(type.getShape().drop_front());
   std::optional<int64_t> to = elementCount(shape);
   if (!from || !to || ShapedType::isDynamic(*from) ||
@@ -277,10 +274,10 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
   int64_t m = lhs.getDimSize(tl ? 1 : 0), k = lhs.getDimSize(tl ? 0 : 1);
   int64_t k2 = rhs.getDimSize(tr ? 1 : 0), n = rhs.getDimSize(tr ? 0 : 1);
   if (k != k2)
-    return opError<MatmulOp>(loc, "contracting dimensions differ: ",
-                             ShapedType::isDynamic(k) ? "?" : std::to_string(k),
-                             " and ",
-                             ShapedType::isDynamic(k2) ? "?" : std::to_string(k2));
+    return opError<MatmulOp>(
+        loc, "contracting dimensions differ: ",
+        ShapedType::isDynamic(k) ? "?" : std::to_string(k), " and ",
+        ShapedType::isDynamic(k2) ? "?" : std::to_string(k2));
   results.push_back(RankedTensorType::get({m, n}, lhs.getElementType()));
   return success();
 }
@@ -298,10 +295,9 @@ LogicalResult BatchSumOp::inferReturnTypes(MLIRContext *,
 }
 
 #define NNC_ACTIVATION_GRAD_INFER(OP)                                          \
-  LogicalResult OP::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &results) {         \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &results) {                                        \
     return inferBinary<OP>(loc, adaptor.getForward(),                          \
                            adaptor.getResultGradient(), results);              \
   }
@@ -340,7 +336,8 @@ template <typename OpTy>
 LogicalResult checkLossGradient(std::optional<Location> loc, Value forward,
                                 Value lossGradient) {
   Type element = cast<RankedTensorType>(forward.getType()).getElementType();
-  if (cast<RankedTensorType>(lossGradient.getType()).getElementType() != element)
+  if (cast<RankedTensorType>(lossGradient.getType()).getElementType() !=
+      element)
     return opError<OpTy>(loc, "expected a loss gradient of element type ",
                          element, ", got ", lossGradient.getType());
   return success();
@@ -355,7 +352,8 @@ LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(
           loc, adaptor.getLogits(), adaptor.getLabels())))
     return failure();
   results.push_back(RankedTensorType::get(
-      {}, cast<RankedTensorType>(adaptor.getLogits().getType()).getElementType()));
+      {},
+      cast<RankedTensorType>(adaptor.getLogits().getType()).getElementType()));
   return success();
 }
 

@@ -196,8 +196,8 @@ struct TrainBlock {
   LossKind loss = LossKind::SoftmaxCrossEntropy;
   OptimizerKind optimizer = OptimizerKind::SGD;
   double lr = 0.01;
-  double momentum = 0;    // sgd
-  double weightDecay = 0; // sgd
+  double momentum = 0;                           // sgd
+  double weightDecay = 0;                        // sgd
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // adam
   int64_t batch = 64;
   int64_t epochs = 10;

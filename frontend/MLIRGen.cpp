@@ -44,13 +44,16 @@ public:
     }
     for (const nnc::CallExpr *dense : denseCalls) {
       int64_t in = dense->operands[0]->shape[0];
-      addParam(argTypes, argAttrs, RankedTensorType::get({in, dense->units}, f32),
+      addParam(argTypes, argAttrs,
+               RankedTensorType::get({in, dense->units}, f32),
                dense->paramPrefix + ".weight", int(dense->weightInit));
       addParam(argTypes, argAttrs, RankedTensorType::get({dense->units}, f32),
                dense->paramPrefix + ".bias", int(nnc::InitKind::Zeros));
     }
-    auto funcType = builder.getFunctionType(argTypes, batched(model.result.dims));
-    auto func = func::FuncOp::create(builder, loc(model.loc), model.name, funcType);
+    auto funcType =
+        builder.getFunctionType(argTypes, batched(model.result.dims));
+    auto func =
+        func::FuncOp::create(builder, loc(model.loc), model.name, funcType);
     func.setAllArgAttrs(argAttrs);
     func->setAttr(nnc::nn::kModelAttr, builder.getUnitAttr());
 
@@ -93,8 +96,9 @@ private:
     types.push_back(type);
     attrs.push_back(builder.getDictionaryAttr(
         {builder.getNamedAttr(nnc::nn::kParamAttr, builder.getStringAttr(name)),
-         builder.getNamedAttr(nnc::nn::kInitAttr,
-                              builder.getStringAttr(nnc::nn::kInitKinds[init]))}));
+         builder.getNamedAttr(
+             nnc::nn::kInitAttr,
+             builder.getStringAttr(nnc::nn::kInitKinds[init]))}));
   }
 
   /// Dense calls in the order emitExpr reaches them (operands first).
@@ -120,7 +124,8 @@ private:
     switch (call->builtin) {
     case nnc::Builtin::Dense: {
       auto [weight, bias] = params.lookup(call);
-      return nnc::nn::DenseOp::create(builder, l, type, operands[0], weight, bias);
+      return nnc::nn::DenseOp::create(builder, l, type, operands[0], weight,
+                                      bias);
     }
     case nnc::Builtin::Relu:
       return nnc::nn::ReluOp::create(builder, l, type, operands[0]);
@@ -182,8 +187,8 @@ OwningOpRef<ModuleOp> nnc::mlirGen(MLIRContext &context,
                                    const ModuleAST &module, Type elementType) {
   context.loadDialect<nn::NNDialect, func::FuncDialect>();
   OpBuilder builder(&context);
-  OwningOpRef<ModuleOp> result = ModuleOp::create(
-      FileLineColLoc::get(&context, module.filename, 1, 1));
+  OwningOpRef<ModuleOp> result =
+      ModuleOp::create(FileLineColLoc::get(&context, module.filename, 1, 1));
   builder.setInsertionPointToEnd(result->getBody());
   if (!elementType)
     elementType = builder.getF32Type();

@@ -35,8 +35,8 @@ public:
 
   void accumulate(Location loc, Value value, Value gradient) {
     Value &slot = gradients[value];
-    slot = slot ? nn::AddOp::create(b, loc, slot, gradient).getResult()
-                : gradient;
+    slot =
+        slot ? nn::AddOp::create(b, loc, slot, gradient).getResult() : gradient;
   }
   Value lookup(Value value) const { return gradients.lookup(value); }
 
@@ -119,8 +119,8 @@ LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
       return op->emitError("unsupported: '")
              << op->getName() << "' has no derivative rule";
     SmallVector<Value> operandGradients;
-    if (failed(differentiable.buildGradients(b, resultGradient,
-                                             operandGradients)))
+    if (failed(
+            differentiable.buildGradients(b, resultGradient, operandGradients)))
       return failure();
     if (operandGradients.size() != op->getNumOperands())
       return op->emitError("derivative rule returned ")
@@ -148,8 +148,9 @@ LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
       return model.emitError("input ")
              << i << " does not influence the output, so it has no gradient";
     results.push_back(arith::ConstantOp::create(
-        b, model.getLoc(), DenseElementsAttr::get(
-                               argType, b.getZeroAttr(argType.getElementType()))));
+        b, model.getLoc(),
+        DenseElementsAttr::get(argType,
+                               b.getZeroAttr(argType.getElementType()))));
     return success();
   };
   for (unsigned i : params)

@@ -82,10 +82,10 @@ public:
         paramIndices.push_back(i);
     outputType = cast<RankedTensorType>(model.getFunctionType().getResult(0));
     element = outputType.getElementType();
-    labelsType = config.crossEntropy()
-                     ? RankedTensorType::get({outputType.getDimSize(0)},
-                                             b.getI32Type())
-                     : outputType;
+    labelsType =
+        config.crossEntropy()
+            ? RankedTensorType::get({outputType.getDimSize(0)}, b.getI32Type())
+            : outputType;
     lossType = RankedTensorType::get({}, element);
   }
 
@@ -108,9 +108,9 @@ private:
       argTypes.push_back(type);
     for (auto &[type, role] : results)
       resultTypes.push_back(type);
-    auto func = func::FuncOp::create(
-        b, model.getLoc(), (model.getSymName() + "." + suffix).str(),
-        b.getFunctionType(argTypes, resultTypes));
+    auto func = func::FuncOp::create(b, model.getLoc(),
+                                     (model.getSymName() + "." + suffix).str(),
+                                     b.getFunctionType(argTypes, resultTypes));
     for (auto [i, arg] : llvm::enumerate(args))
       func.setArgAttrs(i, arg.second.getDictionary(b.getContext()));
     for (auto [i, result] : llvm::enumerate(results))
@@ -160,7 +160,8 @@ private:
     SmallVector<std::pair<Type, StringRef>> results{{lossType, "loss"}};
     for (unsigned i : paramIndices)
       results.push_back({argType(i), "grad"});
-    func::FuncOp func = createFunction("gradient", dataAndParams(false), results);
+    func::FuncOp func =
+        createFunction("gradient", dataAndParams(false), results);
     Location loc = model.getLoc();
     ValueRange args = func.getArguments();
     Value x = args[0], labels = args[1];
@@ -204,7 +205,8 @@ private:
     ValueRange params = a.slice(3, n), state = a.drop_front(3 + n);
     SmallVector<Value> gradientOperands{x, labels};
     llvm::append_range(gradientOperands, params);
-    auto lossAndGrads = func::CallOp::create(b, loc, gradient, gradientOperands);
+    auto lossAndGrads =
+        func::CallOp::create(b, loc, gradient, gradientOperands);
     ValueRange grads = lossAndGrads.getResults().drop_front();
 
     SmallVector<Value> newParams, newStates(states * n);
@@ -245,15 +247,17 @@ private:
                        {{lossType, "loss"}, {correctType, "correct"}});
     Location loc = model.getLoc();
     ValueRange args = func.getArguments();
-    Value output = func::CallOp::create(b, loc, model,
-                                        modelOperands(args[0], args.drop_front(2)))
-                       .getResult(0);
+    Value output =
+        func::CallOp::create(b, loc, model,
+                             modelOperands(args[0], args.drop_front(2)))
+            .getResult(0);
     Value loss = buildLoss(loc, output, args[1]);
     Value correct =
         config.crossEntropy()
             ? Value(nn::CountCorrectOp::create(b, loc, output, args[1]))
             : Value(arith::ConstantOp::create(
-                  b, loc, DenseElementsAttr::get(correctType, b.getI64IntegerAttr(0))));
+                  b, loc,
+                  DenseElementsAttr::get(correctType, b.getI64IntegerAttr(0))));
     func::ReturnOp::create(b, loc, ValueRange{loss, correct});
     b.setInsertionPointAfter(func);
   }
@@ -289,8 +293,8 @@ struct BuildTrainStepPass
       auto backward = symbols.lookup<func::FuncOp>(
           (model.getSymName() + ".backward").str());
       if (!backward) {
-        model.emitError("no '@") << model.getSymName()
-                                 << ".backward': run nnc-autodiff first";
+        model.emitError("no '@")
+            << model.getSymName() << ".backward': run nnc-autodiff first";
         return signalPassFailure();
       }
       FailureOr<TrainConfig> config = TrainConfig::read(

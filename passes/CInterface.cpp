@@ -101,9 +101,9 @@ public:
 
   void workspace() {
     const nnc::TrainInfo &t = *model.train;
-    Value *bytes = b.CreateAdd(b.getInt64(t.workspaceFixed),
-                               b.CreateMul(arg("batch"),
-                                           b.getInt64(t.workspacePerExample)));
+    Value *bytes = b.CreateAdd(
+        b.getInt64(t.workspaceFixed),
+        b.CreateMul(arg("batch"), b.getInt64(t.workspacePerExample)));
     args.push_back(arg("workspace"));
     args.push_back(arg("workspace"));
     args.push_back(b.getInt64(0));
@@ -180,8 +180,13 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
 
   {
     Wrapper w(module, model, "nnc_" + model.name + "_train_step", element,
-              {{ptr, "params"}, {ptr, "grads"}, {ptr, "opt_state"},
-               {i64, "step"}, {ptr, "x"}, {ptr, "labels"}, {i64, "batch"},
+              {{ptr, "params"},
+               {ptr, "grads"},
+               {ptr, "opt_state"},
+               {i64, "step"},
+               {ptr, "x"},
+               {ptr, "labels"},
+               {i64, "batch"},
                {ptr, "workspace"}});
     w.memref(w.arg("x"), x.shape, /*batched=*/true);
     w.labels();
@@ -199,8 +204,12 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
   }
   {
     Wrapper w(module, model, "nnc_" + model.name + "_eval", element,
-              {{ptr, "params"}, {ptr, "x"}, {ptr, "labels"}, {i64, "batch"},
-               {ptr, "correct"}, {ptr, "workspace"}});
+              {{ptr, "params"},
+               {ptr, "x"},
+               {ptr, "labels"},
+               {i64, "batch"},
+               {ptr, "correct"},
+               {ptr, "workspace"}});
     w.memref(w.arg("x"), x.shape, /*batched=*/true);
     w.labels();
     w.paramViews(w.arg("params"));
@@ -223,8 +232,12 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
   }
   {
     Wrapper w(module, model, "nnc_" + model.name + "_gradient", element,
-              {{ptr, "params"}, {ptr, "grads"}, {ptr, "x"}, {ptr, "labels"},
-               {i64, "batch"}, {ptr, "workspace"}});
+              {{ptr, "params"},
+               {ptr, "grads"},
+               {ptr, "x"},
+               {ptr, "labels"},
+               {i64, "batch"},
+               {ptr, "workspace"}});
     w.memref(w.arg("x"), x.shape, /*batched=*/true);
     w.labels();
     w.paramViews(w.arg("params"));
@@ -247,8 +260,8 @@ public:
         ptrTy(PointerType::getUnqual(ctx)), i32Ty(Type::getInt32Ty(ctx)),
         i64Ty(Type::getInt64Ty(ctx)), f64Ty(Type::getDoubleTy(ctx)) {
     // Field for field the structs of runtime/nnc_model.h.
-    paramTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty,
-                                    i64Ty, i64Ty});
+    paramTy = StructType::get(
+        ctx, {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty, i64Ty, i64Ty});
     tensorTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty});
     trainTy = StructType::get(ctx, {i32Ty, i32Ty, f64Ty, f64Ty, f64Ty, f64Ty,
                                     f64Ty, f64Ty, i64Ty, i64Ty, i64Ty, i64Ty,
@@ -262,9 +275,9 @@ public:
     SmallVector<Constant *> params;
     for (const nnc::ParamInfo &p : model.params)
       params.push_back(ConstantStruct::get(
-          paramTy, {string(p.name), i32(p.shape.size()), shape(p.shape),
-                    i64(p.offset), i64(p.size), i32(p.init), i64(p.fanIn),
-                    i64(p.fanOut)}));
+          paramTy,
+          {string(p.name), i32(p.shape.size()), shape(p.shape), i64(p.offset),
+           i64(p.size), i32(p.init), i64(p.fanIn), i64(p.fanOut)}));
     SmallVector<Constant *> inputs;
     for (const nnc::TensorInfo &t : model.inputs)
       inputs.push_back(tensor(t));
@@ -273,16 +286,22 @@ public:
     // exports its entry points but no training descriptor.
     if (model.train && !model.isF64) {
       const nnc::TrainInfo &t = *model.train;
-      Constant *fields[] = {
-          i32(t.loss),           i32(t.optimizer),
-          f64(t.lr),             f64(t.momentum),
-          f64(t.weightDecay),    f64(t.beta1),
-          f64(t.beta2),          f64(t.eps),
-          i64(t.batch),          i64(t.epochs),
-          i64(t.statesPerParam * model.paramSize),
-          i64(t.workspaceFixed), i64(t.workspacePerExample),
-          entries[0],            entries[1],
-          entries[2]};
+      Constant *fields[] = {i32(t.loss),
+                            i32(t.optimizer),
+                            f64(t.lr),
+                            f64(t.momentum),
+                            f64(t.weightDecay),
+                            f64(t.beta1),
+                            f64(t.beta2),
+                            f64(t.eps),
+                            i64(t.batch),
+                            i64(t.epochs),
+                            i64(t.statesPerParam * model.paramSize),
+                            i64(t.workspaceFixed),
+                            i64(t.workspacePerExample),
+                            entries[0],
+                            entries[1],
+                            entries[2]};
       train = global(ConstantStruct::get(trainTy, fields), "train");
     }
     Constant *fields[] = {
@@ -307,7 +326,9 @@ private:
   Constant *i32(int64_t v) { return ConstantInt::get(i32Ty, v); }
   Constant *i64(int64_t v) { return ConstantInt::get(i64Ty, v); }
   Constant *f64(double v) { return ConstantFP::get(f64Ty, v); }
-  Constant *null() { return ConstantPointerNull::get(cast<PointerType>(ptrTy)); }
+  Constant *null() {
+    return ConstantPointerNull::get(cast<PointerType>(ptrTy));
+  }
 
   Constant *global(Constant *init, const Twine &name) {
     auto *gv = new GlobalVariable(module, init->getType(), true,
@@ -325,9 +346,9 @@ private:
                   const Twine &name) {
     if (elements.empty())
       return null();
-    return global(
-        ConstantArray::get(ArrayType::get(elementTy, elements.size()), elements),
-        name);
+    return global(ConstantArray::get(ArrayType::get(elementTy, elements.size()),
+                                     elements),
+                  name);
   }
 
   Constant *shape(ArrayRef<int64_t> dims) {

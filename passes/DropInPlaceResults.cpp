@@ -1,10 +1,12 @@
-//===- DropInPlaceResults.cpp - In-place results of entry points -*- C++ -*-===//
+//===- DropInPlaceResults.cpp - In-place results of entry points -*- C++
+//-*-===//
 //
 // Erases the results of bufferized training entry points that are their own
 // arguments: the parameters and optimizer state a train step updates in
-// place; gives results returned twice buffers of their own. Checks that every result meant to be in place (role `param` or
-// `state`) actually is, so a bufferization change can never silently turn
-// the in-place contract of the C interface into a copy the caller never sees.
+// place; gives results returned twice buffers of their own. Checks that every
+// result meant to be in place (role `param` or `state`) actually is, so a
+// bufferization change can never silently turn the in-place contract of the C
+// interface into a copy the caller never sees.
 //
 //===----------------------------------------------------------------------===//
 
@@ -67,7 +69,8 @@ struct DropInPlaceResultsPass
       if (!type)
         continue; // a scalar is returned by value
       if (!type.hasStaticShape()) {
-        func.emitError("unsupported: a dynamically shaped result returned twice");
+        func.emitError(
+            "unsupported: a dynamically shaped result returned twice");
         return signalPassFailure();
       }
       Value copy = memref::AllocOp::create(b, ret.getLoc(), type);

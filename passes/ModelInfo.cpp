@@ -29,8 +29,7 @@ static FailureOr<nnc::TensorInfo> batchedTensor(func::FuncOp func, Type type,
                                                 StringRef name) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !isa<Float32Type, Float64Type>(tensor.getElementType()) ||
-      tensor.getRank() < 2 ||
-      !ShapedType::isDynamic(tensor.getDimSize(0)) ||
+      tensor.getRank() < 2 || !ShapedType::isDynamic(tensor.getDimSize(0)) ||
       llvm::any_of(tensor.getShape().drop_front(), ShapedType::isDynamic))
     return func.emitError() << "model '" << func.getSymName() << "': '" << name
                             << "' must be a float tensor with a dynamic batch "
@@ -49,19 +48,21 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
   model.funcName = model.name;
   FunctionType type = func.getFunctionType();
   if (type.getNumResults() != 1)
-    return func.emitError() << "model '" << model.name
-                            << "' must return exactly one tensor";
+    return func.emitError()
+           << "model '" << model.name << "' must return exactly one tensor";
 
   int64_t offset = 0;
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     Type argType = type.getInput(i);
-    if (auto param = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kParamAttr)) {
+    if (auto param =
+            func.getArgAttrOfType<StringAttr>(i, nnc::nn::kParamAttr)) {
       auto tensor = dyn_cast<RankedTensorType>(argType);
       if (!tensor || !tensor.hasStaticShape() ||
-          (!tensor.getElementType().isF32() && !tensor.getElementType().isF64()))
-        return func.emitError() << "parameter '" << param.getValue()
-                                << "' must be a static float tensor, got "
-                                << argType;
+          (!tensor.getElementType().isF32() &&
+           !tensor.getElementType().isF64()))
+        return func.emitError()
+               << "parameter '" << param.getValue()
+               << "' must be a static float tensor, got " << argType;
       nnc::ParamInfo info;
       info.name = param.getValue().str();
       info.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
@@ -79,7 +80,8 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
       continue;
     }
     auto name = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kInputAttr);
-    std::string argName = name ? name.getValue().str() : "arg" + std::to_string(i);
+    std::string argName =
+        name ? name.getValue().str() : "arg" + std::to_string(i);
     FailureOr<nnc::TensorInfo> input = batchedTensor(func, argType, argName);
     if (failed(input))
       return failure();
@@ -93,7 +95,8 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
   if (failed(output))
     return failure();
   model.output = std::move(*output);
-  model.isF64 = cast<RankedTensorType>(type.getResult(0)).getElementType().isF64();
+  model.isF64 =
+      cast<RankedTensorType>(type.getResult(0)).getElementType().isF64();
 
   if (auto dict = func->getAttrOfType<DictionaryAttr>(nnc::nn::kTrainAttr)) {
     nnc::TrainInfo train;
@@ -119,13 +122,16 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
     train.eps = num("eps");
     train.batch = integer("batch");
     train.epochs = integer("epochs");
-    train.statesPerParam = train.optimizer == 1 ? 2 : train.momentum > 0 ? 1 : 0;
+    train.statesPerParam = train.optimizer == 1 ? 2
+                           : train.momentum > 0 ? 1
+                                                : 0;
     model.train = train;
   }
   return model;
 }
 
-void nnc::readWorkspaceSizes(ModuleOp lowered, MutableArrayRef<ModelInfo> models) {
+void nnc::readWorkspaceSizes(ModuleOp lowered,
+                             MutableArrayRef<ModelInfo> models) {
   for (ModelInfo &model : models) {
     if (!model.train)
       continue;
@@ -134,11 +140,12 @@ void nnc::readWorkspaceSizes(ModuleOp lowered, MutableArrayRef<ModelInfo> models
           lowered, (model.name + "." + entry).str());
       if (!func)
         continue;
-      if (auto fixed = func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
+      if (auto fixed =
+              func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
         model.train->workspaceFixed =
             std::max(model.train->workspaceFixed, fixed.getInt());
-      if (auto perExample =
-              func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspacePerExampleAttr))
+      if (auto perExample = func->getAttrOfType<IntegerAttr>(
+              nnc::nn::kWorkspacePerExampleAttr))
         model.train->workspacePerExample =
             std::max(model.train->workspacePerExample, perExample.getInt());
     }

@@ -85,10 +85,10 @@ void nnc::registerPipelines() {
       "nnc-linalg-to-llvm",
       "Bufferize linalg on tensors and lower it to the LLVM dialect",
       [](OpPassManager &pm) { buildLinalgToLLVMPipeline(pm, {}); });
-  PassPipelineRegistration<>(
-      "nnc-lower-to-llvm", "Lower the nn dialect all the way to LLVM",
-      [](OpPassManager &pm) {
-        buildNNToLinalgPipeline(pm, {});
-        buildLinalgToLLVMPipeline(pm, {});
-      });
+  PassPipelineRegistration<>("nnc-lower-to-llvm",
+                             "Lower the nn dialect all the way to LLVM",
+                             [](OpPassManager &pm) {
+                               buildNNToLinalgPipeline(pm, {});
+                               buildLinalgToLLVMPipeline(pm, {});
+                             });
 }

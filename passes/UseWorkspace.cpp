@@ -74,8 +74,7 @@ bool isBatchSize(func::FuncOp func, Value size) {
   return false;
 }
 
-struct UseWorkspacePass
-    : nnc::impl::UseWorkspacePassBase<UseWorkspacePass> {
+struct UseWorkspacePass : nnc::impl::UseWorkspacePassBase<UseWorkspacePass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (!func->hasAttr(nnc::nn::kEntryAttr) || func.isExternal())
@@ -85,13 +84,13 @@ struct UseWorkspacePass
 
     MLIRContext *ctx = &getContext();
     Block &entry = func.getBody().front();
-    auto workspaceType = MemRefType::get({ShapedType::kDynamic},
-                                         IntegerType::get(ctx, 8));
+    auto workspaceType =
+        MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
     if (failed(func.insertArgument(
             func.getNumArguments(), workspaceType,
-            DictionaryAttr::get(ctx, {NamedAttribute(
-                                         StringAttr::get(ctx, nnc::nn::kRoleAttr),
-                                         StringAttr::get(ctx, "workspace"))}),
+            DictionaryAttr::get(
+                ctx, {NamedAttribute(StringAttr::get(ctx, nnc::nn::kRoleAttr),
+                                     StringAttr::get(ctx, "workspace"))}),
             func.getLoc())))
       return signalPassFailure();
     Value workspace = entry.getArguments().back();
@@ -140,14 +139,14 @@ struct UseWorkspacePass
       Value bytes = arith::ConstantIndexOp::create(b, loc, staticBytes);
       if (!dynamicSizes.empty())
         bytes = arith::MulIOp::create(b, loc, bytes, dynamicSizes[0]);
-      Value view = memref::ViewOp::create(b, loc, type, workspace, offset,
-                                          dynamicSizes);
+      Value view =
+          memref::ViewOp::create(b, loc, type, workspace, offset, dynamicSizes);
       // offset += alignTo(bytes, 64)
       Value mask = arith::ConstantIndexOp::create(b, loc, kAlignment - 1);
       Value rounded = arith::AndIOp::create(
           b, loc, arith::AddIOp::create(b, loc, bytes, mask),
-          arith::XOrIOp::create(
-              b, loc, mask, arith::ConstantIndexOp::create(b, loc, -1)));
+          arith::XOrIOp::create(b, loc, mask,
+                                arith::ConstantIndexOp::create(b, loc, -1)));
       offset = arith::AddIOp::create(b, loc, offset, rounded);
       alloc.replaceAllUsesWith(view);
       alloc.erase();

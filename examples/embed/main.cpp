@@ -66,8 +66,9 @@ int main(int argc, char **argv) {
       if (p[c] > p[best])
         best = c;
     }
-    std::printf("example %lld: class %d (p = %.4f, probabilities sum to %.4f)\n",
-                (long long)n, best, p[best], sum);
+    std::printf(
+        "example %lld: class %d (p = %.4f, probabilities sum to %.4f)\n",
+        (long long)n, best, p[best], sum);
   }
   return 0;
 }

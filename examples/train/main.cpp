@@ -27,7 +27,8 @@ int main(int argc, char **argv) {
   nnc::Dataset train, test;
   for (auto [split, data] : {std::pair{nnc::Split::Train, &train},
                              std::pair{nnc::Split::Test, &test}})
-    if (nnc::Status status = nnc::loadFashionMnist(dir, split, *data); !status) {
+    if (nnc::Status status = nnc::loadFashionMnist(dir, split, *data);
+        !status) {
       std::fprintf(stderr, "error: %s\n", status.message().c_str());
       return 1;
     }

@@ -55,8 +55,8 @@ LogicalResult nnc::Compilation::parse(std::unique_ptr<MemoryBuffer> buffer,
 }
 
 LogicalResult nnc::Compilation::generateNN() {
-  mlir::Type element = opts.f64 ? mlir::Type(mlir::Float64Type::get(&context))
-                                : mlir::Type();
+  mlir::Type element =
+      opts.f64 ? mlir::Type(mlir::Float64Type::get(&context)) : mlir::Type();
   mlirModule = mlirGen(context, *astModule, element);
   if (!mlirModule)
     return failure();
@@ -64,9 +64,11 @@ LogicalResult nnc::Compilation::generateNN() {
     mlir::Builder b(&context);
     for (auto func : mlirModule->getOps<mlir::func::FuncOp>())
       if (func->hasAttr(nn::kModelAttr) && !func->hasAttr(nn::kTrainAttr) &&
-          llvm::count_if(func.getArguments(), [&](mlir::BlockArgument arg) {
-            return !func.getArgAttr(arg.getArgNumber(), nn::kParamAttr);
-          }) == 1 &&
+          llvm::count_if(func.getArguments(),
+                         [&](mlir::BlockArgument arg) {
+                           return !func.getArgAttr(arg.getArgNumber(),
+                                                   nn::kParamAttr);
+                         }) == 1 &&
           func.getNumArguments() > 1)
         func->setAttr(nn::kTrainAttr,
                       b.getDictionaryAttr(
@@ -96,8 +98,7 @@ LogicalResult nnc::Compilation::lowerToLLVMDialect() {
   mlir::SymbolTable symbols(*mlirModule);
   for (ModelInfo &model : modelInfos) {
     mlir::Operation *func = symbols.lookup(model.funcName);
-    if (!func ||
-        failed(symbols.rename(func, getModelBodySymbol(model.name))))
+    if (!func || failed(symbols.rename(func, getModelBodySymbol(model.name))))
       return failure();
   }
   PipelineOptions pipeline;
@@ -118,9 +119,10 @@ nnc::Compilation::translate(LLVMContext &llvmContext, TargetMachine &tm) {
   return translateToLLVMIR(*mlirModule, llvmContext, modelInfos, tm, codegen);
 }
 
-Expected<std::unique_ptr<Module>> nnc::Compilation::compileToLLVMIR(
-    std::unique_ptr<MemoryBuffer> buffer, StringRef filename,
-    LLVMContext &llvmContext, TargetMachine &tm) {
+Expected<std::unique_ptr<Module>>
+nnc::Compilation::compileToLLVMIR(std::unique_ptr<MemoryBuffer> buffer,
+                                  StringRef filename, LLVMContext &llvmContext,
+                                  TargetMachine &tm) {
   if (failed(parse(std::move(buffer), filename)) || failed(generateNN()) ||
       failed(lowerToLinalg()) || failed(lowerToLLVMDialect()))
     return createStringError("compilation of '%s' failed",

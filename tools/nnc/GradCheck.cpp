@@ -22,13 +22,14 @@ namespace {
 
 using GradientFn = double (*)(const double *, double *, const double *,
                               const void *, int64_t, void *);
-using EvalFn = double (*)(const double *, const double *, const void *,
-                          int64_t, int64_t *, void *);
+using EvalFn = double (*)(const double *, const double *, const void *, int64_t,
+                          int64_t *, void *);
 
 /// A 64-byte aligned byte buffer.
 struct AlignedBuffer {
   explicit AlignedBuffer(int64_t bytes)
-      : data(std::aligned_alloc(64, std::max<int64_t>(64, (bytes + 63) / 64 * 64))) {}
+      : data(std::aligned_alloc(
+            64, std::max<int64_t>(64, (bytes + 63) / 64 * 64))) {}
   ~AlignedBuffer() { std::free(data); }
   void *data;
 };

@@ -34,7 +34,8 @@ struct GradCheckResult {
   int64_t checked = 0, size = 0;
   double maxAbsError = 0, maxRelError = 0;
   /// maxRelError is |analytic - numeric| / max(|numeric|, 1e-8).
-  /// Every checked element satisfied |analytic - numeric| <= atol + rtol |numeric|.
+  /// Every checked element satisfied |analytic - numeric| <= atol + rtol
+  /// |numeric|.
   bool ok = true;
 };
 

@@ -42,19 +42,21 @@ cl::OptionCategory category("nnc options");
 cl::SubCommand trainCommand("train",
                             "Compile a model in memory and train it on an IDX "
                             "data set (Fashion-MNIST layout)");
-cl::SubCommand gradcheckCommand(
-    "gradcheck", "Check the generated gradients of every model against "
-                 "finite differences in double precision");
+cl::SubCommand
+    gradcheckCommand("gradcheck",
+                     "Check the generated gradients of every model against "
+                     "finite differences in double precision");
 
 // Shared by the compiler and both subcommands.
 cl::opt<std::string> input(cl::Positional, cl::desc("<model.nn>"), cl::Required,
-                           cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()),
-                           cl::sub(trainCommand), cl::sub(gradcheckCommand));
-cl::opt<unsigned> optLevel("O",
-                           cl::desc("Optimisation level 0-3 (default 2): -O0 ... -O3"),
-                           cl::Prefix, cl::init(2), cl::cat(category),
+                           cl::cat(category),
                            cl::sub(cl::SubCommand::getTopLevel()),
                            cl::sub(trainCommand), cl::sub(gradcheckCommand));
+cl::opt<unsigned>
+    optLevel("O", cl::desc("Optimisation level 0-3 (default 2): -O0 ... -O3"),
+             cl::Prefix, cl::init(2), cl::cat(category),
+             cl::sub(cl::SubCommand::getTopLevel()), cl::sub(trainCommand),
+             cl::sub(gradcheckCommand));
 cl::opt<std::string> targetCPU(
     "target-cpu",
     cl::desc("CPU to generate code for, e.g. x86-64-v3 or skylake-avx512 "
@@ -68,9 +70,9 @@ cl::opt<std::string> output(
     cl::desc("Output file (default: <input>.o for --emit=obj, standard output "
              "otherwise; '-' is standard output)"),
     cl::value_desc("file"), cl::cat(category));
-cl::opt<std::string> header("header",
-                            cl::desc("Also write the C/C++ header of the models"),
-                            cl::value_desc("file"), cl::cat(category));
+cl::opt<std::string>
+    header("header", cl::desc("Also write the C/C++ header of the models"),
+           cl::value_desc("file"), cl::cat(category));
 cl::opt<Stage> emit(
     "emit", cl::desc("Stop after a stage and print its result:"),
     cl::init(Stage::Obj),
@@ -91,13 +93,15 @@ cl::opt<bool> f64("f64",
 cl::opt<std::string> data("data",
                           cl::desc("Directory of the IDX files (default: "
                                    "/usr/share/datasets/fashion-mnist)"),
-                          cl::value_desc("dir"), cl::init(nnc::kFashionMnistDir),
-                          cl::cat(category), cl::sub(trainCommand));
+                          cl::value_desc("dir"),
+                          cl::init(nnc::kFashionMnistDir), cl::cat(category),
+                          cl::sub(trainCommand));
 cl::opt<std::string> modelName("model",
                                cl::desc("Which model (default: the one with a "
                                         "train block)"),
                                cl::value_desc("name"), cl::cat(category),
-                               cl::sub(trainCommand), cl::sub(gradcheckCommand));
+                               cl::sub(trainCommand),
+                               cl::sub(gradcheckCommand));
 cl::opt<int64_t> epochs("epochs",
                         cl::desc("Total epochs (default: the train block's)"),
                         cl::init(0), cl::cat(category), cl::sub(trainCommand));
@@ -116,8 +120,7 @@ cl::opt<std::string> save("save",
                                    "(atomically)"),
                           cl::value_desc("file"), cl::cat(category),
                           cl::sub(trainCommand));
-cl::opt<std::string> resume("resume",
-                            cl::desc("Continue from this checkpoint"),
+cl::opt<std::string> resume("resume", cl::desc("Continue from this checkpoint"),
                             cl::value_desc("file"), cl::cat(category),
                             cl::sub(trainCommand));
 cl::opt<std::string> metrics("metrics",
@@ -138,15 +141,19 @@ cl::opt<nnc::TrainOptions::Progress> progress(
 
 // nnc gradcheck.
 cl::opt<double> eps("eps", cl::desc("Finite-difference step (default 1e-6)"),
-                    cl::init(1e-6), cl::cat(category), cl::sub(gradcheckCommand));
+                    cl::init(1e-6), cl::cat(category),
+                    cl::sub(gradcheckCommand));
 cl::opt<double> atol("atol", cl::desc("Absolute tolerance (default 1e-5)"),
-                     cl::init(1e-5), cl::cat(category), cl::sub(gradcheckCommand));
+                     cl::init(1e-5), cl::cat(category),
+                     cl::sub(gradcheckCommand));
 cl::opt<double> rtol("rtol", cl::desc("Relative tolerance (default 1e-3)"),
-                     cl::init(1e-3), cl::cat(category), cl::sub(gradcheckCommand));
+                     cl::init(1e-3), cl::cat(category),
+                     cl::sub(gradcheckCommand));
 cl::opt<int64_t> samples("samples",
                          cl::desc("Elements checked per tensor, 0 for all "
                                   "(default 64)"),
-                         cl::init(64), cl::cat(category), cl::sub(gradcheckCommand));
+                         cl::init(64), cl::cat(category),
+                         cl::sub(gradcheckCommand));
 cl::opt<std::string> testBreakRule(
     "test-break-rule",
     cl::desc("Testing only: double the gradients of this op's derivative "
@@ -164,7 +171,8 @@ int writeOutput(StringRef path, function_ref<void(raw_ostream &)> write) {
         write(os);
         return Error::success();
       }))
-    return userError("cannot write '" + path + "': " + toString(std::move(err)));
+    return userError("cannot write '" + path +
+                     "': " + toString(std::move(err)));
   return 0;
 }
 
@@ -198,17 +206,18 @@ int compile() {
                      "states sizes known only after lowering");
   std::string outPath = output;
   if (outPath.empty())
-    outPath = emit != Stage::Obj ? "-" : (sys::path::stem(filename) + ".o").str();
+    outPath =
+        emit != Stage::Obj ? "-" : (sys::path::stem(filename) + ".o").str();
   if (emit == Stage::Obj && outPath == "-")
     return userError("refusing to write an object file to standard output");
   auto printModule = [&] {
-    return writeOutput(outPath,
-                       [&](raw_ostream &os) { compilation.module()->print(os); });
+    return writeOutput(
+        outPath, [&](raw_ostream &os) { compilation.module()->print(os); });
   };
 
   if (emit == Stage::AST)
-    return writeOutput(outPath,
-                       [&](raw_ostream &os) { nnc::dumpAST(compilation.ast(), os); });
+    return writeOutput(
+        outPath, [&](raw_ostream &os) { nnc::dumpAST(compilation.ast(), os); });
   if (failed(compilation.generateNN()))
     return 1;
   if (emit == Stage::NN)
@@ -229,7 +238,8 @@ int compile() {
   nnc::CodegenOptions codegen;
   codegen.optLevel = optLevel;
   codegen.targetCPU = targetCPU;
-  Expected<std::unique_ptr<TargetMachine>> tm = nnc::createTargetMachine(codegen);
+  Expected<std::unique_ptr<TargetMachine>> tm =
+      nnc::createTargetMachine(codegen);
   if (!tm)
     return userError(toString(tm.takeError()));
   LLVMContext llvmContext;
@@ -238,8 +248,8 @@ int compile() {
   if (!llvmModule)
     return userError(toString(llvmModule.takeError()));
   if (emit == Stage::LLVM)
-    return writeOutput(outPath,
-                       [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
+    return writeOutput(
+        outPath, [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
 
   SmallString<0> code;
   raw_svector_ostream codeStream(code);
@@ -261,7 +271,8 @@ std::unique_ptr<nnc::JitSession> compileAndJit(nnc::Compilation &compilation,
     return nullptr;
   nnc::CodegenOptions codegen;
   codegen.optLevel = optLevel;
-  Expected<std::unique_ptr<TargetMachine>> tm = nnc::createTargetMachine(codegen);
+  Expected<std::unique_ptr<TargetMachine>> tm =
+      nnc::createTargetMachine(codegen);
   if (!tm) {
     rc = userError(toString(tm.takeError()));
     return nullptr;
@@ -274,7 +285,8 @@ std::unique_ptr<nnc::JitSession> compileAndJit(nnc::Compilation &compilation,
     rc = 1;
     return nullptr;
   }
-  auto jit = nnc::JitSession::create(std::move(*module), std::move(llvmContext));
+  auto jit =
+      nnc::JitSession::create(std::move(*module), std::move(llvmContext));
   if (!jit) {
     rc = userError(toString(jit.takeError()));
     return nullptr;
@@ -306,7 +318,8 @@ int train() {
       return userError(trainable.empty()
                            ? "no model in '" + input + "' has a train block"
                            : "several models have a train block (" +
-                                 join(trainable, ", ") + "); choose one with --model");
+                                 join(trainable, ", ") +
+                                 "); choose one with --model");
     for (const nnc::ModelInfo &m : compilation.models())
       if (m.name == trainable.front())
         model = &m;
@@ -320,9 +333,11 @@ int train() {
   const auto &desc = *static_cast<const nnc_model_desc *>(*descAddr);
 
   nnc::Dataset trainSet, testSet;
-  if (nnc::Status s = nnc::loadFashionMnist(data, nnc::Split::Train, trainSet); !s)
+  if (nnc::Status s = nnc::loadFashionMnist(data, nnc::Split::Train, trainSet);
+      !s)
     return userError(s.message());
-  if (nnc::Status s = nnc::loadFashionMnist(data, nnc::Split::Test, testSet); !s)
+  if (nnc::Status s = nnc::loadFashionMnist(data, nnc::Split::Test, testSet);
+      !s)
     return userError(s.message());
 
   std::vector<float> params(desc.param_size, 0.0f);
@@ -413,11 +428,12 @@ int main(int argc, char **argv) {
           "compiles every model in model.nn into a native object for the host "
           "CPU,\nexporting nnc_<Model>_forward and nnc_<Model>_desc (and the "
           "training entry\npoints of models with a train block), and a C/C++ "
-          "header declaring them.\nExit status: 0 on success, 1 on an error.\n"))
+          "header declaring them.\nExit status: 0 on success, 1 on an "
+          "error.\n"))
     return 1;
   if (optLevel > 3)
-    return userError("invalid optimisation level -O" + Twine(optLevel.getValue()) +
-                     "; use -O0 to -O3");
+    return userError("invalid optimisation level -O" +
+                     Twine(optLevel.getValue()) + "; use -O0 to -O3");
   if (trainCommand)
     return train();
   if (gradcheckCommand)

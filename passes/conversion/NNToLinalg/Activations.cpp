@@ -56,7 +56,8 @@ Value tanh(OpBuilder &b, Location loc, Value x) {
 Value sigmoid(OpBuilder &b, Location loc, Value x) {
   Value one = lowering::createFloatConstant(b, loc, x.getType(), 1.0);
   Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, e));
+  return arith::DivFOp::create(b, loc, one,
+                               arith::AddFOp::create(b, loc, one, e));
 }
 
 struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
@@ -67,7 +68,8 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = lowering::createEmptyLike(rewriter, loc, type, adaptor.getInput());
+    Value init =
+        lowering::createEmptyLike(rewriter, loc, type, adaptor.getInput());
     auto softmax = linalg::SoftmaxOp::create(rewriter, loc, TypeRange{type},
                                              adaptor.getInput(), init,
                                              uint64_t(type.getRank() - 1));
@@ -75,7 +77,8 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
         cast<linalg::AggregatedOpInterface>(softmax.getOperation())
             .decomposeOperation(rewriter);
     if (failed(decomposed))
-      return rewriter.notifyMatchFailure(op, "unsupported: softmax decomposition failed");
+      return rewriter.notifyMatchFailure(
+          op, "unsupported: softmax decomposition failed");
     rewriter.replaceOp(op, *decomposed);
     rewriter.eraseOp(softmax);
     return success();
@@ -85,8 +88,7 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
 } // namespace
 
 void nnc::populateNNActivationToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<UnaryLowering<nn::ReluOp, relu>,
-               UnaryLowering<nn::TanhOp, tanh>,
+  patterns.add<UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::TanhOp, tanh>,
                UnaryLowering<nn::SigmoidOp, sigmoid>, SoftmaxLowering>(
       patterns.getContext());
 }

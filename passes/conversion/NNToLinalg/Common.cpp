@@ -15,7 +15,7 @@
 using namespace mlir;
 
 Value nnc::lowering::createEmptyLike(OpBuilder &b, Location loc,
-                                   RankedTensorType type, Value like) {
+                                     RankedTensorType type, Value like) {
   SmallVector<Value> dynamicSizes;
   for (auto [i, dim] : llvm::enumerate(type.getShape()))
     if (ShapedType::isDynamic(dim))
@@ -24,7 +24,7 @@ Value nnc::lowering::createEmptyLike(OpBuilder &b, Location loc,
 }
 
 Value nnc::lowering::createFloatConstant(OpBuilder &b, Location loc, Type type,
-                                        double value) {
+                                         double value) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
 }
 
@@ -32,8 +32,8 @@ Value nnc::lowering::createZeros(OpBuilder &b, Location loc,
                                  RankedTensorType type,
                                  ValueRange dynamicSizes) {
   Value empty = tensor::EmptyOp::create(b, loc, type, dynamicSizes);
-  Value zero = arith::ConstantOp::create(
-      b, loc, b.getZeroAttr(type.getElementType()));
+  Value zero =
+      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
   return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 }
 

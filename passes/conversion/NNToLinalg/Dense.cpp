@@ -27,7 +27,8 @@ struct DenseOpLowering : OpConversionPattern<nn::DenseOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = lowering::createEmptyLike(rewriter, loc, type, adaptor.getInput());
+    Value init =
+        lowering::createEmptyLike(rewriter, loc, type, adaptor.getInput());
     Value acc = linalg::BroadcastOp::create(rewriter, loc, adaptor.getBias(),
                                             init, ArrayRef<int64_t>{0})
                     .getResult()[0];

@@ -54,8 +54,8 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
          utils::IteratorType::reduction},
         [](OpBuilder &b, Location l, ValueRange args) {
           Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(b, l,
-                                  ValueRange{arith::AddFOp::create(b, l, args[2], product)});
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, args[2], product)});
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -83,8 +83,8 @@ struct BatchSumLowering : OpConversionPattern<nn::BatchSumOp> {
         rewriter, loc, TypeRange{type}, ValueRange{adaptor.getInput()},
         ValueRange{init}, maps, iterators,
         [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(b, l,
-                                  ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
+          linalg::YieldOp::create(
+              b, l, ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
@@ -164,12 +164,12 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
     Value dot =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{rowType}, ValueRange{y, dy},
-            ValueRange{rowInit}, SmallVector<AffineMap>{identity, identity, row},
-            iterators,
+            ValueRange{rowInit},
+            SmallVector<AffineMap>{identity, identity, row}, iterators,
             [](OpBuilder &b, Location l, ValueRange args) {
               Value p = arith::MulFOp::create(b, l, args[0], args[1]);
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::AddFOp::create(b, l, args[2], p)});
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, args[2], p)});
             })
             .getResult(0);
 
@@ -179,11 +179,12 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
             rewriter, loc, TypeRange{type}, ValueRange{y, dy, dot},
             ValueRange{init},
             SmallVector<AffineMap>{identity, identity, row, identity},
-            SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+            SmallVector<utils::IteratorType>(rank,
+                                             utils::IteratorType::parallel),
             [](OpBuilder &b, Location l, ValueRange args) {
               Value diff = arith::SubFOp::create(b, l, args[1], args[2]);
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::MulFOp::create(b, l, args[0], diff)});
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::MulFOp::create(b, l, args[0], diff)});
             })
             .getResult(0);
     rewriter.replaceOp(op, result);

@@ -36,7 +36,8 @@ Value inverseCount(OpBuilder &b, Location loc, Value tensor, int64_t perRow,
       b, loc, rows, arith::ConstantIndexOp::create(b, loc, perRow));
   Value asInt = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
   Value asFloat = arith::SIToFPOp::create(b, loc, type, asInt);
-  return arith::DivFOp::create(b, loc, createFloatConstant(b, loc, type, 1), asFloat);
+  return arith::DivFOp::create(b, loc, createFloatConstant(b, loc, type, 1),
+                               asFloat);
 }
 
 /// Per-row statistics of logits [batch, classes]: the maximum and the sum of
@@ -60,17 +61,18 @@ RowStats computeRowStats(OpBuilder &b, Location loc, Value logits) {
 
   Value empty = tensor::EmptyOp::create(b, loc, rowType, rowSizes);
   Value lowest = createFloatConstant(b, loc, element,
-                          -std::numeric_limits<double>::infinity());
+                                     -std::numeric_limits<double>::infinity());
   Value maxInit = linalg::FillOp::create(b, loc, lowest, empty).getResult(0);
-  Value max = linalg::GenericOp::create(
-                  b, loc, TypeRange{rowType}, ValueRange{logits},
-                  ValueRange{maxInit}, SmallVector<AffineMap>{full, row},
-                  iterators,
-                  [](OpBuilder &nb, Location l, ValueRange args) {
-                    linalg::YieldOp::create(
-                        nb, l, ValueRange{arith::MaximumFOp::create(nb, l, args[1], args[0])});
-                  })
-                  .getResult(0);
+  Value max =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{rowType}, ValueRange{logits}, ValueRange{maxInit},
+          SmallVector<AffineMap>{full, row}, iterators,
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, l,
+                ValueRange{arith::MaximumFOp::create(nb, l, args[1], args[0])});
+          })
+          .getResult(0);
   Value sumInit = lowering::createZeros(b, loc, rowType, rowSizes);
   Value sumExp =
       linalg::GenericOp::create(
@@ -80,8 +82,8 @@ RowStats computeRowStats(OpBuilder &b, Location loc, Value logits) {
           [](OpBuilder &nb, Location l, ValueRange args) {
             Value e = math::ExpOp::create(
                 nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
-            linalg::YieldOp::create(nb, l,
-                                    ValueRange{arith::AddFOp::create(nb, l, args[2], e)});
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], e)});
           })
           .getResult(0);
   return {max, sumExp};
@@ -131,8 +133,8 @@ struct SoftmaxCrossEntropyLowering
                   b, l, isLabel(b, l, args[1]),
                   arith::MulFOp::create(b, l, nll, invBatch),
                   createFloatConstant(b, l, element, 0));
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::AddFOp::create(b, l, args[4], term)});
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, args[4], term)});
             })
             .getResult(0);
     rewriter.replaceOp(op, loss);
@@ -174,7 +176,8 @@ struct SoftmaxCrossEntropyGradLowering
                       b, l, arith::SubFOp::create(b, l, args[0], args[2])),
                   args[3]);
               Value target = arith::SelectOp::create(
-                  b, l, isLabel(b, l, args[1]), createFloatConstant(b, l, element, 1),
+                  b, l, isLabel(b, l, args[1]),
+                  createFloatConstant(b, l, element, 1),
                   createFloatConstant(b, l, element, 0));
               Value scale = arith::MulFOp::create(b, l, args[4], invBatch);
               Value g = arith::MulFOp::create(
@@ -215,14 +218,15 @@ struct MseLowering : OpConversionPattern<nn::MseOp> {
             rewriter, loc, TypeRange{resultType},
             ValueRange{adaptor.getPrediction(), adaptor.getTarget()},
             ValueRange{init},
-            SmallVector<AffineMap>{full, full, AffineMap::get(rank, 0, {}, ctx)},
+            SmallVector<AffineMap>{full, full,
+                                   AffineMap::get(rank, 0, {}, ctx)},
             SmallVector<IteratorType>(rank, IteratorType::reduction),
             [&](OpBuilder &b, Location l, ValueRange args) {
               Value d = arith::SubFOp::create(b, l, args[0], args[1]);
               Value sq = arith::MulFOp::create(
                   b, l, arith::MulFOp::create(b, l, d, d), invCount);
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::AddFOp::create(b, l, args[2], sq)});
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, args[2], sq)});
             })
             .getResult(0);
     rewriter.replaceOp(op, loss);
@@ -243,8 +247,8 @@ struct MseGradLowering : OpConversionPattern<nn::MseGradOp> {
     int64_t rank = type.getRank();
     MLIRContext *ctx = rewriter.getContext();
     AffineMap full = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    Value init = lowering::createEmptyLike(rewriter, loc, type,
-                                           adaptor.getPrediction());
+    Value init =
+        lowering::createEmptyLike(rewriter, loc, type, adaptor.getPrediction());
     Value grad =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{type},
@@ -258,10 +262,11 @@ struct MseGradLowering : OpConversionPattern<nn::MseGradOp> {
               Value d = arith::SubFOp::create(b, l, args[0], args[1]);
               Value scale = arith::MulFOp::create(
                   b, l, args[2],
-                  arith::MulFOp::create(b, l, invCount,
-                                        createFloatConstant(b, l, d.getType(), 2)));
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::MulFOp::create(b, l, d, scale)});
+                  arith::MulFOp::create(
+                      b, l, invCount,
+                      createFloatConstant(b, l, d.getType(), 2)));
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::MulFOp::create(b, l, d, scale)});
             })
             .getResult(0);
     rewriter.replaceOp(op, grad);
@@ -289,12 +294,13 @@ struct CountCorrectLowering : OpConversionPattern<nn::CountCorrectOp> {
       rowSizes.push_back(tensor::DimOp::create(rewriter, loc, logits, 0));
     auto maxType = RankedTensorType::get({logitsType.getDimSize(0)}, element);
     auto indexType = RankedTensorType::get({logitsType.getDimSize(0)}, i64);
-    Value lowest = createFloatConstant(rewriter, loc, element,
-                            -std::numeric_limits<double>::infinity());
-    Value maxInit = linalg::FillOp::create(
-                        rewriter, loc, lowest,
-                        Value(tensor::EmptyOp::create(rewriter, loc, maxType, rowSizes)))
-                        .getResult(0);
+    Value lowest = createFloatConstant(
+        rewriter, loc, element, -std::numeric_limits<double>::infinity());
+    Value maxInit =
+        linalg::FillOp::create(
+            rewriter, loc, lowest,
+            Value(tensor::EmptyOp::create(rewriter, loc, maxType, rowSizes)))
+            .getResult(0);
     Value indexInit = lowering::createZeros(rewriter, loc, indexType, rowSizes);
     // Strictly greater keeps the first maximum.
     auto argmax = linalg::GenericOp::create(
@@ -308,8 +314,9 @@ struct CountCorrectLowering : OpConversionPattern<nn::CountCorrectOp> {
               b, l, i64, linalg::IndexOp::create(b, l, 1));
           linalg::YieldOp::create(
               b, l,
-              ValueRange{arith::SelectOp::create(b, l, greater, args[0], args[1]),
-                         arith::SelectOp::create(b, l, greater, column, args[2])});
+              ValueRange{
+                  arith::SelectOp::create(b, l, greater, args[0], args[1]),
+                  arith::SelectOp::create(b, l, greater, column, args[2])});
         });
 
     auto resultType = cast<RankedTensorType>(op.getType());
@@ -327,8 +334,8 @@ struct CountCorrectLowering : OpConversionPattern<nn::CountCorrectOp> {
               Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
                                                 args[0], label);
               Value add = arith::ExtUIOp::create(b, l, i64, hit);
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::AddIOp::create(b, l, args[2], add)});
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddIOp::create(b, l, args[2], add)});
             })
             .getResult(0);
     rewriter.replaceOp(op, count);

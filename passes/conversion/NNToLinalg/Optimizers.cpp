@@ -63,15 +63,21 @@ struct SgdUpdateLowering : OpConversionPattern<nn::SgdUpdateOp> {
           Value g = args[0], p = args[1];
           if (decay != 0)
             g = arith::AddFOp::create(
-                b, l, g, arith::MulFOp::create(b, l, createFloatConstant(b, l, t, decay), p));
+                b, l, g,
+                arith::MulFOp::create(b, l, createFloatConstant(b, l, t, decay),
+                                      p));
           SmallVector<Value> yields;
           Value step = g;
           if (momentum > 0)
             step = arith::AddFOp::create(
-                b, l, arith::MulFOp::create(b, l, createFloatConstant(b, l, t, momentum), args[2]),
+                b, l,
+                arith::MulFOp::create(
+                    b, l, createFloatConstant(b, l, t, momentum), args[2]),
                 g);
           yields.push_back(arith::SubFOp::create(
-              b, l, p, arith::MulFOp::create(b, l, createFloatConstant(b, l, t, lr), step)));
+              b, l, p,
+              arith::MulFOp::create(b, l, createFloatConstant(b, l, t, lr),
+                                    step)));
           if (momentum > 0)
             yields.push_back(step);
           return yields;
@@ -101,21 +107,26 @@ struct AdamUpdateLowering : OpConversionPattern<nn::AdamUpdateOp> {
         return createFloatConstant(rewriter, loc, t, 1);
       Value power = math::ExpOp::create(
           rewriter, loc,
-          arith::MulFOp::create(rewriter, loc, step,
-                                createFloatConstant(rewriter, loc, t, std::log(beta))));
-      return arith::SubFOp::create(rewriter, loc, createFloatConstant(rewriter, loc, t, 1),
-                                   power);
+          arith::MulFOp::create(
+              rewriter, loc, step,
+              createFloatConstant(rewriter, loc, t, std::log(beta))));
+      return arith::SubFOp::create(
+          rewriter, loc, createFloatConstant(rewriter, loc, t, 1), power);
     };
     Value stepSize = arith::DivFOp::create(
-        rewriter, loc, createFloatConstant(rewriter, loc, t, lr), correction(beta1));
-    Value sqrtCorrection2 = math::SqrtOp::create(rewriter, loc, correction(beta2));
+        rewriter, loc, createFloatConstant(rewriter, loc, t, lr),
+        correction(beta1));
+    Value sqrtCorrection2 =
+        math::SqrtOp::create(rewriter, loc, correction(beta2));
 
     ValueRange results = updateInPlace(
         rewriter, loc, adaptor.getGrad(),
         ValueRange{adaptor.getParam(), adaptor.getM(), adaptor.getV()},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value g = args[0], p = args[1], m = args[2], v = args[3];
-          auto mul = [&](Value x, Value y) { return arith::MulFOp::create(b, l, x, y); };
+          auto mul = [&](Value x, Value y) {
+            return arith::MulFOp::create(b, l, x, y);
+          };
           auto c = [&](double x) { return createFloatConstant(b, l, t, x); };
           Value newM = arith::AddFOp::create(b, l, mul(c(beta1), m),
                                              mul(c(1 - beta1), g));
@@ -127,8 +138,7 @@ struct AdamUpdateLowering : OpConversionPattern<nn::AdamUpdateOp> {
                                     sqrtCorrection2),
               c(eps));
           Value newP = arith::SubFOp::create(
-              b, l, p,
-              mul(stepSize, arith::DivFOp::create(b, l, newM, denom)));
+              b, l, p, mul(stepSize, arith::DivFOp::create(b, l, newM, denom)));
           return SmallVector<Value>{newP, newM, newV};
         });
     rewriter.replaceOp(op, results);

@@ -31,8 +31,8 @@ Value collapseToRank2(OpBuilder &b, Location loc, Value input) {
     features.push_back(i);
     size *= type.getDimSize(i);
   }
-  auto resultType = RankedTensorType::get({type.getDimSize(0), size},
-                                          type.getElementType());
+  auto resultType =
+      RankedTensorType::get({type.getDimSize(0), size}, type.getElementType());
   return tensor::CollapseShapeOp::create(
       b, loc, resultType, input,
       SmallVector<ReassociationIndices>{{0}, features});
@@ -44,8 +44,8 @@ struct FlattenLowering : OpConversionPattern<nn::FlattenOp> {
   LogicalResult
   matchAndRewrite(nn::FlattenOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op,
-                       collapseToRank2(rewriter, op.getLoc(), adaptor.getInput()));
+    rewriter.replaceOp(
+        op, collapseToRank2(rewriter, op.getLoc(), adaptor.getInput()));
     return success();
   }
 };

@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/nnc/Compilation.h"
 #include "tools/nnc/GradCheck.h"
+#include "tools/nnc/Compilation.h"
 #include "tools/nnc/Jit.h"
 
 #include <gtest/gtest.h>
@@ -21,8 +21,8 @@
 
 namespace {
 
-std::vector<nnc::GradCheckResult>
-check(const std::string &source, const std::string &breakRule = "") {
+std::vector<nnc::GradCheckResult> check(const std::string &source,
+                                        const std::string &breakRule = "") {
   nnc::CompilationOptions options;
   options.f64 = true;
   options.trainAll = true;
@@ -72,8 +72,8 @@ std::string describe(const std::vector<nnc::GradCheckResult> &results) {
 /// One model per op, with the op between two dense layers so both its
 /// input and its output reach parameters.
 struct OpCase {
-  const char *op;     // as in test-break-rule
-  const char *body;   // statements using x: f32[6], ending in y: f32[k]
+  const char *op;   // as in test-break-rule
+  const char *body; // statements using x: f32[6], ending in y: f32[k]
 };
 
 const OpCase kOpCases[] = {
@@ -83,8 +83,10 @@ const OpCase kOpCases[] = {
     {"nn.softmax", "h = dense(x, 5) |> softmax"},
     {"nn.add", "a = dense(x, 5)\n  h = add(a, dense(x, 5))"},
     {"nn.mul", "a = dense(x, 5) |> tanh\n  h = mul(a, dense(x, 5))"},
-    {"nn.reshape", "h = reshape(dense(x, 6), [2, 3]) |> tanh\n  h = flatten(h)"},
-    {"nn.flatten", "h = reshape(dense(x, 6), [3, 2]) |> sigmoid\n  h = flatten(h)"},
+    {"nn.reshape",
+     "h = reshape(dense(x, 6), [2, 3]) |> tanh\n  h = flatten(h)"},
+    {"nn.flatten",
+     "h = reshape(dense(x, 6), [3, 2]) |> sigmoid\n  h = flatten(h)"},
     {"nn.dense", "h = dense(x, 5) |> tanh"},
 };
 
@@ -104,8 +106,8 @@ TEST_P(OpGradientTest, MatchesFiniteDifferences) {
 }
 
 TEST_P(OpGradientTest, WrongRuleIsCaught) {
-  auto results = check(modelFor(GetParam(), "softmax_cross_entropy"),
-                       GetParam().op);
+  auto results =
+      check(modelFor(GetParam(), "softmax_cross_entropy"), GetParam().op);
   EXPECT_FALSE(allOk(results)) << describe(results);
 }
 
@@ -130,7 +132,8 @@ TEST(RandomModelGradientTest, MatchesFiniteDifferences) {
         body += "\n  h = add(h, mul(h, h))";
         break;
       case 1:
-        body += "\n  h = flatten(reshape(h, [1, " + std::to_string(width) + "]))";
+        body +=
+            "\n  h = flatten(reshape(h, [1, " + std::to_string(width) + "]))";
         break;
       default:
         break;
@@ -139,7 +142,8 @@ TEST(RandomModelGradientTest, MatchesFiniteDifferences) {
       body += "\n  h = dense(h, " + std::to_string(width) + ")";
     }
     std::string source = "model R(x: f32[5]) -> f32[" + std::to_string(width) +
-                         "] {\n  " + body + "\n  return h\n}\ntrain R {\n  loss = " +
+                         "] {\n  " + body +
+                         "\n  return h\n}\ntrain R {\n  loss = " +
                          (trial % 2 ? "mse" : "softmax_cross_entropy") +
                          "\n  optimizer = adam\n}\n";
     auto results = check(source);

@@ -77,7 +77,8 @@ Vec softmax(Vec x, int64_t width) {
   return x;
 }
 
-Vec zip(const Vec &a, const Vec &b, const std::function<double(double, double)> &f) {
+Vec zip(const Vec &a, const Vec &b,
+        const std::function<double(double, double)> &f) {
   Vec r(a.size());
   for (size_t i = 0; i < a.size(); ++i)
     r[i] = f(a[i], b[i]);
@@ -143,9 +144,10 @@ TEST_P(ForwardTest, Deep) {
   std::vector<float> out(batch * 10, -1);
   nnc_Deep_forward(p.data(), x.data(), batch, out.data());
 
-  Vec h = map(dense(toDouble(x), batch, 64, 32, param(d, p, "h.weight", {64, 32}),
-                    param(d, p, "h.bias", {32})),
-              tanhd);
+  Vec h =
+      map(dense(toDouble(x), batch, 64, 32, param(d, p, "h.weight", {64, 32}),
+                param(d, p, "h.bias", {32})),
+          tanhd);
   h = map(dense(h, batch, 32, 32, param(d, p, "h_2.weight", {32, 32}),
                 param(d, p, "h_2.bias", {32})),
           sigmoid);
@@ -175,8 +177,9 @@ TEST_P(ForwardTest, Wide) {
   h = map(dense(h, batch, 256, 128, param(d, p, "h_2.weight", {256, 128}),
                 param(d, p, "h_2.bias", {128})),
           relu);
-  expectClose(out, dense(h, batch, 128, 10, param(d, p, "output.weight", {128, 10}),
-                         param(d, p, "output.bias", {10})));
+  expectClose(out,
+              dense(h, batch, 128, 10, param(d, p, "output.weight", {128, 10}),
+                    param(d, p, "output.bias", {10})));
 }
 
 TEST_P(ForwardTest, TwoInputs) {
@@ -222,9 +225,9 @@ TEST(DescriptorTest, DescribesParametersAndShapes) {
   EXPECT_EQ(d.output->rank, 1);
   EXPECT_EQ(d.output->size, 10);
 
-  const char *names[] = {"h.weight",   "h.bias",   "h_2.weight", "h_2.bias",
-                         "g.weight",   "g.bias",   "g_2.weight", "g_2.bias",
-                         "output.weight", "output.bias"};
+  const char *names[] = {
+      "h.weight", "h.bias",     "h_2.weight", "h_2.bias",      "g.weight",
+      "g.bias",   "g_2.weight", "g_2.bias",   "output.weight", "output.bias"};
   ASSERT_EQ(d.num_params, 10);
   int64_t end = 0;
   for (int64_t i = 0; i < d.num_params; ++i) {
@@ -239,8 +242,9 @@ TEST(DescriptorTest, DescribesParametersAndShapes) {
     end = p.offset + p.size;
     bool isBias = std::strstr(p.name, ".bias") != nullptr;
     EXPECT_EQ(p.init, isBias ? NNC_INIT_ZEROS
-                      : std::string(p.name) == "g.weight" ? NNC_INIT_HE_UNIFORM
-                                                          : NNC_INIT_XAVIER_UNIFORM)
+                      : std::string(p.name) == "g.weight"
+                          ? NNC_INIT_HE_UNIFORM
+                          : NNC_INIT_XAVIER_UNIFORM)
         << p.name;
   }
   EXPECT_GE(d.param_size, end);

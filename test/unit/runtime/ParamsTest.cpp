@@ -314,7 +314,8 @@ TEST_F(ValidateTest, AcceptsScalarsAndInputs) {
 TEST_F(ValidateTest, RejectsAnotherAbiVersion) {
   model.mutableDesc().abi_version = NNC_ABI_VERSION + 1;
   std::string found = "ABI version " + std::to_string(NNC_ABI_VERSION + 1);
-  std::string implements = "implements version " + std::to_string(NNC_ABI_VERSION);
+  std::string implements =
+      "implements version " + std::to_string(NNC_ABI_VERSION);
   expectInvalid({"'Net'", found.c_str(), implements.c_str()});
 }
 
