@@ -111,9 +111,10 @@ def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
     every `memref.alloc` by a `memref.view` into it at a running, 64-byte
     aligned offset, so that a train step performs no heap allocation. Each
     allocation must be static or have one dynamic dimension equal to the
-    batch; the pass records the workspace size as `nn.workspace_fixed` plus
-    `nn.workspace_per_example` times the batch (bytes), which the descriptor
-    and header publish.
+    batch; the pass records an upper bound of the workspace size as
+    `nn.workspace_fixed` plus `nn.workspace_per_example` times the batch
+    (bytes: the buffers' sizes, plus 64 bytes of alignment padding each),
+    which the descriptor and header publish.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect"];

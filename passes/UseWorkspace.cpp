@@ -131,8 +131,14 @@ struct UseWorkspacePass : nnc::impl::UseWorkspacePassBase<UseWorkspacePass> {
                         "a multiple of the batch");
         return signalPassFailure();
       }
-      (dynamicSizes.empty() ? fixed : perExample) +=
-          llvm::alignTo(staticBytes, kAlignment);
+      // At run time a batch-sized buffer takes alignTo(bytes * B, 64) <=
+      // bytes * B + 64: count the padding once, not once per example.
+      if (dynamicSizes.empty()) {
+        fixed += llvm::alignTo(staticBytes, kAlignment);
+      } else {
+        fixed += kAlignment;
+        perExample += staticBytes;
+      }
 
       b.setInsertionPoint(alloc);
       Location loc = alloc.getLoc();

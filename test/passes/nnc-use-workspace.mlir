@@ -9,17 +9,18 @@
 // batch: dimension 0 of an `input` or `labels` argument, possibly through
 // casts, reshapes that keep it and earlier batch-sized buffers.
 
-// Static buffers count towards the fixed part, batch-sized ones towards the
-// per-example part, each rounded up to 64 bytes: fixed = 64 (48 bytes) + 448
-// (400 bytes) + 64 (the 4-byte loss) = 576; per example = 64 (32 bytes of
-// f32 x 8) + 64 (one i64, sized by the labels).
+// Static buffers count towards the fixed part, rounded up to 64 bytes;
+// batch-sized ones count their bytes per example, plus 64 bytes of padding
+// each in the fixed part: fixed = 64 (48 bytes) + 448 (400 bytes) + 64 (the
+// 4-byte loss) + 2 * 64 = 704; per example = 32 (f32 x 8) + 8 (one i64,
+// sized by the labels) = 40.
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME:    %[[X:[^:]*]]: memref<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: memref<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %{{[^:]*}}: memref<4x3xf32> {nn.role = "param"},
 // CHECK-SAME:    %[[WS:[^:]*]]: memref<?xi8> {nn.role = "workspace"})
 // CHECK-SAME:    -> (memref<f32> {nn.role = "loss"})
-// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 576 : i64, nn.workspace_per_example = 128 : i64}
+// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 704 : i64, nn.workspace_per_example = 40 : i64}
 // CHECK:         %[[OFF0:.*]] = arith.constant 0 : index
 // CHECK:         %[[N:.*]] = memref.dim %[[X]], %{{.*}} : memref<?x4xf32>
 // CHECK:         %[[M:.*]] = memref.dim %[[Y]], %{{.*}} : memref<?xi32>
@@ -78,10 +79,10 @@ func.func @train_step(%x: memref<?x4xf32> {nn.role = "input"}, %y: memref<?xi32>
 
 // -----
 
-// A buffer of exactly 64 bytes per example is not padded further; f64 counts
-// 8 bytes per element.
+// f64 counts 8 bytes per element; the batch-sized buffer adds its 64 bytes
+// of alignment padding to the fixed part.
 // CHECK-LABEL: func.func @exact_multiple(
-// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 128 : i64, nn.workspace_per_example = 64 : i64}
+// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 192 : i64, nn.workspace_per_example = 64 : i64}
 // CHECK:         arith.constant 128 : index
 // CHECK:         memref.view %{{.*}} : memref<?xi8> to memref<4x4xf64>
 // CHECK:         arith.constant 64 : index
@@ -102,7 +103,7 @@ func.func @exact_multiple(%x: memref<?x16xf32> {nn.role = "input"}) attributes {
 // views of the workspace): all four buffers are per example.
 // CHECK-LABEL: func.func @batch_tracing(
 // CHECK-SAME:    %{{[^:]*}}: memref<?x2x3xf32> {nn.role = "input"}, %[[WS:[^:]*]]: memref<?xi8> {nn.role = "workspace"})
-// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 0 : i64, nn.workspace_per_example = 256 : i64}
+// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 256 : i64, nn.workspace_per_example = 100 : i64}
 // CHECK:         %[[N1:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x6xf32>
 // CHECK:         %[[A:.*]] = memref.view %[[WS]][%{{.*}}][%[[N1]]] : memref<?xi8> to memref<?x6xf32>
 // CHECK:         %[[N2:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x2x3x1xf32>
