@@ -99,6 +99,17 @@ public:
       memref(arg("labels"), {}, /*batched=*/true);
   }
 
+  /// The leading arguments of every training entry point: the batch of
+  /// inputs, its labels, then the parameters (unless `withStep` puts the step
+  /// between labels and parameters).
+  void batchAndParams(bool withStep = false) {
+    memref(arg("x"), model.inputs.front().shape, /*batched=*/true);
+    labels();
+    if (withStep)
+      scalar(arg("step"));
+    paramViews(arg("params"));
+  }
+
   void workspace() {
     const nnc::TrainInfo &t = *model.train;
     Value *bytes = b.CreateAdd(
@@ -175,7 +186,6 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
   LLVMContext &ctx = module.getContext();
   Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
   Type *element = model.isF64 ? Type::getDoubleTy(ctx) : Type::getFloatTy(ctx);
-  const nnc::TensorInfo &x = model.inputs.front();
   int64_t stateCopies = model.train->statesPerParam;
 
   {
@@ -188,10 +198,7 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
                {ptr, "labels"},
                {i64, "batch"},
                {ptr, "workspace"}});
-    w.memref(w.arg("x"), x.shape, /*batched=*/true);
-    w.labels();
-    w.scalar(w.arg("step"));
-    w.paramViews(w.arg("params"));
+    w.batchAndParams(/*withStep=*/true);
     for (int64_t s = 0; s < stateCopies; ++s)
       w.paramViews(w.arg("opt_state"), s * model.paramSize);
     Value *loss = w.scalarOut(element);
@@ -210,9 +217,7 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
                {i64, "batch"},
                {ptr, "correct"},
                {ptr, "workspace"}});
-    w.memref(w.arg("x"), x.shape, /*batched=*/true);
-    w.labels();
-    w.paramViews(w.arg("params"));
+    w.batchAndParams();
     Value *loss = w.scalarOut(element);
     Value *correct = w.scalarOut(i64);
     w.workspace();
@@ -238,9 +243,7 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
                {ptr, "labels"},
                {i64, "batch"},
                {ptr, "workspace"}});
-    w.memref(w.arg("x"), x.shape, /*batched=*/true);
-    w.labels();
-    w.paramViews(w.arg("params"));
+    w.batchAndParams();
     Value *loss = w.scalarOut(element);
     w.paramViews(w.arg("grads"));
     w.workspace();

@@ -21,39 +21,23 @@ using namespace nnc;
 
 namespace {
 
-/// Lowers a unary nn op to an elementwise generic computing `Fn(x)`.
-template <typename OpTy, Value (*Fn)(OpBuilder &, Location, Value)>
-struct UnaryLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value result = lowering::createElementwise(
-        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
-        adaptor.getInput(), [](OpBuilder &b, Location loc, ValueRange args) {
-          return Fn(b, loc, args[0]);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
-
 Value zeroLike(OpBuilder &b, Location loc, Value x) {
   return lowering::createFloatConstant(b, loc, x.getType(), 0.0);
 }
 
-Value relu(OpBuilder &b, Location loc, Value x) {
+Value relu(OpBuilder &b, Location loc, ValueRange args) {
+  Value x = args[0];
   return arith::MaximumFOp::create(b, loc, x, zeroLike(b, loc, x));
 }
 
-Value tanh(OpBuilder &b, Location loc, Value x) {
-  return math::TanhOp::create(b, loc, x);
+Value tanh(OpBuilder &b, Location loc, ValueRange args) {
+  return math::TanhOp::create(b, loc, args[0]);
 }
 
 /// 1 / (1 + exp(-x)); exp(-x) overflows to inf for very negative x, which
 /// correctly gives 0.
-Value sigmoid(OpBuilder &b, Location loc, Value x) {
+Value sigmoid(OpBuilder &b, Location loc, ValueRange args) {
+  Value x = args[0];
   Value one = lowering::createFloatConstant(b, loc, x.getType(), 1.0);
   Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
   return arith::DivFOp::create(b, loc, one,
@@ -88,7 +72,8 @@ struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {
 } // namespace
 
 void nnc::populateNNActivationToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<UnaryLowering<nn::ReluOp, relu>, UnaryLowering<nn::TanhOp, tanh>,
-               UnaryLowering<nn::SigmoidOp, sigmoid>, SoftmaxLowering>(
-      patterns.getContext());
+  patterns.add<lowering::ElementwiseLowering<nn::ReluOp, relu>,
+               lowering::ElementwiseLowering<nn::TanhOp, tanh>,
+               lowering::ElementwiseLowering<nn::SigmoidOp, sigmoid>,
+               SoftmaxLowering>(patterns.getContext());
 }

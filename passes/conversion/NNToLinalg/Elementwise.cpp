@@ -17,27 +17,15 @@ using namespace nnc;
 
 namespace {
 
-template <typename OpTy, typename ArithOp>
-struct BinaryLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value result = lowering::createElementwise(
-        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
-        ValueRange{adaptor.getLhs(), adaptor.getRhs()},
-        [](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          return ArithOp::create(b, loc, args[0], args[1]);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
+template <typename ArithOp>
+Value binary(OpBuilder &b, Location loc, ValueRange args) {
+  return ArithOp::create(b, loc, args[0], args[1]);
+}
 
 } // namespace
 
 void nnc::populateNNElementwiseToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<BinaryLowering<nn::AddOp, arith::AddFOp>,
-               BinaryLowering<nn::MulOp, arith::MulFOp>>(patterns.getContext());
+  patterns.add<lowering::ElementwiseLowering<nn::AddOp, binary<arith::AddFOp>>,
+               lowering::ElementwiseLowering<nn::MulOp, binary<arith::MulFOp>>>(
+      patterns.getContext());
 }

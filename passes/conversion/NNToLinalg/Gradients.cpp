@@ -91,29 +91,11 @@ struct BatchSumLowering : OpConversionPattern<nn::BatchSumOp> {
   }
 };
 
-/// Lowers an activation gradient `f(forward, dy)` elementwise.
-template <typename OpTy, Value (*Fn)(OpBuilder &, Location, Value, Value)>
-struct ActivationGradLowering : OpConversionPattern<OpTy> {
-  using OpConversionPattern<OpTy>::OpConversionPattern;
-
-  LogicalResult
-  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Value result = lowering::createElementwise(
-        rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
-        ValueRange{adaptor.getForward(), adaptor.getResultGradient()},
-        [](OpBuilder &b, Location loc, ValueRange args) {
-          return Fn(b, loc, args[0], args[1]);
-        });
-    rewriter.replaceOp(op, result);
-    return success();
-  }
-};
-
 using lowering::createFloatConstant;
 
 /// dy where the relu's input was positive, else 0.
-Value reluGrad(OpBuilder &b, Location loc, Value x, Value dy) {
+Value reluGrad(OpBuilder &b, Location loc, ValueRange args) {
+  Value x = args[0], dy = args[1];
   Value zero = createFloatConstant(b, loc, x.getType(), 0);
   Value positive =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
@@ -121,7 +103,8 @@ Value reluGrad(OpBuilder &b, Location loc, Value x, Value dy) {
 }
 
 /// dy (1 - y^2).
-Value tanhGrad(OpBuilder &b, Location loc, Value y, Value dy) {
+Value tanhGrad(OpBuilder &b, Location loc, ValueRange args) {
+  Value y = args[0], dy = args[1];
   Value one = createFloatConstant(b, loc, y.getType(), 1);
   Value ySquared = arith::MulFOp::create(b, loc, y, y);
   return arith::MulFOp::create(b, loc, dy,
@@ -129,7 +112,8 @@ Value tanhGrad(OpBuilder &b, Location loc, Value y, Value dy) {
 }
 
 /// dy y (1 - y).
-Value sigmoidGrad(OpBuilder &b, Location loc, Value y, Value dy) {
+Value sigmoidGrad(OpBuilder &b, Location loc, ValueRange args) {
+  Value y = args[0], dy = args[1];
   Value one = createFloatConstant(b, loc, y.getType(), 1);
   Value slope =
       arith::MulFOp::create(b, loc, y, arith::SubFOp::create(b, loc, one, y));
@@ -196,8 +180,8 @@ struct SoftmaxGradLowering : OpConversionPattern<nn::SoftmaxGradOp> {
 
 void nnc::populateNNGradientToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<MatmulLowering, BatchSumLowering,
-               ActivationGradLowering<nn::ReluGradOp, reluGrad>,
-               ActivationGradLowering<nn::TanhGradOp, tanhGrad>,
-               ActivationGradLowering<nn::SigmoidGradOp, sigmoidGrad>,
+               lowering::ElementwiseLowering<nn::ReluGradOp, reluGrad>,
+               lowering::ElementwiseLowering<nn::TanhGradOp, tanhGrad>,
+               lowering::ElementwiseLowering<nn::SigmoidGradOp, sigmoidGrad>,
                SoftmaxGradLowering>(patterns.getContext());
 }

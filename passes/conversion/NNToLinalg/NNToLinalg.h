@@ -10,6 +10,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 namespace nnc {
 
@@ -54,6 +55,23 @@ mlir::Value createElementwise(
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                    mlir::ValueRange)>
         body);
+/// Lowers an nn op whose every operand and result has one type to one
+/// elementwise generic computing `Fn(scalars of the operands, in order)`.
+template <typename OpTy, mlir::Value (*Fn)(mlir::OpBuilder &, mlir::Location,
+                                           mlir::ValueRange)>
+struct ElementwiseLowering : mlir::OpConversionPattern<OpTy> {
+  using mlir::OpConversionPattern<OpTy>::OpConversionPattern;
+
+  llvm::LogicalResult
+  matchAndRewrite(OpTy op, typename OpTy::Adaptor adaptor,
+                  mlir::ConversionPatternRewriter &rewriter) const override {
+    mlir::Value result = createElementwise(
+        rewriter, op.getLoc(), mlir::cast<mlir::RankedTensorType>(op.getType()),
+        adaptor.getOperands(), Fn);
+    rewriter.replaceOp(op, result);
+    return mlir::success();
+  }
+};
 } // namespace lowering
 
 } // namespace nnc
