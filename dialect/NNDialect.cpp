@@ -74,10 +74,11 @@ LogicalResult NNDialect::verifyOperationAttribute(Operation *op,
              << "'" << attr.getName().getValue() << "' must be an integer";
     return success();
   }
-  if (attr.getName() == kBackwardOfAttr) {
+  if (attr.getName() == kBackwardOfAttr ||
+      attr.getName() == kTrainForwardOfAttr) {
     if (!isa<FlatSymbolRefAttr>(attr.getValue()))
-      return op->emitError()
-             << "'" << kBackwardOfAttr << "' must be a symbol reference";
+      return op->emitError() << "'" << attr.getName().getValue()
+                             << "' must be a symbol reference";
     return success();
   }
   return op->emitError() << "unknown attribute '" << attr.getName().getValue()
@@ -91,7 +92,7 @@ static LogicalResult verifyRole(Operation *op, StringRef what, unsigned index,
   if (!role || !llvm::is_contained(kRoles, role.getValue()))
     return op->emitError() << "'" << kRoleAttr << "' of " << what << " "
                            << index
-                           << " must be one of input, labels, step, "
+                           << " must be one of input, labels, step, seed, "
                               "param, grad, state, loss, correct, workspace";
   return success();
 }
@@ -101,6 +102,12 @@ LogicalResult NNDialect::verifyRegionResultAttribute(Operation *op, unsigned,
                                                      NamedAttribute attr) {
   if (attr.getName() == kRoleAttr)
     return verifyRole(op, "result", resultIndex, attr);
+  if (attr.getName() == kUpdatesAttr) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitError() << "'" << kUpdatesAttr << "' of result "
+                             << resultIndex << " must be an integer";
+    return success();
+  }
   return op->emitError() << "unknown result attribute '"
                          << attr.getName().getValue() << "' of the nn dialect";
 }
@@ -111,6 +118,12 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op, unsigned,
   StringRef name = attr.getName().getValue();
   if (name == kRoleAttr)
     return verifyRole(op, "argument", argIndex, attr);
+  if (name == kBufferAttr || name == kKeyAttr) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << name << "' of argument " << argIndex
+                             << " must be a unit attribute";
+    return success();
+  }
   if (name != kInputAttr && name != kParamAttr && name != kInitAttr)
     return op->emitError() << "unknown argument attribute '" << name
                            << "' of the nn dialect";

@@ -22,6 +22,19 @@ inline constexpr llvm::StringLiteral kInputAttr = "nn.input";
 inline constexpr llvm::StringLiteral kParamAttr = "nn.param";
 /// String attribute next to `nn.param`: how the runtime initialises it.
 inline constexpr llvm::StringLiteral kInitAttr = "nn.init";
+/// Unit attribute next to `nn.param`: model state, not trained (batch
+/// norm's running statistics). The train step replaces it with the value
+/// the training-mode forward computes; its gradient is zero.
+inline constexpr llvm::StringLiteral kBufferAttr = "nn.buffer";
+/// Unit attribute on the i64 argument of `@M.train_forward` that selects
+/// the dropout masks.
+inline constexpr llvm::StringLiteral kKeyAttr = "nn.key";
+/// Integer attribute on a result of `@M.train_forward` other than the
+/// output: the index of the model argument (an `nn.buffer`) it updates.
+inline constexpr llvm::StringLiteral kUpdatesAttr = "nn.updates";
+/// Symbol reference on `@M.train_forward` to its model.
+inline constexpr llvm::StringLiteral kTrainForwardOfAttr =
+    "nn.train_forward_of";
 
 /// Dictionary attribute on a model function: its `train` block (loss,
 /// optimizer and hyper-parameters).
@@ -34,8 +47,8 @@ inline constexpr llvm::StringLiteral kRoleAttr = "nn.role";
 
 /// Roles of training entry-point arguments and results.
 inline constexpr llvm::StringLiteral kRoles[] = {
-    "input", "labels", "step",    "param",    "grad",
-    "state", "loss",   "correct", "workspace"};
+    "input", "labels", "step", "seed",    "param",
+    "grad",  "state",  "loss", "correct", "workspace"};
 /// String attribute on a generated training function: which entry point it
 /// is ("gradient", "train_step" or "eval"). Such functions take a workspace
 /// instead of allocating.

@@ -99,3 +99,88 @@ LogicalResult MseOp::buildGradients(OpBuilder &b, Value dloss,
   grads.push_back(Value()); // targets are data, not trained
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling, normalization, dropout, concatenation
+//===----------------------------------------------------------------------===//
+
+/// The [H, W] of an NCHW value, which strided windows do not determine from
+/// the output.
+static DenseI64ArrayAttr spatialSize(OpBuilder &b, Value image) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(image.getType()).getShape();
+  return b.getDenseI64ArrayAttr({shape[2], shape[3]});
+}
+
+/// dx is the transposed convolution of dy, dW correlates x with dy, and the
+/// bias collects dy over everything but its channel.
+LogicalResult Conv2DOp::buildGradients(OpBuilder &b, Value dy,
+                                       SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  ArrayRef<int64_t> filter =
+      cast<RankedTensorType>(getFilter().getType()).getShape();
+  grads.push_back(Conv2DInputGradOp::create(
+      b, loc, dy, getFilter(), getStridesAttr(), getPaddingAttr(),
+      getDilationsAttr(), getGroupsAttr(), spatialSize(b, getInput())));
+  grads.push_back(Conv2DFilterGradOp::create(
+      b, loc, getInput(), dy, getStridesAttr(), getPaddingAttr(),
+      getDilationsAttr(), getGroupsAttr(),
+      b.getDenseI64ArrayAttr({filter[2], filter[3]})));
+  if (getBias())
+    grads.push_back(ChannelSumOp::create(b, loc, dy));
+  return success();
+}
+
+LogicalResult MaxPool2DOp::buildGradients(OpBuilder &b, Value dy,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.push_back(MaxPool2DGradOp::create(b, getLoc(), getInput(), dy,
+                                          getKernelSizeAttr(), getStridesAttr(),
+                                          getPaddingAttr()));
+  return success();
+}
+
+LogicalResult AvgPool2DOp::buildGradients(OpBuilder &b, Value dy,
+                                          SmallVectorImpl<Value> &grads) {
+  grads.push_back(AvgPool2DGradOp::create(b, getLoc(), dy, getKernelSizeAttr(),
+                                          getStridesAttr(), getPaddingAttr(),
+                                          spatialSize(b, getInput())));
+  return success();
+}
+
+LogicalResult GlobalAvgPoolOp::buildGradients(OpBuilder &b, Value dy,
+                                              SmallVectorImpl<Value> &grads) {
+  grads.push_back(
+      GlobalAvgPoolGradOp::create(b, getLoc(), dy, spatialSize(b, getInput())));
+  return success();
+}
+
+/// Only the normalized result is differentiated; the running statistics
+/// are model state, not trained.
+LogicalResult BatchNormTrainOp::buildGradients(OpBuilder &b, Value dy,
+                                               SmallVectorImpl<Value> &grads) {
+  auto grad = BatchNormTrainGradOp::create(b, getLoc(), getInput(), getWeight(),
+                                           dy, getEpsilonAttr());
+  grads.append({grad.getInputGradient(), grad.getWeightGradient(),
+                grad.getBiasGradient(), Value(), Value()});
+  return success();
+}
+
+/// The mask is a function of (key, stream, index), so applying the same op
+/// to dy applies the same mask and scale.
+LogicalResult DropoutTrainOp::buildGradients(OpBuilder &b, Value dy,
+                                             SmallVectorImpl<Value> &grads) {
+  grads.push_back(DropoutTrainOp::create(b, getLoc(), dy, getKey(),
+                                         getRateAttr(), getStreamAttr()));
+  grads.push_back(Value()); // the key
+  return success();
+}
+
+LogicalResult ConcatOp::buildGradients(OpBuilder &b, Value dy,
+                                       SmallVectorImpl<Value> &grads) {
+  int64_t axis = getAxis(), offset = 0;
+  for (Value input : getInputs()) {
+    int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+    grads.push_back(SliceOp::create(b, getLoc(), dy, axis, offset, size));
+    offset += size;
+  }
+  return success();
+}

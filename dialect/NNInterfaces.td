@@ -33,4 +33,30 @@ def NN_DifferentiableOpInterface : OpInterface<"DifferentiableOpInterface"> {
   ];
 }
 
+def NN_TrainingModeOpInterface : OpInterface<"TrainingModeOpInterface"> {
+  let description = [{
+    An op that computes something else while training: dropout draws a mask,
+    batch normalization uses the statistics of the batch and updates its
+    running averages. A model function states the inference form; the
+    nnc-build-train-forward pass asks each such op for its training form
+    when it builds `@M.train_forward`, without knowing any op itself.
+  }];
+  let cppNamespace = "::nnc::nn";
+  let methods = [
+    InterfaceMethod<[{
+        Builds the training form at the builder's insertion point and returns
+        the value that replaces the op's (single) result. `key` is the i64
+        that selects random draws for this step and `stream` a number unique
+        to this op in its function. For every model-state operand the
+        training form updates, appends (operand, new value) to
+        `stateUpdates`.
+      }],
+      "::mlir::Value", "buildTrainingForm",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Value":$key,
+           "int64_t":$stream,
+           "::llvm::SmallVectorImpl<std::pair<::mlir::Value, ::mlir::Value>> &":$stateUpdates)
+    >,
+  ];
+}
+
 #endif // NNC_DIALECT_NNINTERFACES_TD

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/NNOps.h"
+#include "dialect/NNOpDiagnostics.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -18,13 +19,6 @@ using namespace mlir;
 using namespace nnc::nn;
 
 namespace {
-
-/// Reports `args` as an error of `OpTy` at `loc` (if any) and fails.
-template <typename OpTy, typename... Args>
-LogicalResult opError(std::optional<Location> loc, Args &&...args) {
-  return emitOptionalError(loc, "'", OpTy::getOperationName(), "' op ",
-                           std::forward<Args>(args)...);
-}
 
 /// Requires the batch dimension plus at least one per-example dimension, all
 /// of the per-example ones static.

@@ -1,6 +1,8 @@
 //===- NNOps.td - Operations of the nn dialect -------------*- tablegen -*-===//
 //
-// Dense layers, activations, elementwise arithmetic and shape operations.
+// Dense layers, activations, elementwise arithmetic, shape operations,
+// convolution, pooling, normalization, dropout and concatenation, plus the
+// ops their gradients, the losses and the optimizers are built from.
 // Every op infers its result type through MLIR's InferTypeOpInterface, so
 // builders need no result type and the verifier reports a wrong one; the
 // checks live in `inferReturnTypes` (NNOps.cpp) so that builders, the parser
@@ -243,6 +245,314 @@ def NN_SoftmaxGradOp : NN_ActivationGradOp<"softmax_grad", "softmax"> {
     `result = y * (dy - sum_j(dy_j * y_j))` over the last dimension, where
     `forward` is the softmax's *result* `y`.
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and pooling (NCHW)
+//===----------------------------------------------------------------------===//
+
+defvar TrainingMode = DeclareOpInterfaceMethods<NN_TrainingModeOpInterface>;
+
+// Window geometry: `strides`, `dilations` and `kernel_size` are [h, w];
+// `padding` is [top, left, bottom, right] (ONNX order), in zeros for
+// convolution and average pooling and in -inf for max pooling.
+
+def NN_Conv2DOp : NN_Op<"conv2d", [Pure, InferTypeOpAdaptor, Differentiable]> {
+  let summary = "2-D convolution (cross-correlation) in NCHW layout";
+  let description = [{
+    `input` is `[N, C, H, W]`, `filter` `[F, C / groups, KH, KW]` and the
+    optional `bias` `[F]`; the result is `[N, F, OH, OW]` with
+    `OH = (H + top + bottom - dilation_h * (KH - 1) - 1) / stride_h + 1`
+    (likewise for W). With `groups = G`, input channels and filters are split
+    into G groups and group g's filters see only group g's channels.
+    `padding` is `[top, left, bottom, right]` in zeros.
+
+    ```mlir
+    %y = nn.conv2d %x, %w, %b {strides = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, groups = 1 : i64}
+        : (tensor<?x1x28x28xf32>, tensor<16x1x3x3xf32>, tensor<16xf32>) -> tensor<?x16x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$filter,
+                       Optional<NN_Tensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $filter (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_Conv2DInputGradOp : NN_Op<"conv2d_input_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of nn.conv2d with respect to its input";
+  let description = [{
+    The transposed convolution: `result[n, c, h, w]` sums
+    `result_gradient[n, f, oh, ow] * filter[f, c', kh, kw]` over every output
+    position whose window read `(h, w)` of the padded input. `input_size` is
+    the `[H, W]` of the forward input, which strides > 1 leave ambiguous.
+  }];
+  let arguments = (ins NN_Tensor:$result_gradient, NN_Tensor:$filter,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups,
+                       DenseI64ArrayAttr:$input_size);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $result_gradient `,` $filter attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_Conv2DFilterGradOp : NN_Op<"conv2d_filter_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of nn.conv2d with respect to its filter";
+  let description = [{
+    `result[f, c, kh, kw] = sum_{n, oh, ow} result_gradient[n, f, oh, ow] *
+    padded_input[n, g * C/G + c, oh * s_h + kh * d_h, ow * s_w + kw * d_w]`
+    with `g` the group of filter `f`; `kernel_size` is `[KH, KW]`.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$result_gradient,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$dilations, I64Attr:$groups,
+                       DenseI64ArrayAttr:$kernel_size);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $result_gradient attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_ChannelSumOp : NN_Op<"channel_sum", [Pure, InferTypeOpAdaptor]> {
+  let summary = "sum over every dimension but the channel (dimension 1)";
+  let description = [{
+    `[N, C, ...] -> [C]`: the gradient of a per-channel bias.
+
+    ```mlir
+    %db = nn.channel_sum %dy : tensor<?x16x28x28xf32> -> tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+class NN_Pool2DOp<string mnemonic, string what>
+    : NN_Op<mnemonic, [Pure, InferTypeOpAdaptor, Differentiable]> {
+  let summary = what # " pooling over 2-D windows in NCHW layout";
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$kernel_size,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_MaxPool2DOp : NN_Pool2DOp<"maxpool2d", "max"> {
+  let description = [{
+    `[N, C, H, W] -> [N, C, OH, OW]`, the maximum of each `kernel_size`
+    window; padding counts as -inf, and each padding is at most half the
+    window, so every window holds an element of the input.
+
+    ```mlir
+    %p = nn.maxpool2d %x {kernel_size = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>}
+        : tensor<?x16x28x28xf32> -> tensor<?x16x14x14xf32>
+    ```
+  }];
+}
+
+def NN_AvgPool2DOp : NN_Pool2DOp<"avgpool2d", "average"> {
+  let description = [{
+    `[N, C, H, W] -> [N, C, OH, OW]`, the mean of each window; padding counts
+    as zeros and in the divisor, which is always `KH * KW` (PyTorch's
+    `count_include_pad=True`).
+  }];
+}
+
+def NN_MaxPool2DGradOp : NN_Op<"maxpool2d_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of nn.maxpool2d with respect to its input";
+  let description = [{
+    Routes each window's gradient to the position of its maximum, the first
+    one in row-major window order when several are equal (as PyTorch does).
+    Overlapping windows add up.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$result_gradient,
+                       DenseI64ArrayAttr:$kernel_size,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $result_gradient attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_AvgPool2DGradOp : NN_Op<"avgpool2d_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of nn.avgpool2d with respect to its input";
+  let description = [{
+    Spreads each window's gradient, divided by `KH * KW`, over the window;
+    `input_size` is the `[H, W]` of the forward input.
+  }];
+  let arguments = (ins NN_Tensor:$result_gradient,
+                       DenseI64ArrayAttr:$kernel_size,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$padding,
+                       DenseI64ArrayAttr:$input_size);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $result_gradient attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_GlobalAvgPoolOp : NN_Op<"global_avgpool", [Pure, InferTypeOpAdaptor, Differentiable]> {
+  let summary = "mean over the spatial dimensions";
+  let description = [{
+    `[N, C, H, W] -> [N, C]`.
+
+    ```mlir
+    %g = nn.global_avgpool %x : tensor<?x64x7x7xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def NN_GlobalAvgPoolGradOp : NN_Op<"global_avgpool_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradient of nn.global_avgpool with respect to its input";
+  let description = [{
+    `result[n, c, h, w] = result_gradient[n, c] / (H * W)` with `[H, W]` the
+    `input_size`.
+  }];
+  let arguments = (ins NN_Tensor:$result_gradient,
+                       DenseI64ArrayAttr:$input_size);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $result_gradient attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization and regularization
+//===----------------------------------------------------------------------===//
+
+def NN_BatchNormOp : NN_Op<"batchnorm", [Pure, InferTypeOpAdaptor, TrainingMode]> {
+  let summary = "batch normalization with running statistics (inference)";
+  let description = [{
+    Per channel `c` (dimension 1 of `[N, C]` or `[N, C, H, W]`):
+    `result = (x - running_mean[c]) / sqrt(running_var[c] + epsilon) *
+    weight[c] + bias[c]`. The running statistics are model state
+    (`nn.buffer` arguments). Its training form is `nn.batchnorm_train`.
+
+    ```mlir
+    %y = nn.batchnorm %x, %g, %b, %m, %v {epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64}
+        : (tensor<?x16x14x14xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight, NN_Tensor:$bias,
+                       NN_Tensor:$running_mean, NN_Tensor:$running_var,
+                       F64Attr:$epsilon, F64Attr:$momentum);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def NN_BatchNormTrainOp : NN_Op<"batchnorm_train",
+    [Pure, InferTypeOpAdaptor, Differentiable]> {
+  let summary = "batch normalization on the statistics of the batch";
+  let description = [{
+    Normalizes with the mean and biased variance of the batch, per channel
+    over every dimension but 1, and returns the running statistics updated as
+    PyTorch does: `new_mean = (1 - momentum) * running_mean + momentum *
+    mean` and likewise for the variance, with the unbiased batch variance.
+    Only `result` is differentiated.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight, NN_Tensor:$bias,
+                       NN_Tensor:$running_mean, NN_Tensor:$running_var,
+                       F64Attr:$epsilon, F64Attr:$momentum);
+  let results = (outs NN_Tensor:$result, NN_Tensor:$new_running_mean,
+                      NN_Tensor:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def NN_BatchNormTrainGradOp : NN_Op<"batchnorm_train_grad",
+    [Pure, InferTypeOpAdaptor]> {
+  let summary = "gradients of nn.batchnorm_train";
+  let description = [{
+    With `xhat` the normalized input and `M` the elements per channel:
+    `bias_gradient = sum dy`, `weight_gradient = sum dy * xhat` and
+    `input_gradient = weight / sqrt(var + eps) / M *
+    (M * dy - bias_gradient - xhat * weight_gradient)`; the batch statistics
+    are recomputed from `input`.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight,
+                       NN_Tensor:$result_gradient, F64Attr:$epsilon);
+  let results = (outs NN_Tensor:$input_gradient, NN_Tensor:$weight_gradient,
+                      NN_Tensor:$bias_gradient);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $result_gradient attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_DropoutOp : NN_Op<"dropout", [Pure, InferTypeOpAdaptor, TrainingMode]> {
+  let summary = "dropout (the identity outside training)";
+  let description = [{
+    At inference the identity, so it folds away once the training form
+    (`nn.dropout_train`) has been built.
+
+    ```mlir
+    %y = nn.dropout %x {rate = 5.0e-01 : f64} : tensor<?x128xf32> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, F64Attr:$rate);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def NN_DropoutTrainOp : NN_Op<"dropout_train", [Pure, InferTypeOpAdaptor, Differentiable]> {
+  let summary = "dropout with a mask drawn from a key";
+  let description = [{
+    `result = input * keep / (1 - rate)` where `keep` is 1 with probability
+    `1 - rate`. The draw of element `i` (row-major, batch included) is a
+    hash of `(key, stream, i)` (splitmix64), so the mask is a pure function
+    of its arguments and the gradient applies the same mask to `dy`.
+  }];
+  let arguments = (ins NN_Tensor:$input, I64:$key, F64Attr:$rate,
+                       I64Attr:$stream);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $key attr-dict `:` `(` type($input) `,` type($key) `)` `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Concatenation
+//===----------------------------------------------------------------------===//
+
+def NN_ConcatOp : NN_Op<"concat", [Pure, InferTypeOpAdaptor, Differentiable]> {
+  let summary = "concatenation along a per-example dimension";
+  let description = [{
+    Joins the inputs along `axis` (1 is the first per-example dimension:
+    channels in NCHW); every other dimension must agree.
+
+    ```mlir
+    %c = nn.concat %a, %b {axis = 1 : i64} : (tensor<?x8x14x14xf32>, tensor<?x16x14x14xf32>) -> tensor<?x24x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` functional-type($inputs, results)
+  }];
+}
+
+def NN_SliceOp : NN_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+  let summary = "a contiguous range of one per-example dimension";
+  let description = [{
+    Keeps indices `[offset, offset + size)` of dimension `axis` (at least
+    1): the gradient of nn.concat for one of its inputs.
+  }];
+  let arguments = (ins NN_Tensor:$input, I64Attr:$axis, I64Attr:$offset,
+                       I64Attr:$size);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
 //===----------------------------------------------------------------------===//

@@ -32,6 +32,7 @@ public:
 
 private:
   void dump(const Expr &e, unsigned indent);
+  void dumpWindow(const WindowSpec &w, bool dilation);
   void dumpLoc(SourceLoc loc) { os << " @" << loc.line << ":" << loc.col; }
   llvm::raw_ostream &line(unsigned indent) { return os.indent(2 * indent); }
   void dumpShape(const Expr &e) {
@@ -108,6 +109,18 @@ void ASTDumper::dump(const TrainBlock &block) {
   os << "\n";
   line(1) << "batch " << block.batch << "\n";
   line(1) << "epochs " << block.epochs << "\n";
+  if (block.augmentFlip || block.augmentShift)
+    line(1) << "augment flip=" << (block.augmentFlip ? "true" : "false")
+            << " shift=" << block.augmentShift << "\n";
+}
+
+void ASTDumper::dumpWindow(const WindowSpec &w, bool dilation) {
+  os << " kernel=" << w.kernel[0] << "x" << w.kernel[1]
+     << " stride=" << w.stride[0] << "x" << w.stride[1];
+  if (dilation)
+    os << " dilation=" << w.dilation[0] << "x" << w.dilation[1];
+  os << " padding=[" << w.padding[0] << ", " << w.padding[1] << ", "
+     << w.padding[2] << ", " << w.padding[3] << "]";
 }
 
 // Recursion is bounded: the parser rejects expressions nested deeper than
@@ -148,6 +161,29 @@ void ASTDumper::dump(const Expr &e, unsigned indent) {
   case Builtin::Reshape:
     if (!call.targetShape.empty())
       os << " target=" << formatTensorType(call.targetShape);
+    break;
+  case Builtin::Conv2D:
+    os << " filters=" << call.units;
+    dumpWindow(call.window, /*dilation=*/true);
+    os << " groups=" << call.groups
+       << " bias=" << (call.bias ? "true" : "false")
+       << " init=" << getInitKindName(call.weightInit) << " params='"
+       << call.paramPrefix << "'";
+    break;
+  case Builtin::MaxPool2D:
+  case Builtin::AvgPool2D:
+    dumpWindow(call.window, /*dilation=*/false);
+    break;
+  case Builtin::BatchNorm:
+    os << " eps=" << formatDouble(call.epsilon)
+       << " momentum=" << formatDouble(call.momentum) << " params='"
+       << call.paramPrefix << "'";
+    break;
+  case Builtin::Dropout:
+    os << " rate=" << formatDouble(call.rate);
+    break;
+  case Builtin::Concat:
+    os << " axis=" << call.axis;
     break;
   default:
     break;

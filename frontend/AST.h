@@ -52,6 +52,13 @@ enum class Builtin {
   Mul,
   Flatten,
   Reshape,
+  Conv2D,
+  MaxPool2D,
+  AvgPool2D,
+  GlobalAvgPool,
+  BatchNorm,
+  Dropout,
+  Concat,
 };
 
 /// Initialiser of a parameter tensor; mirrors `nnc_init_kind` in
@@ -118,6 +125,15 @@ struct CallArg {
   ExprPtr value;
 };
 
+/// The geometry of a `conv2d` or pooling window, resolved by Sema: every
+/// pair is [height, width]; padding is [top, left, bottom, right].
+struct WindowSpec {
+  int64_t kernel[2] = {1, 1};
+  int64_t stride[2] = {1, 1};
+  int64_t dilation[2] = {1, 1};
+  int64_t padding[4] = {0, 0, 0, 0};
+};
+
 /// `dense(x, 64)`, `relu(h)`, or the desugared form of `h |> relu`.
 class CallExpr : public Expr {
 public:
@@ -136,14 +152,28 @@ public:
   Builtin builtin = Builtin::Unknown;
   /// The tensor operands in the order the op takes them (borrowed from args).
   std::vector<Expr *> operands;
-  /// `dense`: number of output features.
+  /// `dense`: number of output features; `conv2d`: number of filters.
   int64_t units = 0;
+  /// `conv2d`, `maxpool2d`, `avgpool2d`.
+  WindowSpec window;
+  /// `conv2d`: channel groups, and whether it has a bias.
+  int64_t groups = 1;
+  bool bias = true;
+  /// `dropout`: the probability of dropping an element.
+  double rate = 0;
+  /// `batchnorm`: epsilon and the momentum of the running statistics.
+  double epsilon = 1e-5;
+  double momentum = 0.1;
+  /// `concat`: the per-example dimension joined (0: channels).
+  int64_t axis = 0;
   /// `reshape`: the per-example target shape.
   Shape targetShape;
-  /// `dense`: initialiser of the weight (the bias is always zeros).
+  /// `dense`, `conv2d`: initialiser of the weight (the bias is always
+  /// zeros).
   InitKind weightInit = InitKind::XavierUniform;
-  /// `dense`: unique parameter prefix; parameters are `<prefix>.weight` and
-  /// `<prefix>.bias`.
+  /// Layers with parameters (`dense`, `conv2d`, `batchnorm`): unique
+  /// parameter prefix; parameters are `<prefix>.weight`, `<prefix>.bias`
+  /// and, for batchnorm, `<prefix>.running_mean` and `<prefix>.running_var`.
   std::string paramPrefix;
 };
 
@@ -201,6 +231,9 @@ struct TrainBlock {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // adam
   int64_t batch = 64;
   int64_t epochs = 10;
+  /// `augment = [flip, shift(2)]`: default data augmentation.
+  bool augmentFlip = false;
+  int64_t augmentShift = 0;
   /// The settings as written, in source order.
   std::vector<TrainSetting> settings;
 };

@@ -32,9 +32,8 @@ public:
 
   func::FuncOp emit(const nnc::Model &model) {
     for (const nnc::Stmt &stmt : model.body)
-      collectDenseCalls(stmt.value.get());
+      collectParamCalls(stmt.value.get());
 
-    Type f32 = element;
     SmallVector<Type> argTypes;
     SmallVector<DictionaryAttr> argAttrs;
     for (const nnc::ModelInput &input : model.inputs) {
@@ -42,14 +41,8 @@ public:
       argAttrs.push_back(builder.getDictionaryAttr(builder.getNamedAttr(
           nnc::nn::kInputAttr, builder.getStringAttr(input.name))));
     }
-    for (const nnc::CallExpr *dense : denseCalls) {
-      int64_t in = dense->operands[0]->shape[0];
-      addParam(argTypes, argAttrs,
-               RankedTensorType::get({in, dense->units}, f32),
-               dense->paramPrefix + ".weight", int(dense->weightInit));
-      addParam(argTypes, argAttrs, RankedTensorType::get({dense->units}, f32),
-               dense->paramPrefix + ".bias", int(nnc::InitKind::Zeros));
-    }
+    for (const nnc::CallExpr *call : paramCalls)
+      addParams(argTypes, argAttrs, *call);
     auto funcType =
         builder.getFunctionType(argTypes, batched(model.result.dims));
     auto func =
@@ -63,10 +56,12 @@ public:
     for (auto [i, input] : llvm::enumerate(model.inputs))
       values[input.name] = entry->getArgument(i);
     unsigned nextParam = model.inputs.size();
-    for (const nnc::CallExpr *dense : denseCalls) {
-      params[dense] = {entry->getArgument(nextParam),
-                       entry->getArgument(nextParam + 1)};
-      nextParam += 2;
+    for (const nnc::CallExpr *call : paramCalls) {
+      unsigned count = numParams(*call);
+      auto &values = params[call];
+      for (unsigned i = 0; i < count; ++i)
+        values.push_back(entry->getArgument(nextParam + i));
+      nextParam += count;
     }
 
     for (const nnc::Stmt &stmt : model.body) {
@@ -92,24 +87,84 @@ private:
 
   void addParam(SmallVectorImpl<Type> &types,
                 SmallVectorImpl<DictionaryAttr> &attrs, Type type,
-                const std::string &name, int init) {
+                const std::string &name, nnc::InitKind init,
+                bool buffer = false) {
     types.push_back(type);
-    attrs.push_back(builder.getDictionaryAttr(
-        {builder.getNamedAttr(nnc::nn::kParamAttr, builder.getStringAttr(name)),
-         builder.getNamedAttr(
-             nnc::nn::kInitAttr,
-             builder.getStringAttr(nnc::nn::kInitKinds[init]))}));
+    SmallVector<NamedAttribute> named{
+        builder.getNamedAttr(nnc::nn::kParamAttr, builder.getStringAttr(name)),
+        builder.getNamedAttr(
+            nnc::nn::kInitAttr,
+            builder.getStringAttr(nnc::nn::kInitKinds[int(init)]))};
+    if (buffer)
+      named.push_back(
+          builder.getNamedAttr(nnc::nn::kBufferAttr, builder.getUnitAttr()));
+    attrs.push_back(builder.getDictionaryAttr(named));
   }
 
-  /// Dense calls in the order emitExpr reaches them (operands first).
-  void collectDenseCalls(const nnc::Expr *expr) {
+  static unsigned numParams(const nnc::CallExpr &call) {
+    switch (call.builtin) {
+    case nnc::Builtin::Dense:
+      return 2;
+    case nnc::Builtin::Conv2D:
+      return call.bias ? 2 : 1;
+    case nnc::Builtin::BatchNorm:
+      return 4;
+    default:
+      return 0;
+    }
+  }
+
+  /// The parameters of one layer, in the order its op takes them.
+  void addParams(SmallVectorImpl<Type> &types,
+                 SmallVectorImpl<DictionaryAttr> &attrs,
+                 const nnc::CallExpr &call) {
+    using nnc::InitKind;
+    const nnc::Shape &in = call.operands[0]->shape;
+    const std::string &p = call.paramPrefix;
+    auto vector = [&](int64_t n) {
+      return RankedTensorType::get({n}, element);
+    };
+    switch (call.builtin) {
+    case nnc::Builtin::Dense:
+      addParam(types, attrs,
+               RankedTensorType::get({in[0], call.units}, element),
+               p + ".weight", call.weightInit);
+      addParam(types, attrs, vector(call.units), p + ".bias", InitKind::Zeros);
+      return;
+    case nnc::Builtin::Conv2D:
+      addParam(
+          types, attrs,
+          RankedTensorType::get({call.units, in[0] / call.groups,
+                                 call.window.kernel[0], call.window.kernel[1]},
+                                element),
+          p + ".weight", call.weightInit);
+      if (call.bias)
+        addParam(types, attrs, vector(call.units), p + ".bias",
+                 InitKind::Zeros);
+      return;
+    case nnc::Builtin::BatchNorm:
+      addParam(types, attrs, vector(in[0]), p + ".weight", InitKind::Ones);
+      addParam(types, attrs, vector(in[0]), p + ".bias", InitKind::Zeros);
+      addParam(types, attrs, vector(in[0]), p + ".running_mean",
+               InitKind::Zeros, /*buffer=*/true);
+      addParam(types, attrs, vector(in[0]), p + ".running_var", InitKind::Ones,
+               /*buffer=*/true);
+      return;
+    default:
+      return;
+    }
+  }
+
+  /// Calls of layers with parameters in the order emitExpr reaches them
+  /// (operands first).
+  void collectParamCalls(const nnc::Expr *expr) {
     auto *call = llvm::dyn_cast<nnc::CallExpr>(expr);
     if (!call)
       return;
     for (const nnc::Expr *operand : call->operands)
-      collectDenseCalls(operand);
-    if (call->builtin == nnc::Builtin::Dense)
-      denseCalls.push_back(call);
+      collectParamCalls(operand);
+    if (numParams(*call))
+      paramCalls.push_back(call);
   }
 
   Value emitExpr(const nnc::Expr *expr) {
@@ -123,10 +178,48 @@ private:
     Type type = batched(call->shape);
     switch (call->builtin) {
     case nnc::Builtin::Dense: {
-      auto [weight, bias] = params.lookup(call);
-      return nnc::nn::DenseOp::create(builder, l, type, operands[0], weight,
-                                      bias);
+      const SmallVector<Value, 4> &p = params.find(call)->second;
+      return nnc::nn::DenseOp::create(builder, l, type, operands[0], p[0],
+                                      p[1]);
     }
+    case nnc::Builtin::Conv2D: {
+      const SmallVector<Value, 4> &p = params.find(call)->second;
+      const nnc::WindowSpec &w = call->window;
+      return nnc::nn::Conv2DOp::create(builder, l, type, operands[0], p[0],
+                                       call->bias ? p[1] : Value(),
+                                       builder.getDenseI64ArrayAttr(w.stride),
+                                       builder.getDenseI64ArrayAttr(w.padding),
+                                       builder.getDenseI64ArrayAttr(w.dilation),
+                                       builder.getI64IntegerAttr(call->groups));
+    }
+    case nnc::Builtin::MaxPool2D:
+    case nnc::Builtin::AvgPool2D: {
+      const nnc::WindowSpec &w = call->window;
+      auto kernel = builder.getDenseI64ArrayAttr(w.kernel);
+      auto strides = builder.getDenseI64ArrayAttr(w.stride);
+      auto padding = builder.getDenseI64ArrayAttr(w.padding);
+      if (call->builtin == nnc::Builtin::MaxPool2D)
+        return nnc::nn::MaxPool2DOp::create(builder, l, type, operands[0],
+                                            kernel, strides, padding);
+      return nnc::nn::AvgPool2DOp::create(builder, l, type, operands[0], kernel,
+                                          strides, padding);
+    }
+    case nnc::Builtin::GlobalAvgPool:
+      return nnc::nn::GlobalAvgPoolOp::create(builder, l, type, operands[0]);
+    case nnc::Builtin::BatchNorm: {
+      const SmallVector<Value, 4> &p = params.find(call)->second;
+      return nnc::nn::BatchNormOp::create(
+          builder, l, type, operands[0], p[0], p[1], p[2], p[3],
+          builder.getF64FloatAttr(call->epsilon),
+          builder.getF64FloatAttr(call->momentum));
+    }
+    case nnc::Builtin::Dropout:
+      return nnc::nn::DropoutOp::create(builder, l, type, operands[0],
+                                        builder.getF64FloatAttr(call->rate));
+    case nnc::Builtin::Concat:
+      return nnc::nn::ConcatOp::create(
+          builder, l, type, operands,
+          builder.getI64IntegerAttr(call->axis + 1));
     case nnc::Builtin::Relu:
       return nnc::nn::ReluOp::create(builder, l, type, operands[0]);
     case nnc::Builtin::Tanh:
@@ -153,8 +246,8 @@ private:
   OpBuilder &builder;
   StringRef filename;
   Type element;
-  std::vector<const nnc::CallExpr *> denseCalls;
-  llvm::DenseMap<const nnc::CallExpr *, std::pair<Value, Value>> params;
+  std::vector<const nnc::CallExpr *> paramCalls;
+  llvm::DenseMap<const nnc::CallExpr *, SmallVector<Value, 4>> params;
   llvm::StringMap<Value> values;
 };
 
@@ -172,6 +265,11 @@ static DictionaryAttr trainAttr(OpBuilder &b, const nnc::TrainBlock &train) {
       b.getNamedAttr("lr", f64(train.lr)),
       b.getNamedAttr("batch", b.getI64IntegerAttr(train.batch)),
       b.getNamedAttr("epochs", b.getI64IntegerAttr(train.epochs))};
+  if (train.augmentFlip)
+    attrs.push_back(b.getNamedAttr("augment_flip", b.getUnitAttr()));
+  if (train.augmentShift)
+    attrs.push_back(b.getNamedAttr("augment_shift",
+                                   b.getI64IntegerAttr(train.augmentShift)));
   if (adam) {
     attrs.push_back(b.getNamedAttr("beta1", f64(train.beta1)));
     attrs.push_back(b.getNamedAttr("beta2", f64(train.beta2)));

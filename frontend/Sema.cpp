@@ -28,6 +28,7 @@
 #include "llvm/Support/Casting.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <array>
 #include <cmath>
 #include <optional>
 
@@ -45,6 +46,22 @@ enum class ParamKind {
   Shape,
   /// An initialiser name; keyword only.
   Init,
+  /// A positive integer or a list of two ([height, width]).
+  Pair,
+  /// `same`, `valid`, a non-negative integer or a list of two.
+  Padding,
+  /// A positive integer literal (`groups`).
+  Count,
+  /// A number in [0, 1) (`dropout` rate).
+  Rate,
+  /// `true` or `false`.
+  Bool,
+  /// A positive finite number (`eps`).
+  Epsilon,
+  /// A number in [0, 1] (`momentum`).
+  Momentum,
+  /// A non-negative integer literal (`axis`).
+  Axis,
 };
 
 struct ParamInfo {
@@ -69,6 +86,27 @@ const ParamInfo kDenseParams[] = {{"x", ParamKind::Tensor, true},
                                   {"init", ParamKind::Init, false}};
 const ParamInfo kReshapeParams[] = {{"x", ParamKind::Tensor, true},
                                     {"shape", ParamKind::Shape, true}};
+const ParamInfo kConv2DParams[] = {{"x", ParamKind::Tensor, true},
+                                   {"filters", ParamKind::Units, true},
+                                   {"kernel", ParamKind::Pair, true},
+                                   {"stride", ParamKind::Pair, false},
+                                   {"padding", ParamKind::Padding, false},
+                                   {"dilation", ParamKind::Pair, false},
+                                   {"groups", ParamKind::Count, false},
+                                   {"bias", ParamKind::Bool, false},
+                                   {"init", ParamKind::Init, false}};
+const ParamInfo kPoolParams[] = {{"x", ParamKind::Tensor, true},
+                                 {"kernel", ParamKind::Pair, true},
+                                 {"stride", ParamKind::Pair, false},
+                                 {"padding", ParamKind::Padding, false}};
+const ParamInfo kBatchNormParams[] = {{"x", ParamKind::Tensor, true},
+                                      {"eps", ParamKind::Epsilon, false},
+                                      {"momentum", ParamKind::Momentum, false}};
+const ParamInfo kDropoutParams[] = {{"x", ParamKind::Tensor, true},
+                                    {"rate", ParamKind::Rate, true}};
+const ParamInfo kConcatParams[] = {{"x", ParamKind::Tensor, true},
+                                   {"y", ParamKind::Tensor, true},
+                                   {"axis", ParamKind::Axis, false}};
 
 const BuiltinInfo kBuiltins[] = {
     {"dense", Builtin::Dense, kDenseParams, 2},
@@ -80,6 +118,13 @@ const BuiltinInfo kBuiltins[] = {
     {"mul", Builtin::Mul, kBinaryParams, 2},
     {"flatten", Builtin::Flatten, kUnaryParams, 1},
     {"reshape", Builtin::Reshape, kReshapeParams, 2},
+    {"conv2d", Builtin::Conv2D, kConv2DParams, 3},
+    {"maxpool2d", Builtin::MaxPool2D, kPoolParams, 2},
+    {"avgpool2d", Builtin::AvgPool2D, kPoolParams, 2},
+    {"global_avgpool", Builtin::GlobalAvgPool, kUnaryParams, 1},
+    {"batchnorm", Builtin::BatchNorm, kBatchNormParams, 1},
+    {"dropout", Builtin::Dropout, kDropoutParams, 2},
+    {"concat", Builtin::Concat, kConcatParams, 2},
 };
 
 const BuiltinInfo *lookupBuiltin(llvm::StringRef name) {
@@ -96,6 +141,10 @@ constexpr int64_t kMaxSize = INT32_MAX;
 /// More epochs than this is certainly a typo, and the count has to fit the
 /// loops of the generated training driver.
 constexpr int64_t kMaxEpochs = 1000000;
+
+/// The largest random shift of `augment = shift(N)`, in pixels (the
+/// runtime's limit).
+constexpr int64_t kMaxShift = 64;
 
 /// The interval an optimizer argument must lie in.
 enum class ArgRange {
@@ -160,6 +209,17 @@ llvm::StringRef describeRange(ArgRange range) {
   llvm_unreachable("unknown argument range");
 }
 
+/// The window arguments of a call as written, before Sema resolves them
+/// against the input's size.
+struct WindowArgs {
+  const Expr *kernel = nullptr, *stride = nullptr, *padding = nullptr,
+             *dilation = nullptr, *groups = nullptr, *axis = nullptr;
+  /// `padding=same`.
+  bool samePadding = false;
+  /// `padding` as written: [height, width].
+  int64_t pad[2] = {0, 0};
+};
+
 /// What a train block needs to know about the model it trains.
 struct ModelFacts {
   const Model *model;
@@ -205,6 +265,7 @@ private:
   void checkTrainBlock(TrainBlock &block);
   bool checkTrainSettings(TrainBlock &block, const Expr *&lossValue);
   bool checkLoss(TrainBlock &block, const Expr &value);
+  void checkAugment(TrainBlock &block, const Expr &value);
   void checkOptimizer(TrainBlock &block, const Expr &value);
   void checkModelForTraining(const TrainBlock &block, const ModelFacts &facts,
                              bool lossOk, const Expr *lossValue);
@@ -213,7 +274,16 @@ private:
   std::optional<Shape> checkCall(CallExpr &call);
   std::optional<Shape> inferResult(CallExpr &call,
                                    llvm::ArrayRef<Shape> operands,
-                                   const Expr *shapeArg, const Expr *unitsArg);
+                                   const Expr *shapeArg, const Expr *unitsArg,
+                                   const WindowArgs &window);
+  std::optional<Shape> inferWindowed(CallExpr &call, const Shape &in,
+                                     const WindowArgs &args);
+  std::optional<std::array<int64_t, 2>> checkPair(const Expr &e,
+                                                  const llvm::Twine &what);
+  bool checkPadding(const Expr &e, const llvm::Twine &what, WindowArgs &out);
+  std::optional<double> checkNumber(const Expr &e, const llvm::Twine &what,
+                                    llvm::StringRef range,
+                                    llvm::function_ref<bool(double)> ok);
   std::optional<int64_t> checkPositiveInt(const Expr &e,
                                           const llvm::Twine &what,
                                           llvm::StringRef noun,
@@ -227,7 +297,7 @@ private:
   llvm::StringSet<> usedPrefixes;
   /// Prefix a `dense` in the current statement is named after.
   std::string stmtPrefix;
-  /// Whether the current model has a `dense` so far.
+  /// Whether the current model has a layer with parameters so far.
   bool sawDense = false;
   /// The first definition of each model name.
   llvm::StringMap<ModelFacts> models;
@@ -450,6 +520,9 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
   // inside them are reported too.
   llvm::SmallVector<Shape, 2> operands;
   const Expr *unitsArg = nullptr, *shapeArg = nullptr;
+  WindowArgs window;
+  if (call.builtin == Builtin::Conv2D)
+    call.weightInit = InitKind::HeUniform;
   for (auto [param, arg] : llvm::zip_equal(info->params, bound)) {
     if (!arg)
       continue;
@@ -514,22 +587,324 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
       call.weightInit = *kind;
       break;
     }
+    case ParamKind::Pair: {
+      std::optional<std::array<int64_t, 2>> pair = checkPair(value, what);
+      ok &= pair.has_value();
+      std::array<int64_t, 2> v = pair.value_or(std::array<int64_t, 2>{1, 1});
+      int64_t *dst = call.window.kernel;
+      if (param.name == "kernel") {
+        window.kernel = &value;
+      } else if (param.name == "stride") {
+        window.stride = &value;
+        dst = call.window.stride;
+      } else {
+        window.dilation = &value;
+        dst = call.window.dilation;
+      }
+      dst[0] = v[0];
+      dst[1] = v[1];
+      break;
+    }
+    case ParamKind::Padding:
+      window.padding = &value;
+      ok &= checkPadding(value, what, window);
+      break;
+    case ParamKind::Count: {
+      window.groups = &value;
+      std::optional<int64_t> groups = checkPositiveInt(value, what, "groups");
+      ok &= groups.has_value();
+      call.groups = groups.value_or(1);
+      break;
+    }
+    case ParamKind::Rate:
+      if (auto rate = checkNumber(value, what, "a number in [0, 1)",
+                                  [](double v) { return v >= 0 && v < 1; }))
+        call.rate = *rate;
+      else
+        ok = false;
+      break;
+    case ParamKind::Bool: {
+      auto *name = llvm::dyn_cast<NameExpr>(&value);
+      if (!name || (name->name != "true" && name->name != "false")) {
+        diags.error(value.getLoc())
+            << what << " must be true or false, got " << describeExpr(value);
+        ok = false;
+        break;
+      }
+      call.bias = name->name == "true";
+      break;
+    }
+    case ParamKind::Epsilon:
+      if (auto eps =
+              checkNumber(value, what, "a positive finite number",
+                          [](double v) { return std::isfinite(v) && v > 0; }))
+        call.epsilon = *eps;
+      else
+        ok = false;
+      break;
+    case ParamKind::Momentum:
+      if (auto momentum =
+              checkNumber(value, what, "a number in [0, 1]",
+                          [](double v) { return v >= 0 && v <= 1; }))
+        call.momentum = *momentum;
+      else
+        ok = false;
+      break;
+    case ParamKind::Axis: {
+      window.axis = &value;
+      auto *num = llvm::dyn_cast<NumberExpr>(&value);
+      int64_t axis = 0;
+      if (!num || !num->isInteger ||
+          llvm::StringRef(num->spelling).getAsInteger(10, axis) || axis < 0) {
+        diags.error(value.getLoc())
+            << what << " must be a non-negative integer, got "
+            << describeExpr(value);
+        ok = false;
+        break;
+      }
+      call.axis = axis;
+      break;
+    }
     }
   }
-  if (call.builtin == Builtin::Dense) {
+  // Pooling windows step by their own size unless told otherwise.
+  if ((call.builtin == Builtin::MaxPool2D ||
+       call.builtin == Builtin::AvgPool2D) &&
+      !window.stride) {
+    call.window.stride[0] = call.window.kernel[0];
+    call.window.stride[1] = call.window.kernel[1];
+  }
+  if (call.builtin == Builtin::Dense || call.builtin == Builtin::Conv2D ||
+      call.builtin == Builtin::BatchNorm) {
     call.paramPrefix = takeParamPrefix(stmtPrefix);
     sawDense = true;
   }
   if (!ok)
     return std::nullopt;
-  return inferResult(call, operands, shapeArg, unitsArg);
+  return inferResult(call, operands, shapeArg, unitsArg, window);
+}
+
+std::optional<std::array<int64_t, 2>> Sema::checkPair(const Expr &e,
+                                                      const llvm::Twine &what) {
+  auto positive = [](const Expr &x) -> std::optional<int64_t> {
+    auto *num = llvm::dyn_cast<NumberExpr>(&x);
+    int64_t v = 0;
+    if (!num || !num->isInteger ||
+        llvm::StringRef(num->spelling).getAsInteger(10, v) || v <= 0 ||
+        v > kMaxSize)
+      return std::nullopt;
+    return v;
+  };
+  if (auto *list = llvm::dyn_cast<ListExpr>(&e)) {
+    if (list->elements.size() == 2) {
+      auto h = positive(*list->elements[0]), w = positive(*list->elements[1]);
+      if (h && w)
+        return std::array<int64_t, 2>{*h, *w};
+    }
+  } else if (auto v = positive(e)) {
+    return std::array<int64_t, 2>{*v, *v};
+  }
+  diags.error(e.getLoc()) << what
+                          << " must be a positive integer or a list of two "
+                             "([height, width]), got "
+                          << describeExpr(e);
+  return std::nullopt;
+}
+
+bool Sema::checkPadding(const Expr &e, const llvm::Twine &what,
+                        WindowArgs &out) {
+  auto nonNegative = [](const Expr &x) -> std::optional<int64_t> {
+    auto *num = llvm::dyn_cast<NumberExpr>(&x);
+    int64_t v = 0;
+    if (!num || !num->isInteger ||
+        llvm::StringRef(num->spelling).getAsInteger(10, v) || v < 0 ||
+        v > kMaxSize)
+      return std::nullopt;
+    return v;
+  };
+  if (auto *name = llvm::dyn_cast<NameExpr>(&e)) {
+    if (name->name == "same") {
+      out.samePadding = true;
+      return true;
+    }
+    if (name->name == "valid")
+      return true;
+  } else if (auto *list = llvm::dyn_cast<ListExpr>(&e)) {
+    if (list->elements.size() == 2) {
+      auto h = nonNegative(*list->elements[0]),
+           w = nonNegative(*list->elements[1]);
+      if (h && w) {
+        out.pad[0] = *h;
+        out.pad[1] = *w;
+        return true;
+      }
+    }
+  } else if (auto v = nonNegative(e)) {
+    out.pad[0] = out.pad[1] = *v;
+    return true;
+  }
+  diags.error(e.getLoc()) << what
+                          << " must be same, valid, a non-negative integer or "
+                             "a list of two ([height, width]), got "
+                          << describeExpr(e);
+  return false;
+}
+
+std::optional<double> Sema::checkNumber(const Expr &e, const llvm::Twine &what,
+                                        llvm::StringRef range,
+                                        llvm::function_ref<bool(double)> ok) {
+  auto *num = llvm::dyn_cast<NumberExpr>(&e);
+  if (!num || !ok(num->value)) {
+    diags.error(e.getLoc())
+        << what << " must be " << range << ", got " << describeExpr(e);
+    return std::nullopt;
+  }
+  return num->value;
+}
+
+/// Resolves the window of a conv2d or pooling call against its input
+/// `[channels, height, width]` and returns the result's shape.
+std::optional<Shape> Sema::inferWindowed(CallExpr &call, const Shape &in,
+                                         const WindowArgs &args) {
+  llvm::StringRef fn = getBuiltinName(call.builtin);
+  if (in.size() != 3) {
+    diags.error(call.operands[0]->getLoc())
+        << "'" << fn
+        << "' expects an image input [channels, height, width] per example, "
+           "got "
+        << formatTensorType(in) << "; use reshape first";
+    return std::nullopt;
+  }
+  WindowSpec &w = call.window;
+  bool conv = call.builtin == Builtin::Conv2D;
+  const Expr *at = args.kernel ? args.kernel : call.operands[0];
+  int64_t extent[2], padded[2];
+  for (unsigned d = 0; d < 2; ++d) {
+    extent[d] = w.dilation[d] * (w.kernel[d] - 1) + 1;
+    if (args.samePadding) {
+      // TensorFlow's "same": out = ceil(in / stride), the extra row or
+      // column of an odd total going to the bottom / right.
+      int64_t out = (in[d + 1] + w.stride[d] - 1) / w.stride[d];
+      int64_t total =
+          std::max<int64_t>((out - 1) * w.stride[d] + extent[d] - in[d + 1], 0);
+      w.padding[d] = total / 2;
+      w.padding[d + 2] = total - total / 2;
+    } else {
+      w.padding[d] = w.padding[d + 2] = args.pad[d];
+    }
+    padded[d] = in[d + 1] + w.padding[d] + w.padding[d + 2];
+  }
+  if (!conv) {
+    for (unsigned d = 0; d < 2; ++d) {
+      if (2 * w.padding[d] > w.kernel[d] ||
+          2 * w.padding[d + 2] > w.kernel[d]) {
+        diags.error(args.padding ? args.padding->getLoc() : at->getLoc())
+            << "'" << fn << "' padding [" << w.padding[0] << ", "
+            << w.padding[1] << ", " << w.padding[2] << ", " << w.padding[3]
+            << "] is more than half the kernel " << w.kernel[0] << "x"
+            << w.kernel[1];
+        return std::nullopt;
+      }
+    }
+  }
+  if (extent[0] > padded[0] || extent[1] > padded[1]) {
+    auto diag = diags.error(at->getLoc());
+    diag << "'" << fn << "' kernel " << w.kernel[0] << "x" << w.kernel[1];
+    if (extent[0] != w.kernel[0] || extent[1] != w.kernel[1])
+      diag << " (dilated: " << extent[0] << "x" << extent[1] << ")";
+    diag << " is larger than the ";
+    if (padded[0] != in[1] || padded[1] != in[2])
+      diag << "padded ";
+    diag << "input " << padded[0] << "x" << padded[1];
+    return std::nullopt;
+  }
+  int64_t channels = in[0], outChannels = channels;
+  if (conv) {
+    const Expr *groupsAt = args.groups ? args.groups : call.operands[0];
+    if (channels % call.groups != 0) {
+      diags.error(groupsAt->getLoc())
+          << "'conv2d' input channels (" << channels
+          << ") are not divisible by groups (" << call.groups << ")";
+      return std::nullopt;
+    }
+    if (call.units % call.groups != 0) {
+      diags.error(groupsAt->getLoc())
+          << "'conv2d' filters (" << call.units
+          << ") are not divisible by groups (" << call.groups << ")";
+      return std::nullopt;
+    }
+    Shape weight = {call.units, channels / call.groups, w.kernel[0],
+                    w.kernel[1]};
+    if (isTooLarge(weight)) {
+      diags.error(at->getLoc())
+          << "parameter '" << call.paramPrefix << ".weight' of type "
+          << formatTensorType(weight) << " is too large (more than " << kMaxSize
+          << " elements)";
+      return std::nullopt;
+    }
+    outChannels = call.units;
+  }
+  Shape out = {outChannels, (padded[0] - extent[0]) / w.stride[0] + 1,
+               (padded[1] - extent[1]) / w.stride[1] + 1};
+  if (isTooLarge(out)) {
+    diags.error(call.getLoc())
+        << "result of type " << formatTensorType(out)
+        << " is too large (more than " << kMaxSize << " elements)";
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::optional<Shape> Sema::inferResult(CallExpr &call,
                                        llvm::ArrayRef<Shape> operands,
                                        const Expr *shapeArg,
-                                       const Expr *unitsArg) {
+                                       const Expr *unitsArg,
+                                       const WindowArgs &window) {
   switch (call.builtin) {
+  case Builtin::Conv2D:
+  case Builtin::MaxPool2D:
+  case Builtin::AvgPool2D:
+    return inferWindowed(call, operands[0], window);
+  case Builtin::GlobalAvgPool:
+    if (operands[0].size() != 3) {
+      diags.error(call.operands[0]->getLoc())
+          << "'global_avgpool' expects an image input [channels, height, "
+             "width] per example, got "
+          << formatTensorType(operands[0]);
+      return std::nullopt;
+    }
+    return Shape{operands[0][0]};
+  case Builtin::BatchNorm:
+  case Builtin::Dropout:
+    return operands[0];
+  case Builtin::Concat: {
+    const Shape &a = operands[0], &b = operands[1];
+    int64_t axis = call.axis;
+    if (axis >= int64_t(a.size())) {
+      diags.error(window.axis->getLoc())
+          << "'concat' axis " << axis << " is out of range for "
+          << formatTensorType(a);
+      return std::nullopt;
+    }
+    bool same = a.size() == b.size();
+    for (size_t d = 0; same && d < a.size(); ++d)
+      same = int64_t(d) == axis || a[d] == b[d];
+    if (!same) {
+      diags.error(call.getLoc())
+          << "'concat' cannot join " << formatTensorType(a) << " and "
+          << formatTensorType(b) << " along axis " << axis;
+      return std::nullopt;
+    }
+    Shape result = a;
+    result[axis] += b[axis];
+    if (isTooLarge(result)) {
+      diags.error(call.getLoc())
+          << "result of type " << formatTensorType(result)
+          << " is too large (more than " << kMaxSize << " elements)";
+      return std::nullopt;
+    }
+    return result;
+  }
   case Builtin::Dense: {
     const Shape &in = operands[0];
     if (in.size() != 1) {
@@ -648,10 +1023,10 @@ bool Sema::checkTrainSettings(TrainBlock &block, const Expr *&lossValue) {
       break;
     llvm::StringRef name = setting.name;
     if (name != "loss" && name != "optimizer" && name != "batch" &&
-        name != "epochs") {
+        name != "epochs" && name != "augment") {
       diags.error(setting.loc)
           << "unknown setting '" << name
-          << "'; expected one of loss, optimizer, batch, epochs";
+          << "'; expected one of loss, optimizer, batch, epochs, augment";
       continue;
     }
     auto [it, inserted] = seen.try_emplace(name, setting.loc);
@@ -667,6 +1042,8 @@ bool Sema::checkTrainSettings(TrainBlock &block, const Expr *&lossValue) {
       lossOk = checkLoss(block, value);
     } else if (name == "optimizer") {
       checkOptimizer(block, value);
+    } else if (name == "augment") {
+      checkAugment(block, value);
     } else if (name == "batch") {
       if (std::optional<int64_t> batch =
               checkPositiveInt(value, "'batch'", "batch"))
@@ -695,6 +1072,34 @@ bool Sema::checkLoss(TrainBlock &block, const Expr &value) {
   }
   block.loss = *loss;
   return true;
+}
+
+/// `flip`, `shift(N)` or a list of them.
+void Sema::checkAugment(TrainBlock &block, const Expr &value) {
+  llvm::SmallVector<const Expr *, 2> items;
+  if (auto *list = llvm::dyn_cast<ListExpr>(&value))
+    for (const ExprPtr &element : list->elements)
+      items.push_back(element.get());
+  else
+    items.push_back(&value);
+  for (const Expr *item : items) {
+    auto *name = llvm::dyn_cast<NameExpr>(item);
+    auto *call = llvm::dyn_cast<CallExpr>(item);
+    if (name && name->name == "flip") {
+      block.augmentFlip = true;
+      continue;
+    }
+    if (call && call->callee == "shift" && call->args.size() == 1 &&
+        call->args[0].keyword.empty()) {
+      if (std::optional<int64_t> shift = checkPositiveInt(
+              *call->args[0].value, "'shift'", "shift", kMaxShift))
+        block.augmentShift = *shift;
+      continue;
+    }
+    diags.error(item->getLoc())
+        << "'augment' must be flip, shift(N) or a list of them, got "
+        << describeExpr(*item);
+  }
 }
 
 void Sema::checkOptimizer(TrainBlock &block, const Expr &value) {
@@ -760,6 +1165,16 @@ void Sema::checkModelForTraining(const TrainBlock &block,
     diags.error(block.modelLoc)
         << "'train' needs a model with one input; '" << model.name << "' has "
         << model.inputs.size();
+  if (block.augmentFlip || block.augmentShift) {
+    auto setting = llvm::find_if(block.settings, [](const TrainSetting &s) {
+      return s.name == "augment";
+    });
+    for (const ModelInput &input : model.inputs)
+      if (input.type.dims.size() != 3)
+        diags.error(setting->value->getLoc())
+            << "'augment' needs an image input [channels, height, width]; '"
+            << model.name << "' takes " << formatTensorType(input.type.dims);
+  }
   bool crossEntropy = lossOk && block.loss == LossKind::SoftmaxCrossEntropy;
   if (crossEntropy && model.result.dims.size() != 1)
     diags.error(lossValue ? lossValue->getLoc() : block.modelLoc)

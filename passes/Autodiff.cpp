@@ -6,6 +6,12 @@
 // no op: rules live next to the ops (dialect/NNGradients.cpp). Fan-out is
 // handled by summing gradients with `nn.add`.
 //
+// A trained model whose training forward differs from its inference
+// (nnc-build-train-forward made `@M.train_forward`) is differentiated
+// through that function: only its first result, the output, is; the others
+// are model-state updates. Its key argument has no gradient. An op with
+// several results is differentiated through its first.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
@@ -55,18 +61,25 @@ bool isDifferentiable(func::FuncOp model) {
                       });
 }
 
-LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
-                            StringRef breakRule, SymbolTable &symbols) {
+/// Builds `@<name>.backward` of `model`, the function to differentiate: the
+/// model itself or its training forward.
+LogicalResult buildBackward(func::FuncOp model, StringRef name,
+                            bool inputGradients, StringRef breakRule,
+                            SymbolTable &symbols) {
   if (!model.getBody().hasOneBlock())
     return model.emitError("unsupported: model body with control flow");
   FunctionType type = model.getFunctionType();
-  if (type.getNumResults() != 1)
+  bool trainForward = model->hasAttr(nn::kTrainForwardOfAttr);
+  if (type.getNumResults() != 1 && !trainForward)
     return model.emitError("unsupported: model with ")
            << type.getNumResults() << " results";
 
   SmallVector<unsigned> params, inputs;
-  for (unsigned i = 0; i < model.getNumArguments(); ++i)
+  for (unsigned i = 0; i < model.getNumArguments(); ++i) {
+    if (model.getArgAttr(i, nn::kKeyAttr))
+      continue;
     (model.getArgAttr(i, nn::kParamAttr) ? params : inputs).push_back(i);
+  }
 
   SmallVector<Type> argTypes(type.getInputs());
   argTypes.push_back(type.getResult(0));
@@ -79,9 +92,9 @@ LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
 
   OpBuilder b(model);
   b.setInsertionPointAfter(model);
-  auto backward = func::FuncOp::create(
-      b, model.getLoc(), (model.getSymName() + ".backward").str(),
-      b.getFunctionType(argTypes, resultTypes));
+  auto backward =
+      func::FuncOp::create(b, model.getLoc(), (name + ".backward").str(),
+                           b.getFunctionType(argTypes, resultTypes));
   SmallVector<DictionaryAttr> argAttrs;
   model.getAllArgAttrs(argAttrs);
   argAttrs.push_back(b.getDictionaryAttr({}));
@@ -109,7 +122,7 @@ LogicalResult buildBackward(func::FuncOp model, bool inputGradients,
   GradientMap gradients(b);
   gradients.accumulate(model.getLoc(), output, entry->getArguments().back());
   for (Operation *op : llvm::reverse(forward)) {
-    if (op->getNumResults() != 1)
+    if (op->getNumResults() == 0)
       continue;
     Value resultGradient = gradients.lookup(op->getResult(0));
     if (!resultGradient)
@@ -177,9 +190,15 @@ struct AutodiffPass : nnc::impl::AutodiffPassBase<AutodiffPass> {
       if (func->hasAttr(nn::kModelAttr) &&
           (func->hasAttr(nn::kTrainAttr) || isDifferentiable(func)))
         models.push_back(func);
-    for (func::FuncOp model : models)
-      if (failed(buildBackward(model, inputGradients, testBreakRule, symbols)))
+    for (func::FuncOp model : models) {
+      // Trained models are differentiated in training mode.
+      auto trainForward = symbols.lookup<func::FuncOp>(
+          (model.getSymName() + ".train_forward").str());
+      if (failed(buildBackward(trainForward ? trainForward : model,
+                               model.getSymName(), inputGradients,
+                               testBreakRule, symbols)))
         return signalPassFailure();
+    }
   }
 };
 

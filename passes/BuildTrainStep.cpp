@@ -2,9 +2,13 @@
 //
 // Composes a model, its `@M.backward` (from nnc-autodiff), the loss of its
 // `train` block and the optimizer update into the three functions the C
-// interface exports: gradient, train_step and eval. Everything is expressed
-// as calls and nn ops; the pipeline inlines the calls and CSE merges the
-// forward pass the backward function recomputes with the one the loss uses.
+// interface exports: gradient, train_step and eval. Loss and gradients come
+// from the training forward `@M.train_forward` when the model has one (see
+// nnc-build-train-forward): it takes a key for its dropout masks and returns
+// new model state, which train_step stores in place of the optimizer update
+// for those parameters; eval always runs the model itself. Everything is
+// expressed as calls and nn ops; the pipeline inlines the calls and CSE merges
+// the forward pass the backward function recomputes with the one the loss uses.
 // The optimizer writes into the parameter and state tensors it was given,
 // which bufferization turns into in-place updates of the caller's buffers.
 //
@@ -70,10 +74,11 @@ struct TrainConfig {
 
 class TrainStepBuilder {
 public:
-  TrainStepBuilder(func::FuncOp model, func::FuncOp backward,
-                   const TrainConfig &config, SymbolTable &symbols)
-      : model(model), backward(backward), config(config), symbols(symbols),
-        b(model.getContext()) {
+  TrainStepBuilder(func::FuncOp model, func::FuncOp trainForward,
+                   func::FuncOp backward, const TrainConfig &config,
+                   SymbolTable &symbols)
+      : model(model), trainForward(trainForward), backward(backward),
+        config(config), symbols(symbols), b(model.getContext()) {
     for (unsigned i = 0; i < model.getNumArguments(); ++i)
       if (!model.getArgAttr(i, nn::kParamAttr))
         inputIndex = i;
@@ -91,8 +96,8 @@ public:
 
   void build() {
     b.setInsertionPointAfter(backward);
-    func::FuncOp gradient = buildGradient();
-    buildTrainStep(gradient);
+    buildGradient();
+    buildTrainStep();
     buildEval();
   }
 
@@ -130,12 +135,16 @@ private:
     return attrs;
   }
 
-  /// Arguments (x, labels, params...), the prefix every entry point shares.
-  SmallVector<std::pair<Type, NamedAttrList>> dataAndParams(bool withStep) {
+  /// Arguments (x, labels, [step], [seed], params...), the prefix every entry
+  /// point shares.
+  SmallVector<std::pair<Type, NamedAttrList>> dataAndParams(bool withStep,
+                                                            bool withSeed) {
     SmallVector<std::pair<Type, NamedAttrList>> args{
         {argType(inputIndex), role("input")}, {labelsType, role("labels")}};
     if (withStep)
       args.push_back({b.getI64Type(), role("step")});
+    if (withSeed)
+      args.push_back({b.getI64Type(), role("seed")});
     for (unsigned i : paramIndices)
       args.push_back({argType(i), role("param", i)});
     return args;
@@ -156,36 +165,71 @@ private:
     return nn::MseOp::create(b, loc, output, labels);
   }
 
-  func::FuncOp buildGradient() {
+  bool isBuffer(unsigned param) {
+    return bool(model.getArgAttr(paramIndices[param], nn::kBufferAttr));
+  }
+
+  /// What one training-mode pass over a batch gives.
+  struct LossAndGradients {
+    Value loss;
+    SmallVector<Value> grads;
+    /// The new value of each model-state parameter (by position in
+    /// `paramIndices`) that the training forward updates.
+    DenseMap<unsigned, Value> newState;
+  };
+
+  /// Forward in training mode, loss, and backward, at the insertion point.
+  LossAndGradients buildLossAndGradients(Location loc, Value x, Value labels,
+                                         Value key, ValueRange params) {
+    LossAndGradients r;
+    SmallVector<Value> operands = modelOperands(x, params);
+    Value output;
+    if (trainForward) {
+      operands.push_back(key);
+      auto call = func::CallOp::create(b, loc, trainForward, operands);
+      output = call.getResult(0);
+      for (unsigned i = 1; i < call.getNumResults(); ++i) {
+        auto arg =
+            trainForward.getResultAttrOfType<IntegerAttr>(i, nn::kUpdatesAttr);
+        unsigned pos = llvm::find(paramIndices, unsigned(arg.getInt())) -
+                       paramIndices.begin();
+        r.newState[pos] = call.getResult(i);
+      }
+    } else {
+      output = func::CallOp::create(b, loc, model, operands).getResult(0);
+    }
+    r.loss = buildLoss(loc, output, labels);
+    Value one = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(lossType, b.getFloatAttr(element, 1.0)));
+    SmallVector<Value> lossGradients;
+    (void)cast<nn::DifferentiableOpInterface>(r.loss.getDefiningOp())
+        .buildGradients(b, one, lossGradients);
+    operands.push_back(lossGradients.front());
+    llvm::append_range(
+        r.grads, func::CallOp::create(b, loc, backward, operands).getResults());
+    return r;
+  }
+
+  void buildGradient() {
     SmallVector<std::pair<Type, StringRef>> results{{lossType, "loss"}};
     for (unsigned i : paramIndices)
       results.push_back({argType(i), "grad"});
     func::FuncOp func =
-        createFunction("gradient", dataAndParams(false), results);
+        createFunction("gradient", dataAndParams(false, true), results);
     Location loc = model.getLoc();
     ValueRange args = func.getArguments();
-    Value x = args[0], labels = args[1];
-    ValueRange params = args.drop_front(2);
-    SmallVector<Value> operands = modelOperands(x, params);
-    Value output = func::CallOp::create(b, loc, model, operands).getResult(0);
-    Value loss = buildLoss(loc, output, labels);
-    Value one = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(lossType, b.getFloatAttr(element, 1.0)));
-    SmallVector<Value> lossGradients;
-    (void)cast<nn::DifferentiableOpInterface>(loss.getDefiningOp())
-        .buildGradients(b, one, lossGradients);
-    operands.push_back(lossGradients.front());
-    auto grads = func::CallOp::create(b, loc, backward, operands);
-    SmallVector<Value> returned{loss};
-    llvm::append_range(returned, grads.getResults());
+    LossAndGradients r = buildLossAndGradients(loc, args[0], args[1], args[2],
+                                               args.drop_front(3));
+    SmallVector<Value> returned{r.loss};
+    llvm::append_range(returned, r.grads);
     func::ReturnOp::create(b, loc, returned);
     b.setInsertionPointAfter(func);
-    return func;
   }
 
-  void buildTrainStep(func::FuncOp gradient) {
+  void buildTrainStep() {
     unsigned n = paramIndices.size(), states = config.statesPerParam();
-    SmallVector<std::pair<Type, NamedAttrList>> args = dataAndParams(true);
+    SmallVector<std::pair<Type, NamedAttrList>> args =
+        dataAndParams(true, true);
     for (unsigned s = 0; s < states; ++s)
       for (unsigned i : paramIndices)
         args.push_back({argType(i), role("state", i)});
@@ -201,20 +245,29 @@ private:
 
     Location loc = model.getLoc();
     ValueRange a = func.getArguments();
-    Value x = a[0], labels = a[1], step = a[2];
-    ValueRange params = a.slice(3, n), state = a.drop_front(3 + n);
-    SmallVector<Value> gradientOperands{x, labels};
-    llvm::append_range(gradientOperands, params);
-    auto lossAndGrads =
-        func::CallOp::create(b, loc, gradient, gradientOperands);
-    ValueRange grads = lossAndGrads.getResults().drop_front();
+    Value x = a[0], labels = a[1], step = a[2], seed = a[3];
+    ValueRange params = a.slice(4, n), state = a.drop_front(4 + n);
+    // Every step draws new dropout masks: key = seed ^ (step * golden).
+    Value golden = arith::ConstantOp::create(
+        b, loc, b.getI64IntegerAttr(int64_t(0x9E3779B97F4A7C15ull)));
+    Value key = arith::XOrIOp::create(
+        b, loc, seed, arith::MulIOp::create(b, loc, step, golden));
+    LossAndGradients r = buildLossAndGradients(loc, x, labels, key, params);
 
     SmallVector<Value> newParams, newStates(states * n);
     for (unsigned i = 0; i < n; ++i) {
       Type t = params[i].getType();
+      if (isBuffer(i)) {
+        // Model state: the training forward's new value, no optimizer.
+        newParams.push_back(r.newState.lookup(i) ? r.newState.lookup(i)
+                                                 : params[i]);
+        for (unsigned s = 0; s < states; ++s)
+          newStates[s * n + i] = state[s * n + i];
+        continue;
+      }
       if (config.optimizer == "adam") {
         auto update = nn::AdamUpdateOp::create(
-            b, loc, TypeRange{t, t, t}, params[i], grads[i], state[i],
+            b, loc, TypeRange{t, t, t}, params[i], r.grads[i], state[i],
             state[n + i], step, b.getF64FloatAttr(config.lr),
             b.getF64FloatAttr(config.beta1), b.getF64FloatAttr(config.beta2),
             b.getF64FloatAttr(config.eps));
@@ -226,14 +279,15 @@ private:
       Value velocity = states ? state[i] : Value();
       SmallVector<Type> types(states ? 2 : 1, t);
       auto update = nn::SgdUpdateOp::create(
-          b, loc, types, params[i], grads[i], velocity,
+          b, loc, types, params[i], r.grads[i], velocity,
           b.getF64FloatAttr(config.lr), b.getF64FloatAttr(config.momentum),
           b.getF64FloatAttr(config.weightDecay));
       newParams.push_back(update.getResult(0));
       if (states)
         newStates[i] = update.getResult(1);
     }
-    SmallVector<Value> returned(lossAndGrads.getResults());
+    SmallVector<Value> returned{r.loss};
+    llvm::append_range(returned, r.grads);
     llvm::append_range(returned, newParams);
     llvm::append_range(returned, newStates);
     func::ReturnOp::create(b, loc, returned);
@@ -243,7 +297,7 @@ private:
   void buildEval() {
     auto correctType = RankedTensorType::get({}, b.getI64Type());
     func::FuncOp func =
-        createFunction("eval", dataAndParams(false),
+        createFunction("eval", dataAndParams(false, false),
                        {{lossType, "loss"}, {correctType, "correct"}});
     Location loc = model.getLoc();
     ValueRange args = func.getArguments();
@@ -262,7 +316,7 @@ private:
     b.setInsertionPointAfter(func);
   }
 
-  func::FuncOp model, backward;
+  func::FuncOp model, trainForward, backward;
   const TrainConfig &config;
   SymbolTable &symbols;
   OpBuilder b;
@@ -309,7 +363,9 @@ struct BuildTrainStepPass
             << output;
         return signalPassFailure();
       }
-      TrainStepBuilder(model, backward, *config, symbols).build();
+      auto trainForward = symbols.lookup<func::FuncOp>(
+          (model.getSymName() + ".train_forward").str());
+      TrainStepBuilder(model, trainForward, backward, *config, symbols).build();
     }
   }
 };

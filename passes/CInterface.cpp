@@ -100,13 +100,15 @@ public:
   }
 
   /// The leading arguments of every training entry point: the batch of
-  /// inputs, its labels, then the parameters (unless `withStep` puts the step
-  /// between labels and parameters).
-  void batchAndParams(bool withStep = false) {
+  /// inputs, its labels, then the parameters (`withStep` and `withSeed` put
+  /// the step and the seed between labels and parameters).
+  void batchAndParams(bool withStep = false, bool withSeed = false) {
     memref(arg("x"), model.inputs.front().shape, /*batched=*/true);
     labels();
     if (withStep)
       scalar(arg("step"));
+    if (withSeed)
+      scalar(arg("seed"));
     paramViews(arg("params"));
   }
 
@@ -194,11 +196,12 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
                {ptr, "grads"},
                {ptr, "opt_state"},
                {i64, "step"},
+               {i64, "seed"},
                {ptr, "x"},
                {ptr, "labels"},
                {i64, "batch"},
                {ptr, "workspace"}});
-    w.batchAndParams(/*withStep=*/true);
+    w.batchAndParams(/*withStep=*/true, /*withSeed=*/true);
     for (int64_t s = 0; s < stateCopies; ++s)
       w.paramViews(w.arg("opt_state"), s * model.paramSize);
     Value *loss = w.scalarOut(element);
@@ -239,11 +242,12 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
     Wrapper w(module, model, "nnc_" + model.name + "_gradient", element,
               {{ptr, "params"},
                {ptr, "grads"},
+               {i64, "seed"},
                {ptr, "x"},
                {ptr, "labels"},
                {i64, "batch"},
                {ptr, "workspace"}});
-    w.batchAndParams();
+    w.batchAndParams(/*withStep=*/false, /*withSeed=*/true);
     Value *loss = w.scalarOut(element);
     w.paramViews(w.arg("grads"));
     w.workspace();
@@ -264,11 +268,11 @@ public:
         i64Ty(Type::getInt64Ty(ctx)), f64Ty(Type::getDoubleTy(ctx)) {
     // Field for field the structs of runtime/nnc_model.h.
     paramTy = StructType::get(
-        ctx, {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty, i64Ty, i64Ty});
+        ctx, {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty, i64Ty, i64Ty, i32Ty});
     tensorTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty});
     trainTy = StructType::get(ctx, {i32Ty, i32Ty, f64Ty, f64Ty, f64Ty, f64Ty,
-                                    f64Ty, f64Ty, i64Ty, i64Ty, i64Ty, i64Ty,
-                                    i64Ty, ptrTy, ptrTy, ptrTy});
+                                    f64Ty, f64Ty, i64Ty, i64Ty, i32Ty, i32Ty,
+                                    i64Ty, i64Ty, i64Ty, ptrTy, ptrTy, ptrTy});
     modelTy = StructType::get(ctx, {i32Ty, ptrTy, i64Ty, ptrTy, i64Ty, i64Ty,
                                     ptrTy, ptrTy, i32Ty, ptrTy});
   }
@@ -278,9 +282,9 @@ public:
     SmallVector<Constant *> params;
     for (const nnc::ParamInfo &p : model.params)
       params.push_back(ConstantStruct::get(
-          paramTy,
-          {string(p.name), i32(p.shape.size()), shape(p.shape), i64(p.offset),
-           i64(p.size), i32(p.init), i64(p.fanIn), i64(p.fanOut)}));
+          paramTy, {string(p.name), i32(p.shape.size()), shape(p.shape),
+                    i64(p.offset), i64(p.size), i32(p.init), i64(p.fanIn),
+                    i64(p.fanOut), i32(p.trainable)}));
     SmallVector<Constant *> inputs;
     for (const nnc::TensorInfo &t : model.inputs)
       inputs.push_back(tensor(t));
@@ -299,6 +303,8 @@ public:
                             f64(t.eps),
                             i64(t.batch),
                             i64(t.epochs),
+                            i32(t.augmentFlip),
+                            i32(t.augmentShift),
                             i64(t.statesPerParam * model.paramSize),
                             i64(t.workspaceFixed),
                             i64(t.workspacePerExample),

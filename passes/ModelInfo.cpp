@@ -70,9 +70,17 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
       if (auto init = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kInitAttr))
         info.init = llvm::find(nnc::nn::kInitKinds, init.getValue()) -
                     std::begin(nnc::nn::kInitKinds);
-      // Dense weights are [in, out]; vectors count as their own fan.
-      info.fanIn = info.shape.front();
-      info.fanOut = info.shape.back();
+      if (info.shape.size() == 4) {
+        // Convolution filters [out, in / groups, kh, kw], as PyTorch counts.
+        int64_t window = info.shape[2] * info.shape[3];
+        info.fanIn = info.shape[1] * window;
+        info.fanOut = info.shape[0] * window;
+      } else {
+        // Dense weights are [in, out]; vectors count as their own fan.
+        info.fanIn = info.shape.front();
+        info.fanOut = info.shape.back();
+      }
+      info.trainable = !func.getArgAttr(i, nnc::nn::kBufferAttr);
       info.offset = offset;
       offset = llvm::alignTo(offset + info.size, nnc::kParamAlignment);
       model.args.push_back({true, unsigned(model.params.size())});
@@ -122,6 +130,8 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
     train.eps = num("eps");
     train.batch = integer("batch");
     train.epochs = integer("epochs");
+    train.augmentFlip = bool(dict.get("augment_flip"));
+    train.augmentShift = integer("augment_shift");
     train.statesPerParam = train.optimizer == 1 ? 2
                            : train.momentum > 0 ? 1
                                                 : 0;

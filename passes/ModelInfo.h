@@ -35,6 +35,8 @@ struct ParamInfo {
   int init = 0; // nnc_init_kind
   int64_t fanIn = 0;
   int64_t fanOut = 0;
+  /// False for model state the train step computes (`nn.buffer`).
+  bool trainable = true;
 };
 
 /// What a model's `train` block compiled into (nnc_train_desc).
@@ -43,6 +45,9 @@ struct TrainInfo {
   int optimizer = 0; // nnc_optimizer_kind
   double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0, beta2 = 0, eps = 0;
   int64_t batch = 0, epochs = 0;
+  /// Default augmentation: random horizontal flip, random shift in pixels.
+  bool augmentFlip = false;
+  int64_t augmentShift = 0;
   /// Optimizer state tensors per parameter (0, 1 or 2); the state buffer
   /// holds that many copies of the parameter layout.
   unsigned statesPerParam = 0;

@@ -45,6 +45,22 @@ def ApproximateMathPass : Pass<"nnc-approximate-math"> {
   ];
 }
 
+def BuildTrainForwardPass : Pass<"nnc-build-train-forward", "mlir::ModuleOp"> {
+  let summary = "Build the training-mode forward function of trainable models";
+  let description = [{
+    A model function states inference. For each trained model (`nn.train`)
+    with an op that computes something else while training (dropout, batch
+    normalization: the TrainingModeOpInterface), adds
+    `@M.train_forward(args..., key) -> (output, new_state...)`: a copy whose
+    such ops take their training form. `key` (an i64 marked `nn.key`)
+    selects the dropout masks; each further result is the new value of a
+    model-state argument (`nn.buffer`, e.g. running statistics), marked with
+    `nn.updates` = that argument's index. Models without such ops are left
+    alone: their forward function is their training forward.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "nnc::nn::NNDialect"];
+}
+
 def AutodiffPass : Pass<"nnc-autodiff", "mlir::ModuleOp"> {
   let summary = "Generate the reverse-mode backward function of every model";
   let description = [{
@@ -72,11 +88,15 @@ def BuildTrainStepPass : Pass<"nnc-build-train-step", "mlir::ModuleOp"> {
   let summary = "Build the gradient, train-step and eval functions of trainable models";
   let description = [{
     For each model carrying an `nn.train` dictionary (loss, optimizer and
-    hyper-parameters, from the `train` block) and its `@M.backward`, adds:
-    - `@M.gradient(x, labels, params...) -> (loss, grads...)`;
-    - `@M.train_step(x, labels, step, params..., state...) -> (loss, grads...,
-      params'..., state'...)`, the gradient followed by the optimizer update
-      of every parameter; parameters and optimizer state are updated in place
+    hyper-parameters, from the `train` block) and its `@M.backward`, adds
+    the functions below. Loss and gradients come from `@M.train_forward`
+    when nnc-build-train-forward made one (with key `seed` for gradient and
+    `seed ^ (step * 0x9E3779B97F4A7C15)` for train_step), eval uses `@M`.
+    - `@M.gradient(x, labels, seed, params...) -> (loss, grads...)`;
+    - `@M.train_step(x, labels, step, seed, params..., state...) -> (loss,
+      grads..., params'..., state'...)`, the gradient followed by the
+      optimizer update of every trained parameter and the new value of every
+      model-state one; parameters and optimizer state are updated in place
       once bufferized;
     - `@M.eval(x, labels, params...) -> (loss, correct)`.
     Arguments and results carry `nn.role` so the C interface can be derived
@@ -118,6 +138,66 @@ def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect"];
+}
+
+def LowerStridedCopiesPass : Pass<"nnc-lower-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
+  let description = [{
+    The memref-to-LLVM conversion lowers a `memref.copy` whose operands are
+    both contiguous to a `memcpy` intrinsic, but any other to a call to
+    `memrefCopy` from MLIR's C runner utilities, which neither the generated
+    objects nor the JIT link. Bufferized `tensor.pad`, `tensor.insert_slice`
+    and `tensor.concat` copy into strided subviews; this pass rewrites those
+    copies as `linalg.copy`, which becomes plain loops with the other linalg
+    ops. Contiguous copies are left to the intrinsic.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def VectorizeRowsPass : Pass<"nnc-vectorize-rows", "mlir::func::FuncOp"> {
+  let summary = "Lower linalg ops on buffers to loops over rows of vectors";
+  let description = [{
+    For every `linalg.generic`, convolution, pooling or contraction on
+    buffers, looks for a parallel loop (of at least 8 iterations, or
+    dynamic) that indexes the last dimension of every output, as that
+    dimension itself, and of every input that uses it: `ow` of a
+    convolution or pooling, `n` of a matmul, the last dimension of an
+    elementwise op. That loop becomes the innermost parallel loop, with the
+    reductions inside it.
+
+    When every input that depends on that loop reads it contiguously, the
+    loop has a static length and the body is elementwise `arith` / `math`,
+    the op is lowered to `scf.for` loops over rows of `vector` values (64
+    bytes: 16 f32 or 8 f64 lanes, the last chunk of a row masked): an output
+    chunk is loaded once, carried through the reduction loops as a loop
+    value and stored once, inputs independent of the row are broadcast.
+    Otherwise, when the order changed, the op is generalized, interchanged
+    and lowered to `scf.for` loops whose innermost loop carries an
+    `llvm.loop` annotation: vectorize (even below LLVM's tiny trip count),
+    no unrolling before that, and an access group as `parallel_accesses`
+    (nnc-tag-parallel-accesses completes it in the LLVM dialect). Other ops
+    are left to convert-linalg-to-loops.
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def TagParallelAccessesPass : Pass<"nnc-tag-parallel-accesses", "mlir::LLVM::LLVMFuncOp"> {
+  let summary = "Put the loads and stores of loops annotated as parallel into their access group";
+  let description = [{
+    In the LLVM dialect, for every `llvm.br` back edge whose
+    `loop_annotation` lists `parallel_accesses` (set by
+    nnc-vectorize-rows on the innermost loop of a parallel linalg
+    dimension), adds those access groups to every `llvm.load` and
+    `llvm.store` of the natural loop of that edge. LLVM then knows the
+    iterations are independent even though all buffers are views of one
+    workspace, whose accesses its dependence analysis cannot tell apart.
+  }];
 }
 
 #endif // NNC_PASSES_PASSES_TD

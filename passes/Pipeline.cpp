@@ -4,7 +4,9 @@
 // conversion, elementwise fusion) happens before one-shot bufferization;
 // function boundaries bufferize to identity-layout memrefs and results become
 // out-parameters, which is the shape the C interface wrapper expects (see
-// CInterface.cpp). Everything after that is the standard lowering to LLVM.
+// CInterface.cpp). Linalg ops then become loops, over rows of vectors where
+// nnc-vectorize-rows can (with LLVM told which other loops are parallel);
+// everything after that is the standard lowering to LLVM.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -26,6 +29,7 @@ void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
                                   const PipelineOptions &options) {
   AutodiffPassOptions autodiff;
   autodiff.testBreakRule = options.testBreakRule;
+  pm.addPass(createBuildTrainForwardPass());
   pm.addPass(createAutodiffPass(autodiff));
   pm.addPass(createBuildTrainStepPass());
   pm.addPass(createInlinerPass());
@@ -61,11 +65,15 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createUseWorkspacePass());
   bufferization::buildBufferDeallocationPipeline(pm);
 
+  pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
+  if (options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createVectorizeRowsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
@@ -73,8 +81,10 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  if (options.optLevel > 0)
+  if (options.optLevel > 0) {
+    pm.addNestedPass<LLVM::LLVMFuncOp>(createTagParallelAccessesPass());
     pm.addPass(createCanonicalizerPass());
+  }
 }
 
 void nnc::registerPipelines() {

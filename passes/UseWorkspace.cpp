@@ -51,7 +51,8 @@ Value batchSource(Value memref) {
 }
 
 /// Whether `size` is the batch: dimension 0 of an input or labels argument,
-/// possibly through reshapes and earlier batch-sized buffers.
+/// possibly through reshapes, batch-preserving slices and earlier
+/// batch-sized buffers.
 bool isBatchSize(func::FuncOp func, Value size) {
   auto dim = size.getDefiningOp<memref::DimOp>();
   if (!dim || dim.getConstantIndex() != std::optional<int64_t>(0))
@@ -71,6 +72,12 @@ bool isBatchSize(func::FuncOp func, Value size) {
     return isBatchSize(func, alloc.getDynamicSizes().front());
   if (auto view = source.getDefiningOp<memref::ViewOp>())
     return isBatchSize(func, view.getSizes().front());
+  // A slice of a batch-sized buffer (nn.slice, the gradient of nn.concat)
+  // that keeps the whole batch.
+  if (auto subview = source.getDefiningOp<memref::SubViewOp>())
+    if (auto size = dyn_cast<Value>(subview.getMixedSizes().front()))
+      return subview.getSourceType().getRank() == type.getRank() &&
+             isBatchSize(func, size);
   return false;
 }
 

@@ -13,7 +13,8 @@
 // step counter passed to train_step continues across epochs and resumes; and
 // a training checkpoint carries the optimizer state with the parameters. So a
 // run resumed after epoch k feeds the generated code exactly the inputs an
-// uninterrupted run would have.
+// uninterrupted run would have. Data augmentation keeps this: it transforms
+// the staged batch by choices that depend on (seed, step, position) alone.
 //
 //===----------------------------------------------------------------------===//
 
@@ -319,20 +320,29 @@ std::string jsonNumber(double value) {
   return std::isfinite(value) ? fmt::format("{}", value) : "null";
 }
 
-std::string metricsRecord(const EpochReport &epoch) {
-  return fmt::format("{{\"epoch\":{},\"step\":{},\"train_loss\":{},"
-                     "\"test_loss\":{},\"test_accuracy\":{},\"seconds\":{},"
-                     "\"images_per_second\":{}}}",
-                     epoch.epoch, epoch.step, jsonNumber(epoch.trainLoss),
-                     jsonNumber(epoch.testLoss), jsonNumber(epoch.testAccuracy),
-                     jsonNumber(epoch.seconds),
-                     jsonNumber(epoch.imagesPerSecond));
+/// \p augment is the augmentation's spelling, "" when it is off; it needs no
+/// JSON escaping (letters, digits, ',' and '=').
+std::string metricsRecord(const EpochReport &epoch,
+                          const std::string &augment) {
+  std::string record =
+      fmt::format("{{\"epoch\":{},\"step\":{},\"train_loss\":{},"
+                  "\"test_loss\":{},\"test_accuracy\":{},\"seconds\":{},"
+                  "\"images_per_second\":{}",
+                  epoch.epoch, epoch.step, jsonNumber(epoch.trainLoss),
+                  jsonNumber(epoch.testLoss), jsonNumber(epoch.testAccuracy),
+                  jsonNumber(epoch.seconds), jsonNumber(epoch.imagesPerSecond));
+  if (!augment.empty())
+    record += fmt::format(",\"augment\":\"{}\"", augment);
+  return record + "}";
 }
 
-std::string summaryLine(const EpochReport &epoch, int64_t epochs,
-                        bool hasTest) {
+std::string summaryLine(const EpochReport &epoch, int64_t epochs, bool hasTest,
+                        const std::string &augment) {
   std::string text = fmt::format("epoch {}/{}: train loss {:.4f}", epoch.epoch,
                                  epochs, epoch.trainLoss);
+  // The training loss is of the augmented images, so say so next to it.
+  if (!augment.empty())
+    text += fmt::format(" (augmented: {})", augment);
   if (hasTest)
     text += fmt::format(", test loss {:.4f}", epoch.testLoss);
   if (hasTest && !std::isnan(epoch.testAccuracy))
@@ -436,9 +446,26 @@ Status nnc::train(const nnc_model_desc &desc, float *params,
     return Status::error(fmt::format(
         "negative training option: epochs {}, batch {}, eval batch {}",
         options.epochs, options.batch, options.evalBatch));
+  AugmentOptions augment;
+  if (options.augment) {
+    augment = *options.augment;
+  } else {
+    augment.flip = desc.train->augment_flip != 0;
+    augment.shift = desc.train->augment_shift;
+  }
+  const nnc_tensor_desc &input = desc.inputs[0];
+  if (augment.shift < 0 || augment.shift > kMaxAugmentShift)
+    return Status::error(fmt::format("augmentation shift {} is outside [0, {}]",
+                                     augment.shift, kMaxAugmentShift));
+  if (augment.enabled() && input.rank != 3)
+    return Status::error(
+        fmt::format("augmentation needs an image input of shape [channels, "
+                    "height, width]; model '{}' takes f32{}",
+                    desc.name, formatShape(input.shape, input.rank)));
 
   // Buffers, all allocated here: the loop below allocates nothing.
-  std::vector<float> grads, optState, stagedInputs, stagedTargets;
+  std::vector<float> grads, optState, stagedInputs, stagedTargets,
+      augmentScratch;
   std::vector<int32_t> stagedLabels;
   std::vector<uint32_t> order;
   AlignedBuffer workspace;
@@ -488,6 +515,8 @@ Status nnc::train(const nnc_model_desc &desc, float *params,
       stagedTargets.assign(
           static_cast<size_t>(trainBatch * trainSet.targetSize), 0.0f);
     order.resize(static_cast<size_t>(trainSet.count));
+    if (augment.enabled())
+      augmentScratch.assign(static_cast<size_t>(trainSet.exampleSize), 0.0f);
     report = TrainReport();
     report.epochs.reserve(
         static_cast<size_t>(std::max<int64_t>(0, epochs - state.epoch)));
@@ -523,6 +552,8 @@ Status nnc::train(const nnc_model_desc &desc, float *params,
   const void *stagedTruth =
       classify ? static_cast<const void *>(stagedLabels.data())
                : static_cast<const void *>(stagedTargets.data());
+  const std::string augmentSpec =
+      augment.enabled() ? formatAugmentSpec(augment) : std::string();
   double trainSeconds = 0;
   int64_t trained = 0;
 
@@ -553,9 +584,16 @@ Status nnc::train(const nnc_model_desc &desc, float *params,
           std::copy_n(trainSet.targets.data() + example * targetSize,
                       targetSize, stagedTargets.data() + i * targetSize);
       }
-      float loss = train.train_step(params, grads.data(), optState.data(),
-                                    ++state.step, stagedInputs.data(),
-                                    stagedTruth, size, workspace.get());
+      // The staged copy is augmented, never the data set; the step is the
+      // one train_step gets below.
+      if (augment.enabled())
+        augmentBatch(augment, stagedInputs.data(), size, input.shape[0],
+                     input.shape[1], input.shape[2], state.seed,
+                     static_cast<uint64_t>(state.step + 1),
+                     augmentScratch.data());
+      float loss = train.train_step(
+          params, grads.data(), optState.data(), ++state.step, state.seed,
+          stagedInputs.data(), stagedTruth, size, workspace.get());
       lossSum += double(loss) * double(size);
       double elapsed = secondsSince(epochStart);
       int64_t done = begin + size;
@@ -583,10 +621,11 @@ Status nnc::train(const nnc_model_desc &desc, float *params,
       report.finalTestAccuracy = eval.accuracy;
     }
     report.epochs.push_back(epoch);
-    progress.endEpoch(summaryLine(epoch, epochs, testSet != nullptr));
+    progress.endEpoch(
+        summaryLine(epoch, epochs, testSet != nullptr, augmentSpec));
 
     if (metrics) {
-      std::string record = metricsRecord(epoch) + "\n";
+      std::string record = metricsRecord(epoch, augmentSpec) + "\n";
       if (std::fputs(record.c_str(), metrics.get()) < 0 ||
           std::fflush(metrics.get()) != 0) {
         int err = errno;

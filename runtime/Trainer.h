@@ -19,12 +19,14 @@
 #ifndef NNC_RUNTIME_TRAINER_H
 #define NNC_RUNTIME_TRAINER_H
 
+#include "runtime/Augment.h"
 #include "runtime/Dataset.h"
 #include "runtime/Status.h"
 #include "runtime/nnc_model.h"
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,14 @@ struct TrainOptions {
   std::FILE *out = stdout;
   /// Examples per call of `eval` on the test set; 0: the training batch.
   int64_t evalBatch = 0;
+  /// Random flips and shifts of the training images, applied to each staged
+  /// batch before its train_step, chosen by (seed, step, position in the
+  /// batch). Enabled, it needs a model input of shape [channels, height,
+  /// width]. The data sets and the test evaluation are never augmented. Not
+  /// recorded in checkpoints: a resumed run must be given the same value.
+  /// Unset: the train block's `augment` (the descriptor's augment_flip and
+  /// augment_shift).
+  std::optional<AugmentOptions> augment;
 };
 
 /// The result of evaluating a data set.

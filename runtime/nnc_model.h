@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the layout of the structs below changes. */
-#define NNC_ABI_VERSION 2
+#define NNC_ABI_VERSION 3
 
 /* How the runtime fills a parameter tensor before training. */
 typedef enum nnc_init_kind {
@@ -40,6 +40,10 @@ typedef struct nnc_param_desc {
   int32_t init;         /* an nnc_init_kind */
   int64_t fan_in;
   int64_t fan_out;
+  /* 1: trained by the optimizer. 0: model state the train step computes
+   * from the forward pass (batch norm's running mean and variance); it is
+   * saved and loaded with the parameters but has a zero gradient. */
+  int32_t trainable;
 } nnc_param_desc;
 
 typedef struct nnc_tensor_desc {
@@ -65,11 +69,15 @@ typedef enum nnc_optimizer_kind {
 /* One step: forward, loss, backward and the optimizer update, in place on
  * `params` and `opt_state`; writes the gradients to `grads` and returns the
  * mean loss of the batch. `step` counts from 1 (Adam's bias correction).
- * `workspace` holds every intermediate: no heap allocation happens inside. */
+ * `seed` and `step` together choose the dropout masks, so a step is a pure
+ * function of its arguments. Model state (batch norm's running statistics)
+ * is updated in `params` as well. `workspace` holds every intermediate: no
+ * heap allocation happens inside. */
 typedef float (*nnc_train_step_fn)(float *params, float *grads,
                                    float *opt_state, int64_t step,
-                                   const float *x, const void *labels,
-                                   int64_t batch, void *workspace);
+                                   uint64_t seed, const float *x,
+                                   const void *labels, int64_t batch,
+                                   void *workspace);
 
 /* Forward and loss without update: returns the mean loss and stores the
  * number of examples whose arg-max output equals the label in `correct`
@@ -78,12 +86,15 @@ typedef float (*nnc_eval_fn)(const float *params, const float *x,
                              const void *labels, int64_t batch,
                              int64_t *correct, void *workspace);
 
-/* Loss and gradients of one batch without any update: writes the gradient
- * of the mean loss with respect to every parameter to `grads` (laid out like
- * `params`) and returns the mean loss. */
+/* Loss and gradients of one batch without any update, in training mode
+ * (dropout active with masks chosen by `seed`, batch norm on batch
+ * statistics): writes the gradient of the mean loss with respect to every
+ * parameter to `grads` (laid out like `params`; zero for model state) and
+ * returns the mean loss. */
 typedef float (*nnc_gradient_fn)(const float *params, float *grads,
-                                 const float *x, const void *labels,
-                                 int64_t batch, void *workspace);
+                                 uint64_t seed, const float *x,
+                                 const void *labels, int64_t batch,
+                                 void *workspace);
 
 /* What a `train` block compiled into; NULL for models without one. */
 typedef struct nnc_train_desc {
@@ -95,6 +106,11 @@ typedef struct nnc_train_desc {
   double beta1, beta2, eps; /* adam */
   int64_t batch;  /* default batch size of the train block */
   int64_t epochs; /* default number of epochs */
+  /* Default data augmentation of the train block (images [C, H, W]): a
+   * random horizontal flip (0 or 1) and a random shift by up to this many
+   * pixels in each direction (0: none). */
+  int32_t augment_flip;
+  int32_t augment_shift;
   int64_t opt_state_size; /* elements of the optimizer state buffer */
   /* Bytes of workspace for a batch of B: fixed + B * per_example (64-byte
    * aligned pieces; pass a 64-byte aligned buffer). */

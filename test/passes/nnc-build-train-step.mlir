@@ -14,6 +14,7 @@
 // CHECK-LABEL: func.func @MLP.gradient(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
+// CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "h.weight", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "h.bias", nn.role = "param"})
 // CHECK-SAME:    -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.role = "grad"}, tensor<3xf32> {nn.role = "grad"})
@@ -29,15 +30,19 @@
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %[[STEP:[^:]*]]: i64 {nn.role = "step"},
+// CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "h.weight", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "h.bias", nn.role = "param"})
 // CHECK-SAME:    -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.role = "grad"}, tensor<3xf32> {nn.role = "grad"},
 // CHECK-SAME:        tensor<4x3xf32> {nn.role = "param"}, tensor<3xf32> {nn.role = "param"})
 // CHECK-SAME:    attributes {nn.entry = "train_step"}
-// CHECK:         %[[G:.*]]:3 = call @MLP.gradient(%[[X]], %[[Y]], %[[W]], %[[B]])
-// CHECK:         %[[NW:.*]] = nn.sgd_update %[[W]], %[[G]]#1 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
-// CHECK:         %[[NB:.*]] = nn.sgd_update %[[B]], %[[G]]#2 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
-// CHECK:         return %[[G]]#0, %[[G]]#1, %[[G]]#2, %[[NW]], %[[NB]]
+// CHECK:         %[[KEY:.*]] = arith.xori %[[SEED]], %{{.*}} : i64
+// CHECK:         %[[OUT:.*]] = call @MLP(%[[X]], %[[W]], %[[B]])
+// CHECK:         %[[LOSS:.*]] = nn.{{softmax_cross_entropy|mse}} %[[OUT]], %[[Y]]
+// CHECK:         %[[G:.*]]:2 = call @MLP.backward(%[[X]], %[[W]], %[[B]], %{{.*}})
+// CHECK:         %[[NW:.*]] = nn.sgd_update %[[W]], %[[G]]#0 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+// CHECK:         %[[NB:.*]] = nn.sgd_update %[[B]], %[[G]]#1 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[NW]], %[[NB]]
 
 // Cross-entropy models count the correct predictions.
 // CHECK-LABEL: func.func @MLP.eval(
@@ -69,6 +74,7 @@ func.func @MLP(%x: tensor<?x4xf32> {nn.input = "x"},
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %[[STEP:[^:]*]]: i64 {nn.role = "step"},
+// CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "b", nn.role = "param"},
 // CHECK-SAME:    %[[VW:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "state"},
@@ -76,10 +82,13 @@ func.func @MLP(%x: tensor<?x4xf32> {nn.input = "x"},
 // CHECK-SAME:    -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.role = "grad"}, tensor<3xf32> {nn.role = "grad"},
 // CHECK-SAME:        tensor<4x3xf32> {nn.role = "param"}, tensor<3xf32> {nn.role = "param"},
 // CHECK-SAME:        tensor<4x3xf32> {nn.role = "state"}, tensor<3xf32> {nn.role = "state"})
-// CHECK:         %[[G:.*]]:3 = call @momentum.gradient(%[[X]], %[[Y]], %[[W]], %[[B]])
-// CHECK:         %[[UW:.*]]:2 = nn.sgd_update %[[W]], %[[G]]#1, %[[VW]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>)
-// CHECK:         %[[UB:.*]]:2 = nn.sgd_update %[[B]], %[[G]]#2, %[[VB]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>)
-// CHECK:         return %[[G]]#0, %[[G]]#1, %[[G]]#2, %[[UW]]#0, %[[UB]]#0, %[[UW]]#1, %[[UB]]#1
+// CHECK:         %[[KEY:.*]] = arith.xori %[[SEED]], %{{.*}} : i64
+// CHECK:         %[[OUT:.*]] = call @momentum(%[[X]], %[[W]], %[[B]])
+// CHECK:         %[[LOSS:.*]] = nn.{{softmax_cross_entropy|mse}} %[[OUT]], %[[Y]]
+// CHECK:         %[[G:.*]]:2 = call @momentum.backward(%[[X]], %[[W]], %[[B]], %{{.*}})
+// CHECK:         %[[UW:.*]]:2 = nn.sgd_update %[[W]], %[[G]]#0, %[[VW]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>)
+// CHECK:         %[[UB:.*]]:2 = nn.sgd_update %[[B]], %[[G]]#1, %[[VB]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>)
+// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[UW]]#0, %[[UB]]#0, %[[UW]]#1, %[[UB]]#1
 func.func @momentum(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"},
                     %b: tensor<3xf32> {nn.param = "b"}) -> tensor<?x3xf32>
     attributes {nn.model, nn.train = {loss = "softmax_cross_entropy", optimizer = "sgd", lr = 0.05 : f64, momentum = 0.9 : f64, weight_decay = 0.001 : f64}} {
@@ -110,6 +119,7 @@ func.func @defaults(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {n
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %[[STEP:[^:]*]]: i64 {nn.role = "step"},
+// CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "b", nn.role = "param"},
 // CHECK-SAME:    %[[MW:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "state"},
@@ -121,10 +131,13 @@ func.func @defaults(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {n
 // CHECK-SAME:        tensor<4x3xf32> {nn.role = "state"}, tensor<3xf32> {nn.role = "state"},
 // CHECK-SAME:        tensor<4x3xf32> {nn.role = "state"}, tensor<3xf32> {nn.role = "state"})
 // CHECK-SAME:    attributes {nn.entry = "train_step"}
-// CHECK:         %[[G:.*]]:3 = call @adam.gradient(%[[X]], %[[Y]], %[[W]], %[[B]])
-// CHECK:         %[[PW:.*]], %[[NMW:.*]], %[[NVW:.*]] = nn.adam_update %[[W]], %[[G]]#1, %[[MW]], %[[VW]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
-// CHECK:         %[[PB:.*]], %[[NMB:.*]], %[[NVB:.*]] = nn.adam_update %[[B]], %[[G]]#2, %[[MB]], %[[VB]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
-// CHECK:         return %[[G]]#0, %[[G]]#1, %[[G]]#2, %[[PW]], %[[PB]], %[[NMW]], %[[NMB]], %[[NVW]], %[[NVB]]
+// CHECK:         %[[KEY:.*]] = arith.xori %[[SEED]], %{{.*}} : i64
+// CHECK:         %[[OUT:.*]] = call @adam(%[[X]], %[[W]], %[[B]])
+// CHECK:         %[[LOSS:.*]] = nn.{{softmax_cross_entropy|mse}} %[[OUT]], %[[Y]]
+// CHECK:         %[[G:.*]]:2 = call @adam.backward(%[[X]], %[[W]], %[[B]], %{{.*}})
+// CHECK:         %[[PW:.*]], %[[NMW:.*]], %[[NVW:.*]] = nn.adam_update %[[W]], %[[G]]#0, %[[MW]], %[[VW]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
+// CHECK:         %[[PB:.*]], %[[NMB:.*]], %[[NVB:.*]] = nn.adam_update %[[B]], %[[G]]#1, %[[MB]], %[[VB]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
+// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[PW]], %[[PB]], %[[NMW]], %[[NMB]], %[[NVW]], %[[NVB]]
 func.func @adam(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"},
                 %b: tensor<3xf32> {nn.param = "b"}) -> tensor<?x3xf32>
     attributes {nn.model, nn.train = {loss = "softmax_cross_entropy", optimizer = "adam", lr = 0.002 : f64, beta1 = 0.8 : f64, beta2 = 0.75 : f64, eps = 1.0e-5 : f64}} {

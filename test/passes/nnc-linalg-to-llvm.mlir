@@ -11,10 +11,13 @@
 // CHECK-NOT:     linalg.
 // CHECK-NOT:     math.exp
 // CHECK-NOT:     llvm.intr.exp
-// CHECK:         llvm.getelementptr inbounds|nuw %[[X]][
-// CHECK:         llvm.bitcast %{{.*}} : i32 to f32
-// CHECK:         llvm.getelementptr inbounds|nuw %[[OUT]][
-// CHECK:         llvm.store
+// Rows of 8 run as one masked vector of 16 lanes (nnc-vectorize-rows), exp
+// as its polynomial approximation.
+// CHECK:         llvm.getelementptr {{.*}}%[[X]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.bitcast %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK:         llvm.getelementptr {{.*}}%[[OUT]][
+// CHECK:         llvm.intr.masked.store
 // CHECK-NOT:     llvm.call
 // CHECK:         llvm.return{{$}}
 #id = affine_map<(d0, d1) -> (d0, d1)>

@@ -66,30 +66,30 @@
 // CHECK:         llvm.getelementptr %[[WS]][
 // ...the loss and the gradients are written to their out-parameters...
 // CHECK:         llvm.store %{{.*}}, %[[LOSS]] : f32, !llvm.ptr
-// CHECK:         llvm.getelementptr inbounds|nuw %[[GW]][
-// CHECK:         llvm.getelementptr inbounds|nuw %[[GB]][
-// ...and the SGD loops read the gradient and update w / vw, then b / vb,
-// in place.
-// CHECK:         llvm.getelementptr inbounds|nuw %[[GW]][
-// CHECK:         llvm.load
-// CHECK:         llvm.getelementptr inbounds|nuw %[[W]][
-// CHECK:         llvm.load
-// CHECK:         llvm.getelementptr inbounds|nuw %[[VW]][
-// CHECK:         llvm.load
-// CHECK:         %[[PW:.*]] = llvm.getelementptr inbounds|nuw %[[W]][
-// CHECK:         llvm.store %{{.*}}, %[[PW]] : f32, !llvm.ptr
-// CHECK:         %[[PVW:.*]] = llvm.getelementptr inbounds|nuw %[[VW]][
-// CHECK:         llvm.store %{{.*}}, %[[PVW]] : f32, !llvm.ptr
-// CHECK:         llvm.getelementptr inbounds|nuw %[[GB]][
-// CHECK:         llvm.load
-// CHECK:         llvm.getelementptr inbounds|nuw %[[B]][
-// CHECK:         llvm.load
-// CHECK:         llvm.getelementptr inbounds|nuw %[[VB]][
-// CHECK:         llvm.load
-// CHECK:         %[[PB:.*]] = llvm.getelementptr inbounds|nuw %[[B]][
-// CHECK:         llvm.store %{{.*}}, %[[PB]] : f32, !llvm.ptr
-// CHECK:         %[[PVB:.*]] = llvm.getelementptr inbounds|nuw %[[VB]][
-// CHECK:         llvm.store %{{.*}}, %[[PVB]] : f32, !llvm.ptr
+// CHECK:         llvm.getelementptr {{.*}}%[[GW]][
+// CHECK:         llvm.getelementptr {{.*}}%[[GB]][
+// ...and the SGD loops (on row vectors, see nnc-vectorize-rows) read w / vw
+// and the gradient and update w / vw, then b / vb, in place.
+// CHECK:         llvm.getelementptr %[[W]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.getelementptr %[[VW]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.getelementptr %[[GW]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         %[[PW:.*]] = llvm.getelementptr %[[W]][
+// CHECK:         llvm.intr.masked.store %{{.*}}, %[[PW]]
+// CHECK:         %[[PVW:.*]] = llvm.getelementptr %[[VW]][
+// CHECK:         llvm.intr.masked.store %{{.*}}, %[[PVW]]
+// CHECK:         llvm.getelementptr %[[B]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.getelementptr %[[VB]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.getelementptr %[[GB]][
+// CHECK:         llvm.intr.masked.load
+// CHECK:         %[[PB:.*]] = llvm.getelementptr %[[B]][
+// CHECK:         llvm.intr.masked.store %{{.*}}, %[[PB]]
+// CHECK:         %[[PVB:.*]] = llvm.getelementptr %[[VB]][
+// CHECK:         llvm.intr.masked.store %{{.*}}, %[[PVB]]
 // CHECK:         llvm.return{{$}}
 
 // eval(x, labels, w, b) -> loss*, correct* (an i64), workspace.

@@ -133,6 +133,38 @@ func.func @batch_tracing(%x: memref<?x2x3xf32> {nn.role = "input"}) attributes {
 
 // -----
 
+// A slice that keeps the whole batch (nn.slice, the gradient of nn.concat)
+// is batch-sized too.
+// CHECK-LABEL: func.func @batch_through_slice(
+// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 64 : i64, nn.workspace_per_example = 8 : i64}
+// CHECK:         %[[N:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x2xf32, strided<[6, 1], offset: 4>>
+// CHECK:         memref.view %{{.*}}[%{{.*}}][%[[N]]] : memref<?xi8> to memref<?x2xf32>
+// CHECK-NOT:     memref.alloc
+func.func @batch_through_slice(%x: memref<?x6xf32> {nn.role = "input"}) attributes {nn.entry = "gradient"} {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x6xf32>
+  %s = memref.subview %x[0, 4] [%n, 2] [1, 1] : memref<?x6xf32> to memref<?x2xf32, strided<[6, 1], offset: 4>>
+  %m = memref.dim %s, %c0 : memref<?x2xf32, strided<[6, 1], offset: 4>>
+  %a = memref.alloc(%m) : memref<?x2xf32>
+  "test.use"(%s, %a) : (memref<?x2xf32, strided<[6, 1], offset: 4>>, memref<?x2xf32>) -> ()
+  return
+}
+
+// -----
+
+// A slice of part of the batch is not.
+func.func @part_of_the_batch(%x: memref<?x6xf32> {nn.role = "input"}, %k: index) attributes {nn.entry = "gradient"} {
+  %c0 = arith.constant 0 : index
+  %s = memref.subview %x[0, 0] [%k, 6] [1, 1] : memref<?x6xf32> to memref<?x6xf32, strided<[6, 1]>>
+  %m = memref.dim %s, %c0 : memref<?x6xf32, strided<[6, 1]>>
+  // expected-error @+1 {{unsupported: workspace allocation whose size is not a multiple of the batch}}
+  %a = memref.alloc(%m) : memref<?x6xf32>
+  "test.use"(%a) : (memref<?x6xf32>) -> ()
+  return
+}
+
+// -----
+
 // No allocation: the workspace argument is still appended (every entry point
 // has the same calling convention) and both sizes are 0.
 // CHECK-LABEL: func.func @no_alloc(

@@ -2,14 +2,18 @@
 # ===- compare.py - nnc's training code against PyTorch -------------------===#
 #
 # The second half of the TorchReference test (dump.cpp is the first). For each
-# model dumped by nnc-torch-dump, rebuild the network of models.nn with
-# torch.nn.Linear in float64 from the dumped parameters (nnc stores a dense
-# weight [in, out], nn.Linear [out, in]: transposed), compute the loss with
-# F.cross_entropy / F.mse_loss (mean reduction) and the gradients with
-# autograd, and run one step of torch.optim.SGD / Adam with the hyper-
-# parameters of the train block. The architectures and hyper-parameters are
-# written out here, not read from nnc: the descriptor's values (meta.json) are
-# only checked against them.
+# model dumped by nnc-torch-dump, rebuild the network of models.nn from
+# torch.nn modules in float64 with the dumped parameters (nnc stores a dense
+# weight [in, out], nn.Linear [out, in]: transposed; a conv2d weight
+# [F, C/groups, KH, KW] as nn.Conv2d does; batch norm's running statistics
+# as nn.BatchNorm2d's buffers), compute the loss with F.cross_entropy /
+# F.mse_loss (mean reduction) and the gradients with autograd, and run one
+# step of torch.optim.SGD / Adam with the hyper-parameters of the train
+# block. The modules are in training mode, so batch norm normalizes with the
+# batch statistics and its forward updates the running statistics, which
+# train_step must reproduce (their gradient is zero). The architectures and
+# hyper-parameters are written out here, not read from nnc: the
+# descriptor's values (meta.json) are only checked against them.
 #
 # Criteria (nnc computes in float32, the reference in float64):
 #   loss:        |nnc - ref| <= 1e-4 * |ref|
@@ -49,8 +53,9 @@ F32_ROUNDING = 2.0**-22
 torch.set_default_dtype(torch.float64)
 
 
-# The models of models.nn: layer name -> (in, out), the forward function over
-# a dict of nn.Linear, the loss and the optimizer.
+# The models of models.nn: layer name -> (in, out) for nn.Linear or a
+# function making the layer's module, the forward function over a dict of
+# modules, the loss and the optimizer.
 def mlp784(l, x):
     h = torch.relu(l["h"](x))
     return l["output"](h)
@@ -67,6 +72,13 @@ def regress(l, x):
     b = torch.sigmoid(l["b"](x))
     g = a * b + a * a
     return l["output"](g)
+
+
+def cnn(l, x):
+    h = x.reshape(-1, 3, 9, 8)
+    h = torch.relu(l["h_2"](l["h"](h)))
+    h = F.max_pool2d(h, 2)
+    return l["output"](h.flatten(1))
 
 
 MODELS = {
@@ -88,7 +100,41 @@ MODELS = {
         loss="mse",
         optimizer=("sgd", dict(lr=0.05, momentum=0.9, weight_decay=0.001)),
     ),
+    "CNN": dict(
+        layers={
+            "h": lambda: torch.nn.Conv2d(3, 6, 3, stride=2, padding=1, bias=False),
+            "h_2": lambda: torch.nn.BatchNorm2d(6, eps=1e-5, momentum=0.1),
+            "output": (24, 10),
+        },
+        forward=cnn,
+        loss="softmax_cross_entropy",
+        optimizer=("sgd", dict(lr=0.05, momentum=0.9, weight_decay=0.0)),
+    ),
 }
+
+
+def make_layer(spec):
+    if callable(spec):
+        return spec()
+    fin, fout = spec
+    return torch.nn.Linear(fin, fout)
+
+
+def nnc_tensors(module):
+    """(nnc name suffix, torch tensor, transposed?, trainable?) for each
+    tensor nnc stores for the layer: its parameters, then batch norm's
+    running statistics (model state)."""
+    out = [(name, p, isinstance(module, torch.nn.Linear) and name == "weight", True)
+           for name, p in module.named_parameters()]
+    for name in ("running_mean", "running_var"):
+        if getattr(module, name, None) is not None:
+            out.append((name, getattr(module, name), False, False))
+    return out
+
+
+def to_nnc(t, transposed):
+    a = t.detach().numpy()
+    return (a.T if transposed else a).copy()
 
 
 class Report:
@@ -144,9 +190,9 @@ def compare_loss(report, model, what, nnc, ref):
 
 def check_meta(report, name, spec, meta):
     expected = {}
-    for layer, (fin, fout) in spec["layers"].items():
-        expected[f"{layer}.weight"] = [fin, fout]
-        expected[f"{layer}.bias"] = [fout]
+    for layer, layer_spec in spec["layers"].items():
+        for suffix, t, transposed, _ in nnc_tensors(make_layer(layer_spec)):
+            expected[f"{layer}.{suffix}"] = list(to_nnc(t, transposed).shape)
     got = {p["name"]: p["shape"] for p in meta["params"]}
     if got != expected:
         report.fail(name, f"parameters {got} differ from the reference's {expected}")
@@ -167,12 +213,13 @@ def check_meta(report, name, spec, meta):
 
 def build(spec, params):
     layers = {}
-    for layer, (fin, fout) in spec["layers"].items():
-        lin = torch.nn.Linear(fin, fout)
+    for layer, layer_spec in spec["layers"].items():
+        module = make_layer(layer_spec)
         with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(params[f"{layer}.weight"].T.copy()))
-            lin.bias.copy_(torch.from_numpy(params[f"{layer}.bias"]))
-        layers[layer] = lin
+            for suffix, t, transposed, _ in nnc_tensors(module):
+                p = params[f"{layer}.{suffix}"]
+                t.copy_(torch.from_numpy((p.T if transposed else p).copy()))
+        layers[layer] = module
     return layers
 
 
@@ -184,25 +231,28 @@ def loss_of(spec, layers, x, labels):
 
 
 def grads_of(layers):
-    """nnc-layout float64 gradients of the layers (weights transposed back)."""
+    """nnc-layout float64 gradients of the layers (dense weights transposed
+    back); zero for model state, as nnc writes it."""
     g = {}
-    for layer, lin in layers.items():
-        g[f"{layer}.weight"] = lin.weight.grad.numpy().T.copy()
-        g[f"{layer}.bias"] = lin.bias.grad.numpy().copy()
+    for layer, module in layers.items():
+        for suffix, t, transposed, trainable in nnc_tensors(module):
+            g[f"{layer}.{suffix}"] = (to_nnc(t.grad, transposed) if trainable
+                                      else np.zeros(tuple(t.shape)))
     return g
 
 
-def params_of(layers):
+def params_of(layers, state_only=False):
     p = {}
-    for layer, lin in layers.items():
-        p[f"{layer}.weight"] = lin.weight.detach().numpy().T.copy()
-        p[f"{layer}.bias"] = lin.bias.detach().numpy().copy()
+    for layer, module in layers.items():
+        for suffix, t, transposed, trainable in nnc_tensors(module):
+            if not (state_only and trainable):
+                p[f"{layer}.{suffix}"] = to_nnc(t, transposed)
     return p
 
 
 def optimizer_for(spec, layers):
     kind, h = spec["optimizer"]
-    ps = [p for lin in layers.values() for p in (lin.weight, lin.bias)]
+    ps = [p for module in layers.values() for p in module.parameters()]
     if kind == "sgd":
         return torch.optim.SGD(ps, lr=h["lr"], momentum=h["momentum"],
                                weight_decay=h["weight_decay"])
@@ -213,9 +263,11 @@ def optimizer_for(spec, layers):
 def reference_step(spec, params, grads):
     """Parameters after one torch.optim step from `params` with `grads`."""
     layers = build(spec, params)
-    for layer, lin in layers.items():
-        lin.weight.grad = torch.from_numpy(grads[f"{layer}.weight"].T.copy())
-        lin.bias.grad = torch.from_numpy(grads[f"{layer}.bias"].copy())
+    for layer, module in layers.items():
+        for suffix, t, transposed, trainable in nnc_tensors(module):
+            if trainable:
+                g = grads[f"{layer}.{suffix}"]
+                t.grad = torch.from_numpy((g.T if transposed else g).copy())
     optimizer_for(spec, layers).step()
     return params_of(layers)
 
@@ -242,6 +294,8 @@ def check_model(report, name, spec, d):
     loss.backward()
     ref_loss = loss.item()
     ref_grads = grads_of(layers)
+    # The training-mode forward updated batch norm's running statistics.
+    ref_state = params_of(layers, state_only=True)
 
     compare_loss(report, name, "loss (gradient)", float(load("loss")[0]), ref_loss)
     nnc_grads = tensors_of(meta, load("grads"))
@@ -257,6 +311,8 @@ def check_model(report, name, spec, d):
     end_to_end = reference_step(spec, params, ref_grads)
     adam = spec["optimizer"][0] == "adam"
     ref_after = reference_step(spec, params, step_grads) if adam else end_to_end
+    end_to_end.update(ref_state)
+    ref_after.update(ref_state)
     for k in ref_after:
         delta_ref = ref_after[k] - params[k]
         compare_tensor(report, name, f"update {k}", after[k] - params[k], delta_ref,

@@ -189,15 +189,15 @@ void dumpModel(const Model &m, uint64_t stream,
     fail("out of memory");
 
   std::vector<float> grads(desc.param_size, kNaN);
-  float loss = m.gradient(params.data(), grads.data(), x.data(), labels, kBatch,
-                          workspace.get());
+  float loss = m.gradient(params.data(), grads.data(), /*seed=*/0, x.data(),
+                          labels, kBatch, workspace.get());
 
   std::vector<float> after = params;
   std::vector<float> stepGrads(desc.param_size, kNaN);
   std::vector<float> optState(t.opt_state_size ? t.opt_state_size : 1, 0.0f);
   float stepLoss =
       m.trainStep(after.data(), stepGrads.data(), optState.data(), /*step=*/1,
-                  x.data(), labels, kBatch, workspace.get());
+                  /*seed=*/0, x.data(), labels, kBatch, workspace.get());
 
   std::filesystem::create_directories(dir);
   writeMeta(dir / "meta.json", desc);
@@ -236,6 +236,8 @@ int main(int argc, char **argv) {
        NNC_Softmax64_WORKSPACE_SIZE(kBatch)},
       {nnc_Regress_desc, nnc_Regress_gradient, nnc_Regress_train_step,
        NNC_Regress_WORKSPACE_SIZE(kBatch)},
+      {nnc_CNN_desc, nnc_CNN_gradient, nnc_CNN_train_step,
+       NNC_CNN_WORKSPACE_SIZE(kBatch)},
   };
   std::filesystem::path out(argv[1]);
   uint64_t stream = 0;

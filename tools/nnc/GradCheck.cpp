@@ -6,6 +6,11 @@
 // kink can in principle fall inside [x - eps, x + eps]; with random data the
 // odds are negligible, and the check would then fail loudly, not pass wrongly.
 //
+// The loss is differentiated in training mode (dropout masks fixed by the
+// seed, batch norm on batch statistics), so the finite differences take the
+// loss that the gradient entry point itself returns, not eval's inference
+// loss.
+//
 //===----------------------------------------------------------------------===//
 
 #include "tools/nnc/GradCheck.h"
@@ -20,10 +25,8 @@ using namespace llvm;
 
 namespace {
 
-using GradientFn = double (*)(const double *, double *, const double *,
-                              const void *, int64_t, void *);
-using EvalFn = double (*)(const double *, const double *, const void *, int64_t,
-                          int64_t *, void *);
+using GradientFn = double (*)(const double *, double *, uint64_t,
+                              const double *, const void *, int64_t, void *);
 
 /// A 64-byte aligned byte buffer.
 struct AlignedBuffer {
@@ -48,11 +51,7 @@ nnc::gradCheck(JitSession &jit, ArrayRef<ModelInfo> models,
     auto gradientAddr = jit.lookup("nnc_" + model.name + "_gradient");
     if (!gradientAddr)
       return gradientAddr.takeError();
-    auto evalAddr = jit.lookup("nnc_" + model.name + "_eval");
-    if (!evalAddr)
-      return evalAddr.takeError();
     auto gradient = reinterpret_cast<GradientFn>(*gradientAddr);
-    auto eval = reinterpret_cast<EvalFn>(*evalAddr);
 
     int64_t batch = options.batch;
     Pcg32 rng = Pcg32::forTensor(options.seed, model.name.c_str());
@@ -83,11 +82,12 @@ nnc::gradCheck(JitSession &jit, ArrayRef<ModelInfo> models,
                             batch * model.train->workspacePerExample);
 
     std::vector<double> grads(model.paramSize, 0.0);
-    gradient(params.data(), grads.data(), x.data(), labels, batch,
+    gradient(params.data(), grads.data(), options.seed, x.data(), labels, batch,
              workspace.data);
+    std::vector<double> scratch(model.paramSize, 0.0);
     auto loss = [&] {
-      return eval(params.data(), x.data(), labels, batch, nullptr,
-                  workspace.data);
+      return gradient(params.data(), scratch.data(), options.seed, x.data(),
+                      labels, batch, workspace.data);
     };
 
     for (const ParamInfo &p : model.params) {

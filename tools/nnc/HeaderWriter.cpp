@@ -111,11 +111,12 @@ static void writeTrainDeclarations(raw_ostream &os, const nnc::ModelInfo &m,
                 name);
   os << "/* One step: forward, loss, backward and the optimizer update of "
         "params and\n   opt_state in place; writes the gradients to grads and "
-        "returns the mean\n   loss. step counts from 1. */\n";
+        "returns the mean\n   loss. step counts from 1; seed and step "
+        "choose the dropout masks. */\n";
   os << formatv(
       "{0} nnc_{1}_train_step({0} *params, {0} *grads, {0} *opt_state,"
-      " int64_t step,\n    const {0} *x, const void *labels, int64_t "
-      "batch, void *workspace);\n",
+      " int64_t step,\n    uint64_t seed, const {0} *x, const void *labels, "
+      "int64_t batch,\n    void *workspace);\n",
       t, name);
   os << "/* Mean loss, and in *correct (if not NULL) how many arg-max "
         "predictions equal\n   the label (0 for mse). */\n";
@@ -124,10 +125,11 @@ static void writeTrainDeclarations(raw_ostream &os, const nnc::ModelInfo &m,
                 "*workspace);\n",
                 t, name);
   os << "/* Mean loss and its gradient with respect to every parameter, "
-        "without update. */\n";
-  os << formatv("{0} nnc_{1}_gradient(const {0} *params, {0} *grads, const "
-                "{0} *x,\n    const void *labels, int64_t batch, void "
-                "*workspace);\n\n",
+        "without update,\n   in training mode (dropout masks chosen by seed). "
+        "*/\n";
+  os << formatv("{0} nnc_{1}_gradient(const {0} *params, {0} *grads, uint64_t "
+                "seed,\n    const {0} *x, const void *labels, int64_t batch, "
+                "void *workspace);\n\n",
                 t, name);
 }
 

@@ -20,6 +20,7 @@
 #include "tools/nnc/HeaderWriter.h"
 #include "tools/nnc/Jit.h"
 
+#include "runtime/Augment.h"
 #include "runtime/Dataset.h"
 #include "runtime/Params.h"
 #include "runtime/Trainer.h"
@@ -138,6 +139,13 @@ cl::opt<nnc::TrainOptions::Progress> progress(
                           "one line per epoch"),
                clEnumValN(nnc::TrainOptions::Progress::Off, "off", "nothing")),
     cl::cat(category), cl::sub(trainCommand));
+cl::opt<std::string> augmentSpec(
+    "augment",
+    cl::desc("Data augmentation of training images: none, flip, shift=N, or "
+             "a comma-separated list, e.g. flip,shift=2 (default: the train "
+             "block's augment)"),
+    cl::value_desc("spec"), cl::init("none"), cl::cat(category),
+    cl::sub(trainCommand));
 
 // nnc gradcheck.
 cl::opt<double> eps("eps", cl::desc("Finite-difference step (default 1e-6)"),
@@ -295,6 +303,9 @@ std::unique_ptr<nnc::JitSession> compileAndJit(nnc::Compilation &compilation,
 }
 
 int train() {
+  nnc::AugmentOptions augment;
+  if (nnc::Status s = nnc::parseAugmentSpec(augmentSpec, augment); !s)
+    return userError(s.message());
   nnc::CompilationOptions options;
   options.optLevel = optLevel;
   nnc::Compilation compilation(options);
@@ -350,6 +361,9 @@ int train() {
   trainOptions.resumePath = resume;
   trainOptions.metricsPath = metrics;
   trainOptions.progress = progress;
+  // Without --augment, the train block's setting applies.
+  if (augmentSpec.getNumOccurrences())
+    trainOptions.augment = augment;
   nnc::TrainReport report;
   if (nnc::Status s = nnc::train(desc, params.data(), trainSet, &testSet,
                                  trainOptions, report);

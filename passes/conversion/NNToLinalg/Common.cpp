@@ -1,8 +1,9 @@
 //===- Common.cpp - Helpers shared by the nn -> linalg patterns -*- C++ -*-===//
 //
-// Builders for the two shapes most lowerings take: a destination tensor that
+// Builders for the shapes most lowerings take: a destination tensor that
 // carries the dynamic batch size over from an operand, and an all-parallel
-// elementwise `linalg.generic`.
+// `linalg.generic` (elementwise, or reading its inputs through broadcasting
+// maps).
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,19 +38,29 @@ Value nnc::lowering::createZeros(OpBuilder &b, Location loc,
   return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
 }
 
-Value nnc::lowering::createElementwise(
-    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+Value nnc::lowering::createParallelGeneric(
+    OpBuilder &b, Location loc, RankedTensorType type, Value like,
+    ValueRange inputs, ArrayRef<AffineMap> maps,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  Value init = createEmptyLike(b, loc, type, inputs.front());
-  SmallVector<AffineMap> maps(inputs.size() + 1,
-                              b.getMultiDimIdentityMap(type.getRank()));
+  Value init = createEmptyLike(b, loc, type, like);
+  SmallVector<AffineMap> allMaps(maps);
+  allMaps.push_back(b.getMultiDimIdentityMap(type.getRank()));
   SmallVector<utils::IteratorType> iterators(type.getRank(),
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{type}, inputs, ValueRange{init}, maps, iterators,
+      b, loc, TypeRange{type}, inputs, ValueRange{init}, allMaps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         Value result = body(nested, nestedLoc, args.drop_back());
         linalg::YieldOp::create(nested, nestedLoc, result);
       });
   return generic.getResult(0);
+}
+
+Value nnc::lowering::createElementwise(
+    OpBuilder &b, Location loc, RankedTensorType type, ValueRange inputs,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<AffineMap> maps(inputs.size(),
+                              b.getMultiDimIdentityMap(type.getRank()));
+  return createParallelGeneric(b, loc, type, inputs.front(), inputs, maps,
+                               body);
 }

@@ -34,6 +34,10 @@ void nnc::populateNNToLinalgPatterns(RewritePatternSet &patterns) {
   populateNNGradientToLinalgPatterns(patterns);
   populateNNLossToLinalgPatterns(patterns);
   populateNNOptimizerToLinalgPatterns(patterns);
+  populateNNConvToLinalgPatterns(patterns);
+  populateNNPoolingToLinalgPatterns(patterns);
+  populateNNNormalizationToLinalgPatterns(patterns);
+  populateNNConcatToTensorPatterns(patterns);
 }
 
 namespace {

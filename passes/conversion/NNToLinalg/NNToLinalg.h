@@ -30,6 +30,15 @@ void populateNNLossToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// nn.sgd_update, nn.adam_update.
 void populateNNOptimizerToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
+/// nn.conv2d, nn.conv2d_input_grad, nn.conv2d_filter_grad, nn.channel_sum.
+void populateNNConvToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.maxpool2d, nn.avgpool2d, nn.global_avgpool and their gradients.
+void populateNNPoolingToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.batchnorm, nn.batchnorm_train(_grad), nn.dropout, nn.dropout_train.
+void populateNNNormalizationToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// nn.concat, nn.slice.
+void populateNNConcatToTensorPatterns(mlir::RewritePatternSet &patterns);
+
 /// All of the above.
 void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
@@ -55,6 +64,38 @@ mlir::Value createElementwise(
     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
                                    mlir::ValueRange)>
         body);
+/// A parallel `linalg.generic` writing a fresh tensor of `type` (batch
+/// taken from `like`) from `inputs` read through `maps` (one per input; the
+/// result uses the identity map).
+mlir::Value createParallelGeneric(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+    mlir::Value like, mlir::ValueRange inputs,
+    llvm::ArrayRef<mlir::AffineMap> maps,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange)>
+        body);
+
+/// `image` (NCHW) with `padding` [top, left, bottom, right] rows and columns
+/// of `value` around its spatial dimensions; `image` itself when all are 0.
+mlir::Value padImage(mlir::OpBuilder &b, mlir::Location loc, mlir::Value image,
+                     llvm::ArrayRef<int64_t> padding, double value);
+
+/// The first step of a transposed sliding window (the gradient of a window op
+/// with respect to its input): `dy` [N, C, OH, OW] spread into a zero tensor
+/// of [N, C, H + d_h (KH - 1), W + d_w (KW - 1)] such that correlating it at
+/// stride 1 and dilation `dilations` with a spatially flipped window gives
+/// the input gradient [N, C, H, W] directly. `inputSize` is [H, W]; `kernel`,
+/// `strides`, `dilations` are [h, w], `padding` [top, left, bottom, right].
+/// Returns a null value when no element of `dy` reaches the input (the
+/// gradient is zero).
+mlir::Value spreadForTransposedWindow(mlir::OpBuilder &b, mlir::Location loc,
+                                      mlir::Value dy,
+                                      llvm::ArrayRef<int64_t> inputSize,
+                                      llvm::ArrayRef<int64_t> kernel,
+                                      llvm::ArrayRef<int64_t> strides,
+                                      llvm::ArrayRef<int64_t> dilations,
+                                      llvm::ArrayRef<int64_t> padding);
+
 /// Lowers an nn op whose every operand and result has one type to one
 /// elementwise generic computing `Fn(scalars of the operands, in order)`.
 template <typename OpTy, mlir::Value (*Fn)(mlir::OpBuilder &, mlir::Location,

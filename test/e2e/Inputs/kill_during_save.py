@@ -7,6 +7,10 @@ Each round starts a long training run that saves a checkpoint after every
 the checkpoint is either absent or loads: `nnc train --resume` must succeed
 (it evaluates and prints the test accuracy). At most one stale temporary file
 may remain. Prints one line per round and exits non-zero on a failure.
+
+On a loaded machine compiling the model can take longer than the delays;
+each round that ends before any checkpoint exists lengthens the following
+delays, so that some rounds always kill during training.
 """
 import glob
 import os
@@ -24,12 +28,13 @@ def main():
     os.makedirs(work, exist_ok=True)
     ckpt = os.path.join(work, "ckpt")
     seen_checkpoint = 0
+    slack = 0.0
     for r in range(rounds):
         proc = subprocess.Popen(
             [nnc, "train", model, "--data", data, "--epochs", "100000",
              "--save", ckpt, "--progress=off"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.8, 2.5))
+        time.sleep(rng.uniform(0.8, 2.5) + slack)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         temps = glob.glob(os.path.join(work, ".ckpt.tmp-*"))
@@ -38,6 +43,7 @@ def main():
             return 1
         if not os.path.exists(ckpt):
             print(f"round {r}: no checkpoint yet")
+            slack = min(slack + 1.5, 20.0)
             continue
         seen_checkpoint += 1
         check = subprocess.run(

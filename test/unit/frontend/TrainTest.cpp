@@ -332,9 +332,37 @@ TEST_F(TrainTest, DumpInSourceOrder) {
 TEST_F(TrainTest, UnknownSetting) {
   EXPECT_FALSE(checkTrain("  lr = 0.1\n  loss = mse\n  shuffle = true"));
   EXPECT_EQ(diags, (Errors{"5:3: unknown setting 'lr'; expected one of loss, "
-                           "optimizer, batch, epochs",
+                           "optimizer, batch, epochs, augment",
                            "7:3: unknown setting 'shuffle'; expected one of "
-                           "loss, optimizer, batch, epochs"}));
+                           "loss, optimizer, batch, epochs, augment"}));
+}
+
+TEST_F(TrainTest, Augment) {
+  constexpr llvm::StringLiteral kImage =
+      "model C(x: f32[1, 6, 6]) -> f32[4] {\n"
+      "  return dense(flatten(conv2d(x, 2, 3)), 4)\n"
+      "}\n";
+  auto both =
+      check((kImage + "train C { augment = [flip, shift(3)] }\n").str());
+  ASSERT_TRUE(both) << diags.front();
+  EXPECT_TRUE(both->trainBlocks[0].augmentFlip);
+  EXPECT_EQ(both->trainBlocks[0].augmentShift, 3);
+  std::string all = dump(*both);
+  EXPECT_NE(all.find("  augment flip=true shift=3\n"), std::string::npos)
+      << all;
+
+  auto shift = check((kImage + "train C { augment = shift(2) }\n").str());
+  ASSERT_TRUE(shift) << diags.front();
+  EXPECT_FALSE(shift->trainBlocks[0].augmentFlip);
+  EXPECT_EQ(shift->trainBlocks[0].augmentShift, 2);
+
+  auto none = check((kImage + "train C { }\n").str());
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->trainBlocks[0].augmentFlip);
+  EXPECT_EQ(none->trainBlocks[0].augmentShift, 0);
+
+  EXPECT_FALSE(check((kImage + "train C { augment = shift(65) }\n").str()));
+  EXPECT_EQ(diags, (Errors{"4:27: shift 65 is too large (limit 64)"}));
 }
 
 TEST_F(TrainTest, DuplicateSetting) {

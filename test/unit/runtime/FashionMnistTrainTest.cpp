@@ -44,8 +44,9 @@ void forward(const float *params, const float *x, float *prob) {
     prob[c] /= sum;
 }
 
-float trainStep(float *params, float *grads, float *, int64_t, const float *x,
-                const void *labelsRaw, int64_t batch, void *workspace) {
+float trainStep(float *params, float *grads, float *, int64_t, uint64_t,
+                const float *x, const void *labelsRaw, int64_t batch,
+                void *workspace) {
   const auto *labels = static_cast<const int32_t *>(labelsRaw);
   auto *prob = static_cast<float *>(workspace);
   std::fill(grads, grads + kParamSize, 0.0f);

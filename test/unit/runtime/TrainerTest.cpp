@@ -120,8 +120,8 @@ void forward(const float *params, const float *x, float *prob) {
 }
 
 float softmaxTrainStep(float *params, float *grads, float *optState,
-                       int64_t step, const float *x, const void *labelsRaw,
-                       int64_t batch, void *workspace) {
+                       int64_t step, uint64_t, const float *x,
+                       const void *labelsRaw, int64_t batch, void *workspace) {
   if (probe) {
     probe->steps.push_back(step);
     noteCall(x, batch, workspace, false);
@@ -171,7 +171,7 @@ float softmaxEval(const float *params, const float *x, const void *labelsRaw,
 }
 
 /// y = w . x + b over 2 features, loss mean((y - t)^2), plain SGD.
-float linearTrainStep(float *params, float *grads, float *, int64_t,
+float linearTrainStep(float *params, float *grads, float *, int64_t, uint64_t,
                       const float *x, const void *targetsRaw, int64_t batch,
                       void *) {
   const auto *targets = static_cast<const float *>(targetsRaw);

@@ -1,0 +1,428 @@
+//===- VectorizeRows.cpp - Row vectors for linalg loops ---------*- C++ -*-===//
+//
+// convert-linalg-to-loops nests loops in the order of an op's iterators, and
+// LLVM vectorizes only innermost loops. For convolutions, pooling and
+// matmuls the innermost loop is a short reduction (kw, or k), which does not
+// vectorize without reassociating sums; and since every buffer of a training
+// step is a view into one workspace, LLVM cannot tell loads from stores
+// apart either. This pass picks, for each linalg op, a parallel loop that
+// walks the last dimension of every output (as that dimension itself) and
+// of every input that uses it: ow of a convolution or pooling, n of a
+// matmul, the last dimension of an elementwise op. That loop becomes the
+// innermost parallel loop, the reductions inside it, and:
+//  - when the inputs read rows contiguously (or not at all) and the body is
+//    elementwise arithmetic, the op is lowered here to loops over rows of
+//    vectors (16 f32 / 8 f64 lanes, the last one masked): each output row
+//    chunk is loaded once, carried through the reduction loops in registers
+//    and stored once; inputs that do not depend on the row are broadcast;
+//  - otherwise, when that order differs from the op's, the op is
+//    generalized, interchanged and lowered to scf.for loops whose innermost
+//    loop carries an `llvm.loop` annotation (vectorize, do not unroll first,
+//    parallel accesses; see nnc-tag-parallel-accesses) for LLVM's vectorizer.
+// Everything else is left to convert-linalg-to-loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace nnc {
+#define GEN_PASS_DEF_VECTORIZEROWSPASS
+#include "passes/Passes.h.inc"
+} // namespace nnc
+
+using namespace mlir;
+
+namespace {
+
+/// Rows shorter than this are not worth vectorizing.
+constexpr int64_t kMinRowLength = 8;
+/// Bytes per row vector: one AVX-512 register.
+constexpr int64_t kVectorBytes = 64;
+
+/// Whether loop `dim` indexes only the last dimension of every output (as
+/// that dimension itself) and of every input that uses it.
+bool walksLastDimension(linalg::LinalgOp op, unsigned dim) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (map.getNumResults() == 0) {
+      if (op.isDpsInit(&operand))
+        return false;
+      continue; // a scalar input
+    }
+    ArrayRef<AffineExpr> results = map.getResults();
+    for (AffineExpr expr : results.drop_back())
+      if (expr.isFunctionOfDim(dim))
+        return false;
+    if (op.isDpsInit(&operand)) {
+      auto last = dyn_cast<AffineDimExpr>(results.back());
+      if (!last || last.getPosition() != dim)
+        return false;
+    }
+  }
+  return true;
+}
+
+/// The loop to run innermost among the parallel ones, if any.
+std::optional<unsigned> chooseRowLoop(linalg::LinalgOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (unsigned d = iterators.size(); d-- > 0;) {
+    if (iterators[d] != utils::IteratorType::parallel ||
+        (!ShapedType::isDynamic(ranges[d]) && ranges[d] < kMinRowLength))
+      continue;
+    if (walksLastDimension(op, d))
+      return d;
+  }
+  return std::nullopt;
+}
+
+/// The outer parallel loops in their order, then the reductions in theirs,
+/// then the row loop.
+SmallVector<unsigned> rowOrder(linalg::LinalgOp op, unsigned row) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<unsigned> order;
+  for (unsigned d = 0; d < iterators.size(); ++d)
+    if (d != row && iterators[d] == utils::IteratorType::parallel)
+      order.push_back(d);
+  for (unsigned d = 0; d < iterators.size(); ++d)
+    if (iterators[d] != utils::IteratorType::parallel)
+      order.push_back(d);
+  order.push_back(row);
+  return order;
+}
+
+/// How `expr` changes when loop `dim` advances by one, if by a constant.
+std::optional<int64_t> stepOf(AffineExpr expr, unsigned dim, unsigned numDims) {
+  AffineExpr d = getAffineDimExpr(dim, expr.getContext());
+  AffineExpr step =
+      simplifyAffineExpr(expr.replace(d, d + 1) - expr, numDims, 0);
+  if (auto constant = dyn_cast<AffineConstantExpr>(step))
+    return constant.getValue();
+  return std::nullopt;
+}
+
+bool hasUnitInnerStride(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 0)
+    return true;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
+/// Whether `op` can run as rows of vectors along loop `row`.
+bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
+  if (ShapedType::isDynamic(op.getStaticLoopRanges()[row]))
+    return false;
+  unsigned numLoops = op.getNumLoops();
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !type.getElementType().isIntOrFloat() ||
+        !hasUnitInnerStride(operand.get()))
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (op.isDpsInit(&operand)) {
+      for (unsigned d = 0; d < numLoops; ++d)
+        if (op.getIteratorTypesArray()[d] != utils::IteratorType::parallel &&
+            map.isFunctionOfDim(d))
+          return false;
+      continue;
+    }
+    if (map.getNumResults() == 0 || !map.isFunctionOfDim(row))
+      continue;
+    std::optional<int64_t> step =
+        stepOf(map.getResults().back(), row, numLoops);
+    if (!step || *step != 1)
+      return false;
+  }
+  for (Operation &inner : op.getBlock()->without_terminator()) {
+    if (isa<arith::ConstantOp>(inner))
+      continue;
+    // Masked-off lanes compute on zeros: no integer division may trap.
+    if (isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
+            arith::CeilDivSIOp, arith::CeilDivUIOp, arith::FloorDivSIOp>(inner))
+      return false;
+    if (!isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()) ||
+        !inner.hasTrait<OpTrait::Elementwise>() || inner.getNumRegions() ||
+        !isMemoryEffectFree(&inner) ||
+        !llvm::all_of(inner.getResultTypes(),
+                      [](Type t) { return t.isIntOrIndexOrFloat(); }))
+      return false;
+  }
+  return true;
+}
+
+/// Lowers `op` to loops over rows of vectors along loop `row`.
+void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
+  Location loc = op.getLoc();
+  unsigned numLoops = op.getNumLoops();
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
+  int64_t rowLength = op.getStaticLoopRanges()[row];
+  auto value = [&](OpFoldResult ofr) {
+    return getValueOrCreateConstantIndexOp(rewriter, loc, ofr);
+  };
+
+  // One width for the whole op: that of its widest element type.
+  unsigned bits = 8;
+  for (Value operand : op->getOperands())
+    bits = std::max(
+        bits, getElementTypeOrSelf(operand.getType()).getIntOrFloatBitWidth());
+  int64_t lanes = std::max<int64_t>(1, kVectorBytes * 8 / bits);
+  auto vectorOf = [&](Type element) {
+    return VectorType::get({lanes}, element);
+  };
+
+  SmallVector<Value> lbs, ubs, steps;
+  SmallVector<unsigned> outer, reductions;
+  for (unsigned d = 0; d < numLoops; ++d) {
+    if (d == row)
+      continue;
+    (iterators[d] == utils::IteratorType::parallel ? outer : reductions)
+        .push_back(d);
+  }
+  auto bounds = [&](ArrayRef<unsigned> dims, SmallVector<Value> &lo,
+                    SmallVector<Value> &hi, SmallVector<Value> &st) {
+    for (unsigned d : dims) {
+      lo.push_back(value(ranges[d].offset));
+      hi.push_back(value(ranges[d].size));
+      st.push_back(value(ranges[d].stride));
+    }
+  };
+  bounds(outer, lbs, ubs, steps);
+  lbs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+  ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, rowLength));
+  steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, lanes));
+
+  scf::buildLoopNest(
+      rewriter, loc, lbs, ubs, steps,
+      [&](OpBuilder &b, Location l, ValueRange outerIvs) {
+        SmallVector<Value> ivs(numLoops);
+        for (auto [d, iv] : llvm::zip(outer, outerIvs.drop_back()))
+          ivs[d] = iv;
+        ivs[row] = outerIvs.back();
+        // Lanes past the row's end are masked off.
+        Value mask;
+        if (rowLength % lanes != 0) {
+          Value left = arith::SubIOp::create(
+              b, l, arith::ConstantIndexOp::create(b, l, rowLength),
+              outerIvs.back());
+          mask = vector::CreateMaskOp::create(
+              b, l, VectorType::get({lanes}, b.getI1Type()), ValueRange{left});
+        }
+        auto indices = [&](OpBuilder &nb, Location nl, AffineMap map) {
+          SmallVector<Value> result;
+          for (unsigned r = 0; r < map.getNumResults(); ++r)
+            result.push_back(
+                affine::AffineApplyOp::create(nb, nl, map.getSubMap({r}), ivs));
+          return result;
+        };
+        auto load = [&](OpBuilder &nb, Location nl, Value memref,
+                        AffineMap map) -> Value {
+          Type element = getElementTypeOrSelf(memref.getType());
+          SmallVector<Value> at = indices(nb, nl, map);
+          if (!mask)
+            return vector::LoadOp::create(nb, nl, vectorOf(element), memref,
+                                          at);
+          Value zero = arith::ConstantOp::create(
+              nb, nl, cast<TypedAttr>(nb.getZeroAttr(vectorOf(element))));
+          return vector::MaskedLoadOp::create(nb, nl, vectorOf(element), memref,
+                                              at, mask, zero);
+        };
+
+        // Outputs do not depend on the reductions: any index will do.
+        Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
+        for (unsigned d : reductions)
+          ivs[d] = zeroIndex;
+        // Outputs the body reads start from their current value; the others
+        // (elementwise results) need no load.
+        SmallVector<Value> accumulators;
+        for (OpOperand &init : op.getDpsInitsMutable()) {
+          Type element = getElementTypeOrSelf(init.get().getType());
+          if (op.getMatchingBlockArgument(&init).use_empty())
+            accumulators.push_back(arith::ConstantOp::create(
+                b, l, cast<TypedAttr>(b.getZeroAttr(vectorOf(element)))));
+          else
+            accumulators.push_back(
+                load(b, l, init.get(), op.getMatchingIndexingMap(&init)));
+        }
+
+        auto body = [&](OpBuilder &nb, Location nl, ValueRange innerIvs,
+                        ValueRange accs) -> SmallVector<Value> {
+          for (auto [d, iv] : llvm::zip(reductions, innerIvs))
+            ivs[d] = iv;
+          IRMapping mapping;
+          Block *block = op.getBlock();
+          for (OpOperand *input : op.getDpsInputOperands()) {
+            AffineMap map = op.getMatchingIndexingMap(input);
+            Value arg = block->getArgument(input->getOperandNumber());
+            Value loaded;
+            if (map.getNumResults() != 0 && map.isFunctionOfDim(row)) {
+              loaded = load(nb, nl, input->get(), map);
+            } else {
+              Value scalar = isa<MemRefType>(input->get().getType())
+                                 ? memref::LoadOp::create(nb, nl, input->get(),
+                                                          indices(nb, nl, map))
+                                       .getResult()
+                                 : input->get();
+              loaded = vector::BroadcastOp::create(
+                  nb, nl, vectorOf(scalar.getType()), scalar);
+            }
+            mapping.map(arg, loaded);
+          }
+          for (auto [i, acc] : llvm::enumerate(accs))
+            mapping.map(block->getArgument(op.getNumDpsInputs() + i), acc);
+          // Scalars from outside the body (and its constants) are broadcast.
+          auto lookup = [&](Value v) -> Value {
+            if (Value mapped = mapping.lookupOrNull(v))
+              return mapped;
+            Value vec =
+                vector::BroadcastOp::create(nb, nl, vectorOf(v.getType()), v);
+            mapping.map(v, vec);
+            return vec;
+          };
+          for (Operation &inner : block->without_terminator()) {
+            if (isa<arith::ConstantOp>(inner)) {
+              Operation *clone = nb.clone(inner);
+              mapping.map(inner.getResult(0),
+                          vector::BroadcastOp::create(
+                              nb, nl, vectorOf(clone->getResult(0).getType()),
+                              clone->getResult(0)));
+              continue;
+            }
+            OperationState state(nl, inner.getName());
+            for (Value operand : inner.getOperands())
+              state.addOperands(lookup(operand));
+            for (Type t : inner.getResultTypes())
+              state.addTypes(vectorOf(t));
+            state.addAttributes(inner.getAttrs());
+            Operation *vectorized = nb.create(state);
+            mapping.map(inner.getResults(), vectorized->getResults());
+          }
+          SmallVector<Value> yields;
+          for (Value v : block->getTerminator()->getOperands())
+            yields.push_back(lookup(v));
+          return yields;
+        };
+
+        SmallVector<Value> results;
+        if (reductions.empty()) {
+          results = body(b, l, {}, accumulators);
+        } else {
+          SmallVector<Value> rlbs, rubs, rsteps;
+          bounds(reductions, rlbs, rubs, rsteps);
+          scf::LoopNest nest = scf::buildLoopNest(
+              b, l, rlbs, rubs, rsteps, accumulators,
+              [&](OpBuilder &nb, Location nl, ValueRange innerIvs,
+                  ValueRange accs) { return body(nb, nl, innerIvs, accs); });
+          results = nest.results;
+          for (unsigned d : reductions)
+            ivs[d] = zeroIndex;
+        }
+        for (auto [init, result] :
+             llvm::zip(op.getDpsInitsMutable(), results)) {
+          SmallVector<Value> at =
+              indices(b, l, op.getMatchingIndexingMap(&init));
+          if (mask)
+            vector::MaskedStoreOp::create(b, l, init.get(), at, mask, result);
+          else
+            vector::StoreOp::create(b, l, result, init.get(), at);
+        }
+      });
+  rewriter.eraseOp(op);
+}
+
+/// For the innermost loop of an interchanged op: its iterations are
+/// independent (a parallel linalg dimension), which
+/// nnc-tag-parallel-accesses tells LLVM through the access group once loads
+/// and stores exist; vectorize it even below LLVM's tiny trip count, and do
+/// not unroll it before: fully unrolled, it would become straight-line code
+/// the SLP vectorizer leaves alone.
+LLVM::LoopAnnotationAttr innerLoopAnnotation(MLIRContext *ctx) {
+  auto no = BoolAttr::get(ctx, false), yes = BoolAttr::get(ctx, true);
+  auto vectorize =
+      LLVM::LoopVectorizeAttr::get(ctx, /*disable=*/no, {}, {}, {}, {}, {}, {});
+  auto unroll =
+      LLVM::LoopUnrollAttr::get(ctx, /*disable=*/yes, {}, {}, {}, {}, {}, {});
+  return LLVM::LoopAnnotationAttr::get(ctx, {}, vectorize, {}, unroll, {}, {},
+                                       {}, {}, {}, {}, {}, {}, {}, {},
+                                       LLVM::AccessGroupAttr::get(ctx));
+}
+
+/// Interchanges `op` to `order` and lowers it to annotated loops.
+LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
+                                ArrayRef<unsigned> order) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic) {
+    FailureOr<linalg::GenericOp> generalized =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generalized))
+      return success(); // keep the named op as it is
+    generic = *generalized;
+  }
+  FailureOr<linalg::GenericOp> interchanged =
+      linalg::interchangeGenericOp(rewriter, generic, order);
+  if (failed(interchanged))
+    return generic.emitError("could not interchange the loops of this op");
+  FailureOr<linalg::LinalgLoops> loops =
+      linalg::linalgOpToLoops(rewriter, *interchanged);
+  if (failed(loops))
+    return interchanged->emitError("could not lower this op to loops");
+  rewriter.eraseOp(*interchanged);
+  for (Operation *loop : *loops)
+    if (auto forOp = dyn_cast<scf::ForOp>(loop))
+      if (forOp.getBody()->getOps<scf::ForOp>().empty())
+        forOp->setAttr("loop_annotation",
+                       innerLoopAnnotation(rewriter.getContext()));
+  return success();
+}
+
+struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op.hasPureBufferSemantics() &&
+          (isa<linalg::GenericOp>(op) ||
+           linalg::isaContractionOpInterface(op) ||
+           linalg::isaConvolutionOpInterface(op)))
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::LinalgOp op : ops) {
+      std::optional<unsigned> row = chooseRowLoop(op);
+      if (!row)
+        continue;
+      rewriter.setInsertionPoint(op);
+      if (canVectorizeRows(op, *row)) {
+        vectorizeRows(rewriter, op, *row);
+        continue;
+      }
+      SmallVector<unsigned> order = rowOrder(op, *row);
+      if (llvm::equal(order, llvm::seq<unsigned>(0, order.size())))
+        continue; // already in that order: convert-linalg-to-loops
+      // Loads in the body (gathers) would not vectorize well.
+      if (!llvm::all_of(op.getBlock()->getOperations(),
+                        [](Operation &o) { return isMemoryEffectFree(&o); }))
+        continue;
+      if (failed(lowerInterchanged(rewriter, op, order)))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,130 @@
+// RUN: nnc-opt %s --nnc-vectorize-rows --split-input-file | FileCheck %s
+
+// Linalg ops on buffers become loops over rows of vectors along a parallel
+// loop that walks the last dimension of the output and of the inputs that
+// use it, reductions inside, the accumulator carried in registers; ops whose
+// inputs read that row with a stride become interchanged scalar loops
+// annotated for LLVM's vectorizer; short rows are left alone.
+
+// ow (14) in one masked vector of 16 lanes: the output chunk is loaded
+// once, carried through c, kh, kw and stored once; the filter is a
+// broadcast scalar.
+// CHECK-LABEL: func.func @conv
+// CHECK-SAME:    (%[[X:.*]]: memref<?x16x16x16xf32>, %[[W:.*]]: memref<32x16x3x3xf32>, %[[Y:.*]]: memref<?x32x14x14xf32>)
+// CHECK:         scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:           scf.for %[[F:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:             scf.for %[[OH:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:               scf.for %[[OW:.*]] = %{{.*}} to %{{.*}} step %[[C16:.*]] {
+// CHECK:                 %[[LEFT:.*]] = arith.subi %{{.*}}, %[[OW]] : index
+// CHECK:                 %[[MASK:.*]] = vector.create_mask %[[LEFT]] : vector<16xi1>
+// CHECK:                 %[[ACC:.*]] = vector.maskedload %[[Y]][{{.*}}], %[[MASK]], %{{.*}} : memref<?x32x14x14xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK:                 %[[SUM:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[A0:.*]] = %[[ACC]]) -> (vector<16xf32>) {
+// CHECK:                   scf.for %{{.*}} iter_args(%[[A1:.*]] = %[[A0]]) -> (vector<16xf32>) {
+// CHECK:                     scf.for %{{.*}} iter_args(%[[A2:.*]] = %[[A1]]) -> (vector<16xf32>) {
+// CHECK:                       %[[IN:.*]] = vector.maskedload %[[X]][{{.*}}], %[[MASK]], %{{.*}} : memref<?x16x16x16xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK:                       %[[WS:.*]] = memref.load %[[W]][{{.*}}] : memref<32x16x3x3xf32>
+// CHECK:                       %[[WV:.*]] = vector.broadcast %[[WS]] : f32 to vector<16xf32>
+// CHECK:                       %[[P:.*]] = arith.mulf %[[IN]], %[[WV]] : vector<16xf32>
+// CHECK:                       %[[S:.*]] = arith.addf %[[A2]], %[[P]] : vector<16xf32>
+// CHECK:                       scf.yield %[[S]] : vector<16xf32>
+// CHECK:                 vector.maskedstore %[[Y]][{{.*}}], %[[MASK]], %[[SUM]] : memref<?x32x14x14xf32>, vector<16xi1>, vector<16xf32>
+// CHECK-NOT:     linalg.
+func.func @conv(%x: memref<?x16x16x16xf32>, %w: memref<32x16x3x3xf32>, %y: memref<?x32x14x14xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<?x16x16x16xf32>, memref<32x16x3x3xf32>) outs(%y : memref<?x32x14x14xf32>)
+  return
+}
+
+// -----
+
+// Elementwise f64 rows of 32: four unmasked vectors of 8 lanes; the output
+// is not read, so not loaded.
+// CHECK-LABEL: func.func @relu_f64
+// CHECK-SAME:    (%[[X:.*]]: memref<?x32xf64>, %[[Y:.*]]: memref<?x32xf64>)
+// CHECK:         %[[C8:.*]] = arith.constant 8 : index
+// CHECK:         scf.for
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C8]] {
+// CHECK-NOT:         vector.create_mask
+// CHECK-NOT:         vector.load %[[Y]]
+// CHECK:             %[[V:.*]] = vector.load %[[X]][{{.*}}] : memref<?x32xf64>, vector<8xf64>
+// CHECK:             %[[Z:.*]] = vector.broadcast %{{.*}} : f64 to vector<8xf64>
+// CHECK:             %[[R:.*]] = arith.maximumf %[[V]], %[[Z]] : vector<8xf64>
+// CHECK:             vector.store %[[R]], %[[Y]][{{.*}}] : memref<?x32xf64>, vector<8xf64>
+func.func @relu_f64(%x: memref<?x32xf64>, %y: memref<?x32xf64>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<?x32xf64>) outs(%y : memref<?x32xf64>) {
+  ^bb0(%in: f64, %out: f64):
+    %c = arith.constant 0.0 : f64
+    %m = arith.maximumf %in, %c : f64
+    linalg.yield %m : f64
+  }
+  return
+}
+
+// -----
+
+// x W: n (the 128 units) is the row, k the reduction inside it.
+// CHECK-LABEL: func.func @matmul
+// CHECK:         scf.for %{{.*}} {
+// CHECK:           scf.for %{{.*}} step %{{.*}} {
+// CHECK:             %[[ACC:.*]] = vector.load %{{.*}} : memref<?x128xf32>, vector<16xf32>
+// CHECK:             scf.for %{{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<16xf32>) {
+// CHECK:               memref.load %{{.*}} : memref<?x64xf32>
+// CHECK:               vector.broadcast
+// CHECK:               vector.load %{{.*}} : memref<64x128xf32>, vector<16xf32>
+func.func @matmul(%a: memref<?x64xf32>, %b: memref<64x128xf32>, %c: memref<?x128xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x64xf32>, memref<64x128xf32>) outs(%c : memref<?x128xf32>)
+  return
+}
+
+// -----
+
+// Pooling with stride 2 reads the row with a stride: the op is interchanged
+// (ow innermost, the window outside it) and lowered to scalar loops whose
+// innermost one asks LLVM to vectorize it, without unrolling it first, its
+// accesses in a parallel access group.
+// CHECK-DAG: #[[GROUP:.*]] = #llvm.access_group<id = distinct[{{[0-9]+}}]<>>
+// CHECK-DAG: #[[VEC:.*]] = #llvm.loop_vectorize<disable = false>
+// CHECK-DAG: #[[UNROLL:.*]] = #llvm.loop_unroll<disable = true>
+// CHECK-DAG: #[[ANN:.*]] = #llvm.loop_annotation<vectorize = #[[VEC]], unroll = #[[UNROLL]], parallelAccesses = #[[GROUP]]>
+// CHECK-LABEL: func.func @maxpool_strided
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK:               scf.for
+// CHECK:                 scf.for
+// CHECK:                   scf.for
+// CHECK:                     memref.load
+// CHECK:                     arith.maximumf
+// CHECK:                     memref.store
+// CHECK:                   } {loop_annotation = #[[ANN]]}
+// CHECK-NOT:     linalg.
+func.func @maxpool_strided(%x: memref<?x4x28x28xf32>, %win: memref<2x2xf32>, %y: memref<?x4x14x14xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %win : memref<?x4x28x28xf32>, memref<2x2xf32>) outs(%y : memref<?x4x14x14xf32>)
+  return
+}
+
+// -----
+
+// Rows of 4 are too short: left to convert-linalg-to-loops.
+// CHECK-LABEL: func.func @short_rows
+// CHECK:         linalg.conv_2d_nchw_fchw
+// CHECK-NOT:     vector.
+func.func @short_rows(%x: memref<?x4x6x6xf32>, %w: memref<4x4x3x3xf32>, %y: memref<?x4x4x4xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : memref<?x4x6x6xf32>, memref<4x4x3x3xf32>) outs(%y : memref<?x4x4x4xf32>)
+  return
+}
+
+// -----
+
+// The transposed rhs of a matmul (dy W^T) reads no row contiguously: no
+// loop qualifies, the op is left alone.
+// CHECK-LABEL: func.func @matmul_transposed_rhs
+// CHECK:         linalg.matmul
+func.func @matmul_transposed_rhs(%a: memref<?x64xf32>, %b: memref<128x64xf32>, %c: memref<?x128xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
+    ins(%a, %b : memref<?x64xf32>, memref<128x64xf32>) outs(%c : memref<?x128xf32>)
+  return
+}
