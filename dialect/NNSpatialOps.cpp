@@ -72,6 +72,25 @@ struct Window {
     return (padded - extent(d)) / strides[d] + 1;
   }
 
+  /// A gradient with respect to the input of a window op: the forward
+  /// input `size` ([H, W]) must produce the spatial size of `dy`.
+  template <typename OpTy>
+  LogicalResult checkGradient(std::optional<Location> loc,
+                              std::pair<int64_t, int64_t> size,
+                              RankedTensorType dy) const {
+    auto oh = output<OpTy>(loc, 0, size.first);
+    if (failed(oh))
+      return failure();
+    auto ow = output<OpTy>(loc, 1, size.second);
+    if (failed(ow))
+      return failure();
+    if (*oh != dy.getDimSize(2) || *ow != dy.getDimSize(3))
+      return opError<OpTy>(loc, "an input of ", size.first, "x", size.second,
+                           " gives an output of ", *oh, "x", *ow, ", not ",
+                           dy.getDimSize(2), "x", dy.getDimSize(3));
+    return success();
+  }
+
   /// Pooling windows must each hold an input element.
   template <typename OpTy>
   LogicalResult checkPoolPadding(std::optional<Location> loc) const {
@@ -119,8 +138,9 @@ LogicalResult checkChannelVector(std::optional<Location> loc, Value value,
   auto type = cast<RankedTensorType>(value.getType());
   if (type.getRank() != 1 || type.getDimSize(0) != channels ||
       type.getElementType() != element)
-    return opError<OpTy>(loc, "expected ", what, " of type tensor<", channels,
-                         "x", element, ">, got ", type);
+    return opError<OpTy>(loc, "expected ", what, " of type ",
+                         RankedTensorType::get({channels}, element), ", got ",
+                         type);
   return success();
 }
 
@@ -192,8 +212,10 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
     if (failed(checkChannelVector<Conv2DOp>(loc, bias, "bias", f[0], element)))
       return failure();
   auto oh = window->output<Conv2DOp>(loc, 0, input->getDimSize(2));
+  if (failed(oh))
+    return failure();
   auto ow = window->output<Conv2DOp>(loc, 1, input->getDimSize(3));
-  if (failed(oh) || failed(ow))
+  if (failed(ow))
     return failure();
   results.push_back(
       RankedTensorType::get({input->getDimSize(0), f[0], *oh, *ow}, element));
@@ -223,15 +245,8 @@ Conv2DInputGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
       adaptor.getStrides(), adaptor.getPadding(), adaptor.getDilations());
   if (failed(window))
     return failure();
-  auto oh = window->output<Conv2DInputGradOp>(loc, 0, size->first);
-  auto ow = window->output<Conv2DInputGradOp>(loc, 1, size->second);
-  if (failed(oh) || failed(ow))
+  if (failed(window->checkGradient<Conv2DInputGradOp>(loc, *size, *dy)))
     return failure();
-  if (*oh != dy->getDimSize(2) || *ow != dy->getDimSize(3))
-    return opError<Conv2DInputGradOp>(loc, "an input of ", size->first, "x",
-                                      size->second, " gives an output of ", *oh,
-                                      "x", *ow, ", not ", dy->getDimSize(2),
-                                      "x", dy->getDimSize(3));
   results.push_back(RankedTensorType::get(
       {dy->getDimSize(0), f[1] * groups, size->first, size->second},
       dy->getElementType()));
@@ -256,8 +271,10 @@ Conv2DFilterGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
   if (failed(window))
     return failure();
   auto oh = window->output<Conv2DFilterGradOp>(loc, 0, input->getDimSize(2));
+  if (failed(oh))
+    return failure();
   auto ow = window->output<Conv2DFilterGradOp>(loc, 1, input->getDimSize(3));
-  if (failed(oh) || failed(ow))
+  if (failed(ow))
     return failure();
   if (*oh != dy->getDimSize(2) || *ow != dy->getDimSize(3) ||
       input->getDimSize(0) != dy->getDimSize(0))
@@ -296,8 +313,10 @@ inferPool(std::optional<Location> loc, Value input, ArrayRef<int64_t> kernel,
   if (failed(window) || failed(window->template checkPoolPadding<OpTy>(loc)))
     return failure();
   auto oh = window->template output<OpTy>(loc, 0, type->getDimSize(2));
+  if (failed(oh))
+    return failure();
   auto ow = window->template output<OpTy>(loc, 1, type->getDimSize(3));
-  if (failed(oh) || failed(ow))
+  if (failed(ow))
     return failure();
   return RankedTensorType::get(
       {type->getDimSize(0), type->getDimSize(1), *oh, *ow},
@@ -354,14 +373,8 @@ AvgPool2DGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
       loc, adaptor.getKernelSize(), adaptor.getStrides(), adaptor.getPadding());
   if (failed(window))
     return failure();
-  auto oh = window->output<AvgPool2DGradOp>(loc, 0, size->first);
-  auto ow = window->output<AvgPool2DGradOp>(loc, 1, size->second);
-  if (failed(oh) || failed(ow))
+  if (failed(window->checkGradient<AvgPool2DGradOp>(loc, *size, *dy)))
     return failure();
-  if (*oh != dy->getDimSize(2) || *ow != dy->getDimSize(3))
-    return opError<AvgPool2DGradOp>(
-        loc, "an input of ", size->first, "x", size->second, " pools to ", *oh,
-        "x", *ow, ", not ", dy->getDimSize(2), "x", dy->getDimSize(3));
   results.push_back(input);
   return success();
 }
