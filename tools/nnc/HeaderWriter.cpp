@@ -112,7 +112,9 @@ static void writeTrainDeclarations(raw_ostream &os, const nnc::ModelInfo &m,
   os << "/* One step: forward, loss, backward and the optimizer update of "
         "params and\n   opt_state in place; writes the gradients to grads and "
         "returns the mean\n   loss. step counts from 1; seed and step "
-        "choose the dropout masks. */\n";
+        "choose the dropout masks. Model\n   state (descriptor params with "
+        "trainable == 0, batch norm's running\n   statistics) is updated in "
+        "params too. */\n";
   os << formatv(
       "{0} nnc_{1}_train_step({0} *params, {0} *grads, {0} *opt_state,"
       " int64_t step,\n    uint64_t seed, const {0} *x, const void *labels, "
