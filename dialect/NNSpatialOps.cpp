@@ -72,22 +72,33 @@ struct Window {
     return (padded - extent(d)) / strides[d] + 1;
   }
 
+  /// The output [OH, OW] of an input of `height` x `width`; reports the
+  /// first dimension the window does not fit.
+  template <typename OpTy>
+  FailureOr<std::pair<int64_t, int64_t>>
+  outputSize(std::optional<Location> loc, int64_t height, int64_t width) const {
+    auto oh = output<OpTy>(loc, 0, height);
+    if (failed(oh))
+      return failure();
+    auto ow = output<OpTy>(loc, 1, width);
+    if (failed(ow))
+      return failure();
+    return std::make_pair(*oh, *ow);
+  }
+
   /// A gradient with respect to the input of a window op: the forward
   /// input `size` ([H, W]) must produce the spatial size of `dy`.
   template <typename OpTy>
   LogicalResult checkGradient(std::optional<Location> loc,
                               std::pair<int64_t, int64_t> size,
                               RankedTensorType dy) const {
-    auto oh = output<OpTy>(loc, 0, size.first);
-    if (failed(oh))
+    auto out = outputSize<OpTy>(loc, size.first, size.second);
+    if (failed(out))
       return failure();
-    auto ow = output<OpTy>(loc, 1, size.second);
-    if (failed(ow))
-      return failure();
-    if (*oh != dy.getDimSize(2) || *ow != dy.getDimSize(3))
+    if (out->first != dy.getDimSize(2) || out->second != dy.getDimSize(3))
       return opError<OpTy>(loc, "an input of ", size.first, "x", size.second,
-                           " gives an output of ", *oh, "x", *ow, ", not ",
-                           dy.getDimSize(2), "x", dy.getDimSize(3));
+                           " gives an output of ", out->first, "x", out->second,
+                           ", not ", dy.getDimSize(2), "x", dy.getDimSize(3));
     return success();
   }
 
@@ -211,14 +222,12 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *,
   if (Value bias = adaptor.getBias())
     if (failed(checkChannelVector<Conv2DOp>(loc, bias, "bias", f[0], element)))
       return failure();
-  auto oh = window->output<Conv2DOp>(loc, 0, input->getDimSize(2));
-  if (failed(oh))
+  auto out = window->outputSize<Conv2DOp>(loc, input->getDimSize(2),
+                                          input->getDimSize(3));
+  if (failed(out))
     return failure();
-  auto ow = window->output<Conv2DOp>(loc, 1, input->getDimSize(3));
-  if (failed(ow))
-    return failure();
-  results.push_back(
-      RankedTensorType::get({input->getDimSize(0), f[0], *oh, *ow}, element));
+  results.push_back(RankedTensorType::get(
+      {input->getDimSize(0), f[0], out->first, out->second}, element));
   return success();
 }
 
@@ -270,13 +279,11 @@ Conv2DFilterGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
       adaptor.getDilations());
   if (failed(window))
     return failure();
-  auto oh = window->output<Conv2DFilterGradOp>(loc, 0, input->getDimSize(2));
-  if (failed(oh))
+  auto out = window->outputSize<Conv2DFilterGradOp>(loc, input->getDimSize(2),
+                                                    input->getDimSize(3));
+  if (failed(out))
     return failure();
-  auto ow = window->output<Conv2DFilterGradOp>(loc, 1, input->getDimSize(3));
-  if (failed(ow))
-    return failure();
-  if (*oh != dy->getDimSize(2) || *ow != dy->getDimSize(3) ||
+  if (out->first != dy->getDimSize(2) || out->second != dy->getDimSize(3) ||
       input->getDimSize(0) != dy->getDimSize(0))
     return opError<Conv2DFilterGradOp>(
         loc, "result gradient ", *dy, " does not match the output of ", *input);
@@ -312,14 +319,12 @@ inferPool(std::optional<Location> loc, Value input, ArrayRef<int64_t> kernel,
   auto window = Window::get<OpTy>(loc, kernel, strides, padding);
   if (failed(window) || failed(window->template checkPoolPadding<OpTy>(loc)))
     return failure();
-  auto oh = window->template output<OpTy>(loc, 0, type->getDimSize(2));
-  if (failed(oh))
-    return failure();
-  auto ow = window->template output<OpTy>(loc, 1, type->getDimSize(3));
-  if (failed(ow))
+  auto out = window->template outputSize<OpTy>(loc, type->getDimSize(2),
+                                               type->getDimSize(3));
+  if (failed(out))
     return failure();
   return RankedTensorType::get(
-      {type->getDimSize(0), type->getDimSize(1), *oh, *ow},
+      {type->getDimSize(0), type->getDimSize(1), out->first, out->second},
       type->getElementType());
 }
 

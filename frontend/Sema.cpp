@@ -243,6 +243,25 @@ bool isTooLarge(const Shape &shape) {
   return !n || *n > kMaxSize;
 }
 
+/// The value of an integer literal; nothing for anything else. (The parser
+/// has already rejected integer literals beyond int64.)
+std::optional<int64_t> getIntegerLiteral(const Expr &e) {
+  auto *num = llvm::dyn_cast<NumberExpr>(&e);
+  int64_t value = 0;
+  if (!num || !num->isInteger ||
+      llvm::StringRef(num->spelling).getAsInteger(10, value))
+    return std::nullopt;
+  return value;
+}
+
+/// An integer literal in [min, kMaxSize].
+std::optional<int64_t> getIntegerInRange(const Expr &e, int64_t min) {
+  std::optional<int64_t> value = getIntegerLiteral(e);
+  if (!value || *value < min || *value > kMaxSize)
+    return std::nullopt;
+  return value;
+}
+
 /// How an argument is described after "got" in messages.
 std::string describeExpr(const Expr &e) {
   if (auto *num = llvm::dyn_cast<NumberExpr>(&e))
@@ -652,17 +671,15 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
       break;
     case ParamKind::Axis: {
       window.axis = &value;
-      auto *num = llvm::dyn_cast<NumberExpr>(&value);
-      int64_t axis = 0;
-      if (!num || !num->isInteger ||
-          llvm::StringRef(num->spelling).getAsInteger(10, axis) || axis < 0) {
+      std::optional<int64_t> axis = getIntegerLiteral(value);
+      if (!axis || *axis < 0) {
         diags.error(value.getLoc())
             << what << " must be a non-negative integer, got "
             << describeExpr(value);
         ok = false;
         break;
       }
-      call.axis = axis;
+      call.axis = *axis;
       break;
     }
     }
@@ -686,15 +703,7 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
 
 std::optional<std::array<int64_t, 2>> Sema::checkPair(const Expr &e,
                                                       const llvm::Twine &what) {
-  auto positive = [](const Expr &x) -> std::optional<int64_t> {
-    auto *num = llvm::dyn_cast<NumberExpr>(&x);
-    int64_t v = 0;
-    if (!num || !num->isInteger ||
-        llvm::StringRef(num->spelling).getAsInteger(10, v) || v <= 0 ||
-        v > kMaxSize)
-      return std::nullopt;
-    return v;
-  };
+  auto positive = [](const Expr &x) { return getIntegerInRange(x, 1); };
   if (auto *list = llvm::dyn_cast<ListExpr>(&e)) {
     if (list->elements.size() == 2) {
       auto h = positive(*list->elements[0]), w = positive(*list->elements[1]);
@@ -713,15 +722,7 @@ std::optional<std::array<int64_t, 2>> Sema::checkPair(const Expr &e,
 
 bool Sema::checkPadding(const Expr &e, const llvm::Twine &what,
                         WindowArgs &out) {
-  auto nonNegative = [](const Expr &x) -> std::optional<int64_t> {
-    auto *num = llvm::dyn_cast<NumberExpr>(&x);
-    int64_t v = 0;
-    if (!num || !num->isInteger ||
-        llvm::StringRef(num->spelling).getAsInteger(10, v) || v < 0 ||
-        v > kMaxSize)
-      return std::nullopt;
-    return v;
-  };
+  auto nonNegative = [](const Expr &x) { return getIntegerInRange(x, 0); };
   if (auto *name = llvm::dyn_cast<NameExpr>(&e)) {
     if (name->name == "same") {
       out.samePadding = true;
@@ -966,15 +967,13 @@ std::optional<int64_t> Sema::checkPositiveInt(const Expr &e,
                                               const llvm::Twine &what,
                                               llvm::StringRef noun,
                                               int64_t limit) {
-  auto *num = llvm::dyn_cast<NumberExpr>(&e);
-  int64_t value = 0;
-  // The parser has already rejected integer literals beyond int64.
-  if (!num || !num->isInteger ||
-      llvm::StringRef(num->spelling).getAsInteger(10, value) || value <= 0) {
+  std::optional<int64_t> literal = getIntegerLiteral(e);
+  if (!literal || *literal <= 0) {
     diags.error(e.getLoc())
         << what << " must be a positive integer, got " << describeExpr(e);
     return std::nullopt;
   }
+  int64_t value = *literal;
   if (value > limit) {
     diags.error(e.getLoc())
         << noun << " " << value << " is too large (limit " << limit << ")";
