@@ -184,3 +184,31 @@ LogicalResult ConcatOp::buildGradients(OpBuilder &b, Value dy,
   }
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+/// Backpropagation through time is one op, nn.recurrent_grad, which lowers to
+/// a loop over the steps in reverse. The initial states' gradients are
+/// slots of its [N, S, H] state gradient.
+LogicalResult RecurrentTrainOp::buildGradients(OpBuilder &b, Value dy,
+                                               SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  auto grad = RecurrentGradOp::create(
+      b, loc, getInput(), getWeightIh(), getWeightHh(), getStates(), dy,
+      getActivations(), getCell(), getReverse(), getSequence());
+  grads.append({grad.getInputGradient(), grad.getWeightIhGradient(),
+                grad.getWeightHhGradient(), grad.getBiasIhGradient(),
+                grad.getBiasHhGradient()});
+  auto stateGradient = [&](int64_t slot, Value like) {
+    Value slice = SliceOp::create(b, loc, grad.getInitialStateGradient(),
+                                  /*axis=*/1, slot, /*size=*/1);
+    return reshapeLike(b, loc, slice, like);
+  };
+  if (Value hidden = getInitialHidden())
+    grads.push_back(stateGradient(0, hidden));
+  if (Value cell = getInitialCell())
+    grads.push_back(stateGradient(1, cell));
+  return success();
+}

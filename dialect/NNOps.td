@@ -556,6 +556,134 @@ def NN_SliceOp : NN_Op<"slice", [Pure, InferTypeOpAdaptor]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Recurrent layers
+//===----------------------------------------------------------------------===//
+
+// The weights follow nn.dense's [in, out] layout: PyTorch's weight_ih_l0 and
+// weight_hh_l0 transposed. Gates are stacked along the last dimension in
+// PyTorch's order (LSTM: i, f, g, o; GRU: r, z, n), each `hidden` wide.
+class NN_RecurrentLayerOp<string mnemonic, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor, TrainingMode])> {
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight_ih `,` $weight_hh `,` $bias_ih `,` $bias_hh
+    (`initial_hidden` $initial_hidden^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_RnnOp : NN_RecurrentLayerOp<"rnn"> {
+  let summary = "Elman recurrent layer over a sequence, tanh or relu";
+  let description = [{
+    Over `input` [N, T, F], for t = 0 .. T-1 (T-1 .. 0 with `reverse`):
+    `h_t = act(x_t W_ih + b_ih + h_{t-1} W_hh + b_hh)`, with `h_{-1}` the
+    `initial_hidden` state [N, H] or zero. `weight_ih` is [F, H] and
+    `weight_hh` [H, H]. The result is the last state [N, H] or, with
+    `sequence`, every state in time order [N, T, H].
+
+    ```mlir
+    %h = nn.rnn %x, %wi, %wh, %bi, %bh {activation = "tanh"} : (tensor<?x28x28xf32>, tensor<28x32xf32>, tensor<32x32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<?x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight_ih,
+                       NN_Tensor:$weight_hh, NN_Tensor:$bias_ih,
+                       NN_Tensor:$bias_hh, Optional<NN_Tensor>:$initial_hidden,
+                       StrAttr:$activation, UnitAttr:$reverse,
+                       UnitAttr:$sequence);
+}
+
+def NN_GruOp : NN_RecurrentLayerOp<"gru"> {
+  let summary = "gated recurrent unit layer over a sequence";
+  let description = [{
+    PyTorch's GRU: with the gates r, z, n stacked in that order,
+    `r = sigmoid(x W_ir + b_ir + h W_hr + b_hr)`, `z` likewise,
+    `n = tanh(x W_in + b_in + r * (h W_hn + b_hn))` and
+    `h' = (1 - z) * n + z * h`. `weight_ih` is [F, 3H], `weight_hh` [H, 3H],
+    the biases [3H]. Otherwise as nn.rnn.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight_ih,
+                       NN_Tensor:$weight_hh, NN_Tensor:$bias_ih,
+                       NN_Tensor:$bias_hh, Optional<NN_Tensor>:$initial_hidden,
+                       UnitAttr:$reverse, UnitAttr:$sequence);
+}
+
+def NN_LstmOp : NN_RecurrentLayerOp<"lstm", [AttrSizedOperandSegments]> {
+  let summary = "long short-term memory layer over a sequence";
+  let description = [{
+    PyTorch's LSTM: with the gates i, f, g, o stacked in that order,
+    `i = sigmoid(x W_ii + b_ii + h W_hi + b_hi)` (f and o likewise),
+    `g = tanh(...)`, `c' = f * c + i * g` and `h' = o * tanh(c')`.
+    `weight_ih` is [F, 4H], `weight_hh` [H, 4H], the biases [4H]; the
+    initial cell state is `initial_cell` or zero. Otherwise as nn.rnn.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight_ih,
+                       NN_Tensor:$weight_hh, NN_Tensor:$bias_ih,
+                       NN_Tensor:$bias_hh, Optional<NN_Tensor>:$initial_hidden,
+                       Optional<NN_Tensor>:$initial_cell, UnitAttr:$reverse,
+                       UnitAttr:$sequence);
+  let assemblyFormat = [{
+    $input `,` $weight_ih `,` $weight_hh `,` $bias_ih `,` $bias_hh
+    (`initial_hidden` $initial_hidden^)? (`initial_cell` $initial_cell^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_RecurrentTrainOp : NN_Op<"recurrent_train",
+    [Pure, InferTypeOpAdaptor, AttrSizedOperandSegments, Differentiable]> {
+  let summary = "a recurrent layer that keeps what its gradient needs";
+  let description = [{
+    The training form of nn.rnn (`cell` "rnn_tanh" or "rnn_relu"), nn.gru
+    ("gru") and nn.lstm ("lstm"). Besides the result it returns, for
+    backpropagation through time:
+    - `states` [N, T + 1, S, H]: the recurrent state around every step,
+      slot 0 the initial one for a forward layer and slot T for a reversed
+      one (the state after time t sits in slot t + 1, or t when reversed);
+      S is 2 for an LSTM (hidden, cell) and 1 otherwise;
+    - `activations`, each [N, T, H]: the gates after their nonlinearity at
+      every time step, for an LSTM i, f, g, o, for a GRU r, z, n and
+      h W_hn + b_hn, and none for an Elman layer.
+    Only `result` is differentiated.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight_ih,
+                       NN_Tensor:$weight_hh, NN_Tensor:$bias_ih,
+                       NN_Tensor:$bias_hh, Optional<NN_Tensor>:$initial_hidden,
+                       Optional<NN_Tensor>:$initial_cell, StrAttr:$cell,
+                       UnitAttr:$reverse, UnitAttr:$sequence);
+  let results = (outs NN_Tensor:$result, NN_Tensor:$states,
+                      Variadic<NN_Tensor>:$activations);
+  let assemblyFormat = [{
+    $input `,` $weight_ih `,` $weight_hh `,` $bias_ih `,` $bias_hh
+    (`initial_hidden` $initial_hidden^)? (`initial_cell` $initial_cell^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def NN_RecurrentGradOp : NN_Op<"recurrent_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "backpropagation through time of nn.recurrent_train";
+  let description = [{
+    Walks the steps of the forward layer in reverse, from the saved `states`
+    and `activations` and the gradient of its result, and returns the
+    gradients of the input, the weights, the biases and the initial state
+    ([N, S, H], hidden then cell). The weight and input gradients are taken
+    after the loop, as matrix products over all steps at once.
+  }];
+  let arguments = (ins NN_Tensor:$input, NN_Tensor:$weight_ih,
+                       NN_Tensor:$weight_hh, NN_Tensor:$states,
+                       NN_Tensor:$result_gradient,
+                       Variadic<NN_Tensor>:$activations, StrAttr:$cell,
+                       UnitAttr:$reverse, UnitAttr:$sequence);
+  let results = (outs NN_Tensor:$input_gradient,
+                      NN_Tensor:$weight_ih_gradient,
+                      NN_Tensor:$weight_hh_gradient,
+                      NN_Tensor:$bias_ih_gradient,
+                      NN_Tensor:$bias_hh_gradient,
+                      NN_Tensor:$initial_state_gradient);
+  let assemblyFormat = [{
+    $input `,` $weight_ih `,` $weight_hh `,` $states `,` $result_gradient
+    (`,` $activations^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Losses and metrics
 //===----------------------------------------------------------------------===//
 

@@ -59,7 +59,15 @@ enum class Builtin {
   BatchNorm,
   Dropout,
   Concat,
+  Rnn,
+  Gru,
+  Lstm,
 };
+
+inline bool isRecurrent(Builtin builtin) {
+  return builtin == Builtin::Rnn || builtin == Builtin::Gru ||
+         builtin == Builtin::Lstm;
+}
 
 /// Initialiser of a parameter tensor; mirrors `nnc_init_kind` in
 /// runtime/nnc_model.h.
@@ -134,6 +142,19 @@ struct WindowSpec {
   int64_t padding[4] = {0, 0, 0, 0};
 };
 
+/// The options of an `rnn`, `gru` or `lstm` call, resolved by Sema.
+struct RecurrentSpec {
+  int64_t layers = 1;
+  bool bidirectional = false;
+  /// `output=sequence`: every step's state; otherwise the last one.
+  bool sequence = false;
+  /// `rnn(..., activation=relu)`.
+  bool relu = false;
+  /// Whether `h0=` / `c0=` was given; they follow the input in `operands`.
+  bool initialHidden = false;
+  bool initialCell = false;
+};
+
 /// `dense(x, 64)`, `relu(h)`, or the desugared form of `h |> relu`.
 class CallExpr : public Expr {
 public:
@@ -152,8 +173,11 @@ public:
   Builtin builtin = Builtin::Unknown;
   /// The tensor operands in the order the op takes them (borrowed from args).
   std::vector<Expr *> operands;
-  /// `dense`: number of output features; `conv2d`: number of filters.
+  /// `dense`: number of output features; `conv2d`: number of filters;
+  /// `rnn`, `gru`, `lstm`: the size of the hidden state.
   int64_t units = 0;
+  /// `rnn`, `gru`, `lstm`.
+  RecurrentSpec recurrent;
   /// `conv2d`, `maxpool2d`, `avgpool2d`.
   WindowSpec window;
   /// `conv2d`: channel groups, and whether it has a bias.
@@ -171,9 +195,11 @@ public:
   /// `dense`, `conv2d`: initialiser of the weight (the bias is always
   /// zeros).
   InitKind weightInit = InitKind::XavierUniform;
-  /// Layers with parameters (`dense`, `conv2d`, `batchnorm`): unique
-  /// parameter prefix; parameters are `<prefix>.weight`, `<prefix>.bias`
-  /// and, for batchnorm, `<prefix>.running_mean` and `<prefix>.running_var`.
+  /// Layers with parameters (`dense`, `conv2d`, `batchnorm`, the recurrent
+  /// layers): unique parameter prefix; parameters are `<prefix>.weight`,
+  /// `<prefix>.bias` and, for batchnorm, `<prefix>.running_mean` and
+  /// `<prefix>.running_var`; a recurrent layer has PyTorch's names,
+  /// `<prefix>.weight_ih_l0`, `<prefix>.bias_hh_l1_reverse`, ...
   std::string paramPrefix;
 };
 

@@ -109,9 +109,19 @@ private:
       return call.bias ? 2 : 1;
     case nnc::Builtin::BatchNorm:
       return 4;
+    case nnc::Builtin::Rnn:
+    case nnc::Builtin::Gru:
+    case nnc::Builtin::Lstm:
+      return 4 * call.recurrent.layers * (call.recurrent.bidirectional ? 2 : 1);
     default:
       return 0;
     }
+  }
+
+  static int64_t numGates(nnc::Builtin builtin) {
+    return builtin == nnc::Builtin::Lstm  ? 4
+           : builtin == nnc::Builtin::Gru ? 3
+                                          : 1;
   }
 
   /// The parameters of one layer, in the order its op takes them.
@@ -150,9 +160,86 @@ private:
       addParam(types, attrs, vector(in[0]), p + ".running_var", InitKind::Ones,
                /*buffer=*/true);
       return;
+    case nnc::Builtin::Rnn:
+    case nnc::Builtin::Gru:
+    case nnc::Builtin::Lstm: {
+      // PyTorch's names; weights in nn.dense's [in, out] layout.
+      const nnc::RecurrentSpec &spec = call.recurrent;
+      int64_t hidden = call.units, gates = numGates(call.builtin) * hidden;
+      int64_t directions = spec.bidirectional ? 2 : 1;
+      for (int64_t layer = 0; layer < spec.layers; ++layer) {
+        int64_t features = layer == 0 ? in[1] : hidden * directions;
+        for (int64_t d = 0; d < directions; ++d) {
+          std::string suffix =
+              "_l" + std::to_string(layer) + (d ? "_reverse" : "");
+          auto matrix = [&](int64_t rows) {
+            return RankedTensorType::get({rows, gates}, element);
+          };
+          addParam(types, attrs, matrix(features), p + ".weight_ih" + suffix,
+                   call.weightInit);
+          addParam(types, attrs, matrix(hidden), p + ".weight_hh" + suffix,
+                   call.weightInit);
+          addParam(types, attrs, vector(gates), p + ".bias_ih" + suffix,
+                   InitKind::Zeros);
+          addParam(types, attrs, vector(gates), p + ".bias_hh" + suffix,
+                   InitKind::Zeros);
+        }
+      }
+      return;
+    }
     default:
       return;
     }
+  }
+
+  /// A stack of recurrent layers: each direction is one op, a bidirectional
+  /// layer concatenates its two along the features, and every layer but the
+  /// last hands the next its whole sequence.
+  Value emitRecurrent(const nnc::CallExpr &call, Location l,
+                      ArrayRef<Value> operands) {
+    const nnc::RecurrentSpec &spec = call.recurrent;
+    const SmallVector<Value, 4> &p = params.find(&call)->second;
+    int64_t hidden = call.units, steps = call.operands[0]->shape[0];
+    int64_t directions = spec.bidirectional ? 2 : 1;
+    Value initialHidden = spec.initialHidden ? operands[1] : Value();
+    Value initialCell = spec.initialCell ? operands.back() : Value();
+    Value sequence = operands[0];
+    for (int64_t layer = 0; layer < spec.layers; ++layer) {
+      bool all = spec.sequence || layer + 1 < spec.layers;
+      Type type = all ? batched({steps, hidden}) : batched({hidden});
+      SmallVector<Value, 2> outputs;
+      for (int64_t d = 0; d < directions; ++d) {
+        size_t first = 4 * (layer * directions + d);
+        Value wi = p[first], wh = p[first + 1], bi = p[first + 2],
+              bh = p[first + 3];
+        bool reverse = d == 1;
+        switch (call.builtin) {
+        case nnc::Builtin::Rnn:
+          outputs.push_back(nnc::nn::RnnOp::create(
+              builder, l, type, sequence, wi, wh, bi, bh, initialHidden,
+              spec.relu ? "relu" : "tanh", reverse, all));
+          break;
+        case nnc::Builtin::Gru:
+          outputs.push_back(nnc::nn::GruOp::create(builder, l, type, sequence,
+                                                   wi, wh, bi, bh,
+                                                   initialHidden, reverse,
+                                                   all));
+          break;
+        default:
+          outputs.push_back(nnc::nn::LstmOp::create(
+              builder, l, type, sequence, wi, wh, bi, bh, initialHidden,
+              initialCell, reverse, all));
+          break;
+        }
+      }
+      sequence = outputs.size() == 1
+                     ? outputs.front()
+                     : nnc::nn::ConcatOp::create(
+                           builder, l, outputs,
+                           builder.getI64IntegerAttr(all ? 2 : 1))
+                           .getResult();
+    }
+    return sequence;
   }
 
   /// Calls of layers with parameters in the order emitExpr reaches them
@@ -220,6 +307,10 @@ private:
       return nnc::nn::ConcatOp::create(
           builder, l, type, operands,
           builder.getI64IntegerAttr(call->axis + 1));
+    case nnc::Builtin::Rnn:
+    case nnc::Builtin::Gru:
+    case nnc::Builtin::Lstm:
+      return emitRecurrent(*call, l, operands);
     case nnc::Builtin::Relu:
       return nnc::nn::ReluOp::create(builder, l, type, operands[0]);
     case nnc::Builtin::Tanh:

@@ -62,6 +62,12 @@ enum class ParamKind {
   Momentum,
   /// A non-negative integer literal (`axis`).
   Axis,
+  /// A tensor passed by keyword only (`h0`, `c0`).
+  State,
+  /// `last` or `sequence`.
+  Output,
+  /// `tanh` or `relu`.
+  Activation,
 };
 
 struct ParamInfo {
@@ -104,6 +110,29 @@ const ParamInfo kBatchNormParams[] = {{"x", ParamKind::Tensor, true},
                                       {"momentum", ParamKind::Momentum, false}};
 const ParamInfo kDropoutParams[] = {{"x", ParamKind::Tensor, true},
                                     {"rate", ParamKind::Rate, true}};
+const ParamInfo kRnnParams[] = {{"x", ParamKind::Tensor, true},
+                                {"hidden", ParamKind::Units, true},
+                                {"layers", ParamKind::Count, false},
+                                {"bidirectional", ParamKind::Bool, false},
+                                {"output", ParamKind::Output, false},
+                                {"activation", ParamKind::Activation, false},
+                                {"h0", ParamKind::State, false},
+                                {"init", ParamKind::Init, false}};
+const ParamInfo kGruParams[] = {{"x", ParamKind::Tensor, true},
+                                {"hidden", ParamKind::Units, true},
+                                {"layers", ParamKind::Count, false},
+                                {"bidirectional", ParamKind::Bool, false},
+                                {"output", ParamKind::Output, false},
+                                {"h0", ParamKind::State, false},
+                                {"init", ParamKind::Init, false}};
+const ParamInfo kLstmParams[] = {{"x", ParamKind::Tensor, true},
+                                 {"hidden", ParamKind::Units, true},
+                                 {"layers", ParamKind::Count, false},
+                                 {"bidirectional", ParamKind::Bool, false},
+                                 {"output", ParamKind::Output, false},
+                                 {"h0", ParamKind::State, false},
+                                 {"c0", ParamKind::State, false},
+                                 {"init", ParamKind::Init, false}};
 const ParamInfo kConcatParams[] = {{"x", ParamKind::Tensor, true},
                                    {"y", ParamKind::Tensor, true},
                                    {"axis", ParamKind::Axis, false}};
@@ -125,6 +154,9 @@ const BuiltinInfo kBuiltins[] = {
     {"batchnorm", Builtin::BatchNorm, kBatchNormParams, 1},
     {"dropout", Builtin::Dropout, kDropoutParams, 2},
     {"concat", Builtin::Concat, kConcatParams, 2},
+    {"rnn", Builtin::Rnn, kRnnParams, 2},
+    {"gru", Builtin::Gru, kGruParams, 2},
+    {"lstm", Builtin::Lstm, kLstmParams, 2},
 };
 
 const BuiltinInfo *lookupBuiltin(llvm::StringRef name) {
@@ -145,6 +177,8 @@ constexpr int64_t kMaxEpochs = 1000000;
 /// The largest random shift of `augment = shift(N)`, in pixels (the
 /// runtime's limit).
 constexpr int64_t kMaxShift = 64;
+/// Stacked recurrent layers.
+constexpr int64_t kMaxLayers = 64;
 
 /// The interval an optimizer argument must lie in.
 enum class ArgRange {
@@ -297,6 +331,9 @@ private:
                                    const WindowArgs &window);
   std::optional<Shape> inferWindowed(CallExpr &call, const Shape &in,
                                      const WindowArgs &args);
+  std::optional<Shape> inferRecurrent(CallExpr &call,
+                                      llvm::ArrayRef<Shape> operands,
+                                      const Expr *unitsArg);
   std::optional<std::array<int64_t, 2>> checkPair(const Expr &e,
                                                   const llvm::Twine &what);
   bool checkPadding(const Expr &e, const llvm::Twine &what, WindowArgs &out);
@@ -629,10 +666,14 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
       ok &= checkPadding(value, what, window);
       break;
     case ParamKind::Count: {
-      window.groups = &value;
-      std::optional<int64_t> groups = checkPositiveInt(value, what, "groups");
-      ok &= groups.has_value();
-      call.groups = groups.value_or(1);
+      bool layers = param.name == "layers";
+      if (!layers)
+        window.groups = &value;
+      std::optional<int64_t> count =
+          checkPositiveInt(value, what, layers ? "layers" : "groups",
+                           layers ? kMaxLayers : kMaxSize);
+      ok &= count.has_value();
+      (layers ? call.recurrent.layers : call.groups) = count.value_or(1);
       break;
     }
     case ParamKind::Rate:
@@ -650,7 +691,36 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
         ok = false;
         break;
       }
-      call.bias = name->name == "true";
+      (param.name == "bidirectional" ? call.recurrent.bidirectional
+                                     : call.bias) = name->name == "true";
+      break;
+    }
+    case ParamKind::State: {
+      call.operands.push_back(&value);
+      (param.name == "c0" ? call.recurrent.initialCell
+                          : call.recurrent.initialHidden) = true;
+      std::optional<Shape> shape = checkTensor(value);
+      if (shape)
+        operands.push_back(std::move(*shape));
+      else
+        ok = false;
+      break;
+    }
+    case ParamKind::Output:
+    case ParamKind::Activation: {
+      bool output = param.kind == ParamKind::Output;
+      llvm::StringRef first = output ? "last" : "tanh";
+      llvm::StringRef second = output ? "sequence" : "relu";
+      auto *name = llvm::dyn_cast<NameExpr>(&value);
+      if (!name || (name->name != first && name->name != second)) {
+        diags.error(value.getLoc()) << what << " must be " << first << " or "
+                                    << second << ", got "
+                                    << describeExpr(value);
+        ok = false;
+        break;
+      }
+      (output ? call.recurrent.sequence : call.recurrent.relu) =
+          name->name == second;
       break;
     }
     case ParamKind::Epsilon:
@@ -692,7 +762,7 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
     call.window.stride[1] = call.window.kernel[1];
   }
   if (call.builtin == Builtin::Dense || call.builtin == Builtin::Conv2D ||
-      call.builtin == Builtin::BatchNorm) {
+      call.builtin == Builtin::BatchNorm || isRecurrent(call.builtin)) {
     call.paramPrefix = takeParamPrefix(stmtPrefix);
     sawDense = true;
   }
@@ -924,6 +994,10 @@ std::optional<Shape> Sema::inferResult(CallExpr &call,
     }
     return Shape{call.units};
   }
+  case Builtin::Rnn:
+  case Builtin::Gru:
+  case Builtin::Lstm:
+    return inferRecurrent(call, operands, unitsArg);
   case Builtin::Relu:
   case Builtin::Tanh:
   case Builtin::Sigmoid:
@@ -961,6 +1035,60 @@ std::optional<Shape> Sema::inferResult(CallExpr &call,
     break;
   }
   llvm_unreachable("call to an unresolved builtin");
+}
+
+/// `rnn`, `gru`, `lstm` over a [steps, features] sequence: the last state
+/// [hidden] (twice as wide when bidirectional) or every state [steps,
+/// hidden].
+std::optional<Shape> Sema::inferRecurrent(CallExpr &call,
+                                          llvm::ArrayRef<Shape> operands,
+                                          const Expr *unitsArg) {
+  llvm::StringRef fn = getBuiltinName(call.builtin);
+  const Shape &in = operands[0];
+  if (in.size() != 2) {
+    diags.error(call.operands[0]->getLoc())
+        << "'" << fn << "' expects a sequence [steps, features] per example, "
+        << "got " << formatTensorType(in);
+    return std::nullopt;
+  }
+  const RecurrentSpec &spec = call.recurrent;
+  int64_t hidden = call.units;
+  int64_t directions = spec.bidirectional ? 2 : 1;
+  int64_t gates = call.builtin == Builtin::Lstm  ? 4
+                  : call.builtin == Builtin::Gru ? 3
+                                                 : 1;
+  int64_t widest = std::max(in[1], hidden * directions);
+  if (isTooLarge(Shape{widest, gates * hidden}) ||
+      isTooLarge(Shape{in[0] + 1, 2 * hidden * directions})) {
+    diags.error(unitsArg->getLoc())
+        << "'" << fn << "' with hidden size " << hidden
+        << " has a parameter or state too large (more than " << kMaxSize
+        << " elements)";
+    return std::nullopt;
+  }
+  // h0 and c0 follow the input in the operands, in that order.
+  for (size_t i = 1; i < operands.size(); ++i) {
+    llvm::StringRef name =
+        i == 1 && spec.initialHidden ? "h0" : "c0";
+    if (spec.layers * directions != 1) {
+      diags.error(call.operands[i]->getLoc())
+          << "'" << fn << "' takes '" << name
+          << "' only with one layer in one direction; write stacked or "
+             "bidirectional layers as separate calls to give each its "
+             "initial state";
+      return std::nullopt;
+    }
+    if (operands[i] != Shape{hidden}) {
+      diags.error(call.operands[i]->getLoc())
+          << "'" << fn << "' initial state '" << name << "' must be "
+          << formatTensorType(Shape{hidden}) << ", got "
+          << formatTensorType(operands[i]);
+      return std::nullopt;
+    }
+  }
+  if (spec.sequence)
+    return Shape{in[0], hidden * directions};
+  return Shape{hidden * directions};
 }
 
 std::optional<int64_t> Sema::checkPositiveInt(const Expr &e,

@@ -20,12 +20,34 @@ def ConvertNNToLinalgPass : Pass<"nnc-convert-nn-to-linalg"> {
     `nn.softmax` becomes the decomposition of `linalg.softmax` (max, exp,
     sum, divide), and shape ops become `tensor.collapse_shape` /
     `tensor.expand_shape`. The batch dimension stays dynamic. Fails, naming
-    the op, if any `nn` op is left.
+    the op, if any `nn` op is left. The recurrent ops are left to
+    nnc-lower-recurrent, which runs after elementwise fusion.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
+    "mlir::tensor::TensorDialect",
+  ];
+}
+
+def LowerRecurrentPass : Pass<"nnc-lower-recurrent"> {
+  let summary = "Lower the recurrent nn ops to loops over time";
+  let description = [{
+    Rewrites nn.rnn, nn.gru, nn.lstm, nn.recurrent_train and
+    nn.recurrent_grad into one `scf.for` over the time steps each, whose
+    body is a matrix product with W_hh and one fused `linalg.generic` for
+    the gates, updating the states in place through `iter_args`; the input
+    projection and, backwards, the weight and input gradients are single
+    matrix products outside the loop. It runs after elementwise fusion,
+    whose rewrite of unread `outs` into `tensor.empty` would otherwise turn
+    the in-place updates into a copy per step.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
   ];
 }

@@ -42,6 +42,8 @@ void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
     funcPM.addPass(createLinalgElementwiseOpFusionPass());
     funcPM.addPass(createCSEPass());
   }
+  funcPM.addPass(createLowerRecurrentPass());
+  funcPM.addPass(createCSEPass());
 }
 
 void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,

@@ -34,14 +34,8 @@ Value tanh(OpBuilder &b, Location loc, ValueRange args) {
   return math::TanhOp::create(b, loc, args[0]);
 }
 
-/// 1 / (1 + exp(-x)); exp(-x) overflows to inf for very negative x, which
-/// correctly gives 0.
 Value sigmoid(OpBuilder &b, Location loc, ValueRange args) {
-  Value x = args[0];
-  Value one = lowering::createFloatConstant(b, loc, x.getType(), 1.0);
-  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
-  return arith::DivFOp::create(b, loc, one,
-                               arith::AddFOp::create(b, loc, one, e));
+  return lowering::createSigmoid(b, loc, args[0]);
 }
 
 struct SoftmaxLowering : OpConversionPattern<nn::SoftmaxOp> {

@@ -3,7 +3,7 @@
 // Builders for the shapes most lowerings take: a destination tensor that
 // carries the dynamic batch size over from an operand, and an all-parallel
 // `linalg.generic` (elementwise, or reading its inputs through broadcasting
-// maps).
+// maps), and the scalar sigmoid and matrix product several lowerings share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -63,4 +64,36 @@ Value nnc::lowering::createElementwise(
                               b.getMultiDimIdentityMap(type.getRank()));
   return createParallelGeneric(b, loc, type, inputs.front(), inputs, maps,
                                body);
+}
+
+Value nnc::lowering::createSigmoid(OpBuilder &b, Location loc, Value x) {
+  Value one = createFloatConstant(b, loc, x.getType(), 1.0);
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+  return arith::DivFOp::create(b, loc, one,
+                               arith::AddFOp::create(b, loc, one, e));
+}
+
+Value nnc::lowering::createMatmul(OpBuilder &b, Location loc, Value lhs,
+                                  Value rhs, Value init, bool transposeLhs,
+                                  bool transposeRhs) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  auto map = [&](AffineExpr x, AffineExpr y) {
+    return AffineMap::get(3, 0, {x, y}, ctx);
+  };
+  SmallVector<AffineMap> maps{transposeLhs ? map(k, m) : map(m, k),
+                              transposeRhs ? map(n, k) : map(k, n), map(m, n)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+             ValueRange{init}, maps,
+             {utils::IteratorType::parallel, utils::IteratorType::parallel,
+              utils::IteratorType::reduction},
+             [](OpBuilder &b, Location l, ValueRange args) {
+               Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+               linalg::YieldOp::create(
+                   b, l,
+                   ValueRange{arith::AddFOp::create(b, l, args[2], product)});
+             })
+      .getResult(0);
 }

@@ -38,26 +38,10 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
       dynamicSizes.push_back(
           tensor::DimOp::create(rewriter, loc, adaptor.getRhs(), tr ? 0 : 1));
     Value init = lowering::createZeros(rewriter, loc, type, dynamicSizes);
-
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
-    };
-    SmallVector<AffineMap> maps{tl ? map(k, m) : map(m, k),
-                                tr ? map(n, k) : map(k, n), map(m, n)};
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type},
-        ValueRange{adaptor.getLhs(), adaptor.getRhs()}, ValueRange{init}, maps,
-        {utils::IteratorType::parallel, utils::IteratorType::parallel,
-         utils::IteratorType::reduction},
-        [](OpBuilder &b, Location l, ValueRange args) {
-          Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, args[2], product)});
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(op, lowering::createMatmul(rewriter, loc,
+                                                  adaptor.getLhs(),
+                                                  adaptor.getRhs(), init, tl,
+                                                  tr));
     return success();
   }
 };

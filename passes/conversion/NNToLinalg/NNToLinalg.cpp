@@ -3,7 +3,8 @@
 // A thin pass over the pattern sets of this folder: every `nn` op is
 // illegal, linalg / tensor / arith / math are the targets. A partial
 // conversion leaves func and other dialects alone and reports any `nn` op no
-// pattern handled.
+// pattern handled. The recurrent ops stay for nnc-lower-recurrent
+// (passes/LowerRecurrent.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,7 @@
 #include "passes/Passes.h"
 
 #include "dialect/NNDialect.h"
+#include "dialect/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -50,6 +52,8 @@ struct ConvertNNToLinalgPass
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
                            math::MathDialect, tensor::TensorDialect>();
+    target.addLegalOp<nn::RnnOp, nn::GruOp, nn::LstmOp, nn::RecurrentTrainOp,
+                      nn::RecurrentGradOp>();
     RewritePatternSet patterns(ctx);
     populateNNToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

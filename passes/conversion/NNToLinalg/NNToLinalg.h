@@ -39,8 +39,12 @@ void populateNNNormalizationToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// nn.concat, nn.slice.
 void populateNNConcatToTensorPatterns(mlir::RewritePatternSet &patterns);
 
-/// All of the above.
+/// All of the above but the recurrent ops.
 void populateNNToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
+/// nn.rnn, nn.gru, nn.lstm, nn.recurrent_train, nn.recurrent_grad: loops
+/// over time (nnc-lower-recurrent).
+void populateNNRecurrentToLoopsPatterns(mlir::RewritePatternSet &patterns);
 
 namespace lowering {
 /// An empty tensor shaped like `like` (same dynamic batch) of type `type`.
@@ -50,6 +54,18 @@ mlir::Value createEmptyLike(mlir::OpBuilder &b, mlir::Location loc,
 /// A float constant of `type` (f32 or f64).
 mlir::Value createFloatConstant(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Type type, double value);
+
+/// 1 / (1 + exp(-x)) of a float scalar; exp(-x) overflows to inf for very
+/// negative x, which correctly gives 0.
+mlir::Value createSigmoid(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value x);
+
+/// `init + op(lhs) x op(rhs)` as a `linalg.generic`, where `op` transposes
+/// a 2-D operand when its flag is set: the transpose is folded into the
+/// indexing map instead of materialised.
+mlir::Value createMatmul(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value lhs, mlir::Value rhs, mlir::Value init,
+                         bool transposeLhs, bool transposeRhs);
 
 /// A zero-filled tensor of `type` (`dynamicSizes` for its dynamic dims).
 mlir::Value createZeros(mlir::OpBuilder &b, mlir::Location loc,
