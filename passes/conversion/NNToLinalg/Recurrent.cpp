@@ -456,18 +456,29 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     if (gru)
       gateArgs.push_back(recurrentGates[2]);
 
-    // Column block `g` of a [rows, G] weight.
-    auto gateColumns = [&](OpBuilder &b, Location loc, Value weight,
-                           int64_t g) -> Value {
-      int64_t rows = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    // The weights transposed once, [G, rows], so that every product with
+    // W^T below reads rows of H contiguous values (and vectorizes); row
+    // block `g` of a transposed weight is gate g's.
+    auto transposed = [&](Value weight) -> Value {
+      auto type = cast<RankedTensorType>(weight.getType());
+      Value init = tensor::EmptyOp::create(
+          b, loc, ArrayRef<int64_t>{type.getDimSize(1), type.getDimSize(0)},
+          layer.element);
+      return linalg::TransposeOp::create(b, loc, weight, init,
+                                         ArrayRef<int64_t>{1, 0})
+          .getResult()[0];
+    };
+    auto gateRows = [&](OpBuilder &b, Location loc, Value weightT,
+                        int64_t g) -> Value {
+      int64_t cols = cast<RankedTensorType>(weightT.getType()).getDimSize(1);
       return tensor::ExtractSliceOp::create(
-          b, loc, RankedTensorType::get({rows, H}, layer.element), weight,
-          ArrayRef<OpFoldResult>{idx(0), idx(g * H)},
-          ArrayRef<OpFoldResult>{idx(rows), idx(H)},
+          b, loc, RankedTensorType::get({H, cols}, layer.element), weightT,
+          ArrayRef<OpFoldResult>{idx(g * H), idx(0)},
+          ArrayRef<OpFoldResult>{idx(H), idx(cols)},
           ArrayRef<OpFoldResult>{idx(1), idx(1)});
     };
 
-    Value weightHH = adaptor.getWeightHh();
+    Value weightHHT = transposed(adaptor.getWeightHh());
     auto loop = scf::ForOp::create(
         b, loc, createIndex(b, loc, 0), createIndex(b, loc, T),
         createIndex(b, loc, 1), iterArgs,
@@ -550,8 +561,8 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
             Value dGate =
                 layer.slice(b, loc, yields[arg], {step.time, idx(0)}, {1, H});
             yields[0] = lowering::createMatmul(
-                b, loc, dGate, gateColumns(b, loc, weightHH, g), yields[0],
-                /*transposeLhs=*/false, /*transposeRhs=*/true);
+                b, loc, dGate, gateRows(b, loc, weightHHT, g), yields[0],
+                /*transposeLhs=*/false, /*transposeRhs=*/false);
           }
           scf::YieldOp::create(b, loc, yields);
         });
@@ -612,11 +623,12 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     Value dx = lowering::createZeros(b, loc, layer.type({T, F}), layer.batch);
     Value dWeightIH = zeros({F, G}), dWeightHH = zeros({H, G});
     Value dBiasIH = zeros({G}), dBiasHH = zeros({G});
+    Value weightIHT = transposed(adaptor.getWeightIh());
     for (int64_t g = 0; g < numGates; ++g) {
       Value dGate = loop.getResult(inputGates[g]);
-      // dx[n, t, i] += sum over j of dA[n, t, j] W_ih[i, gH + j].
-      dx = contract(dGate, gateColumns(b, loc, adaptor.getWeightIh(), g), dx,
-                    {map({n, t, j}), map({i, j}), map({n, t, i})},
+      // dx[n, t, i] += sum over j of dA[n, t, j] W_ih^T[gH + j, i].
+      dx = contract(dGate, gateRows(b, loc, weightIHT, g), dx,
+                    {map({n, t, j}), map({j, i}), map({n, t, i})},
                     {IteratorType::parallel, IteratorType::parallel,
                      IteratorType::parallel, IteratorType::reduction});
       dWeightIH = insertColumns(
