@@ -9,11 +9,23 @@
 # as nn.BatchNorm2d's buffers), compute the loss with F.cross_entropy /
 # F.mse_loss (mean reduction) and the gradients with autograd, and run one
 # step of torch.optim.SGD / Adam with the hyper-parameters of the train
-# block. The modules are in training mode, so batch norm normalizes with the
-# batch statistics and its forward updates the running statistics, which
-# train_step must reproduce (their gradient is zero). The architectures and
-# hyper-parameters are written out here, not read from nnc: the
-# descriptor's values (meta.json) are only checked against them.
+# block. Recurrent layers are nn.LSTM / nn.GRU / nn.RNN (batch_first, so an
+# example's [steps, features] input is torch's (N, T, F)): nnc names their
+# parameters as torch does, under the statement's prefix (weight_ih_l0,
+# weight_hh_l0, bias_ih_l0, bias_hh_l0, then the _reverse ones, then _l1...),
+# in torch's gate order (LSTM i, f, g, o; GRU r, z, n) and stores each weight
+# transposed like a dense weight: nnc's weight_ih_lK is [in, gates * hidden]
+# = torch's weight_ih_lK.T, weight_hh_lK is [hidden, gates * hidden] =
+# weight_hh_lK.T; biases are the same [gates * hidden]. `output=last` is the
+# top layer's h_n (h_n[-1], or cat(h_n[-2], h_n[-1]) when bidirectional),
+# `output=sequence` torch's `output` (N, T, hidden * directions); h0 / c0
+# ([hidden] per example) are torch's (1, N, hidden). The dump gives the
+# recurrent biases non-zero values (dump.cpp), so the forward checks where
+# each one is added. The modules are in training mode, so batch norm
+# normalizes with the batch statistics and its forward updates the running
+# statistics, which train_step must reproduce (their gradient is zero). The
+# architectures and hyper-parameters are written out here, not read from nnc:
+# the descriptor's values (meta.json) are only checked against them.
 #
 # Criteria (nnc computes in float32, the reference in float64):
 #   loss:        |nnc - ref| <= 1e-4 * |ref|
@@ -81,6 +93,36 @@ def cnn(l, x):
     return l["output"](h.flatten(1))
 
 
+def lstm_class(l, x):
+    _, (h, _) = l["h"](x.reshape(-1, 7, 5))
+    return l["output"](h[-1])
+
+
+def gru_seq(l, x):
+    h, _ = l["h"](x.reshape(-1, 5, 3))
+    return l["output"](h.flatten(1))
+
+
+def rnn_relu(l, x):
+    s = torch.tanh(l["s"](x))
+    h, _ = l["h"](x.reshape(-1, 9, 4), s.unsqueeze(0))
+    return l["output"](h.flatten(1))
+
+
+def rnn_tanh(l, x):
+    _, h = l["h"](x.reshape(-1, 6, 3))
+    return l["output"](torch.cat([h[-2], h[-1]], 1))
+
+
+def lstm_init(l, x):
+    s = torch.tanh(l["s"](x))
+    c = torch.tanh(l["c"](x))
+    _, (h, _) = l["h"](x.reshape(-1, 5, 3), (s.unsqueeze(0), c.unsqueeze(0)))
+    t = torch.tanh(l["t"](x))
+    _, g = l["g"](x.reshape(-1, 5, 3), t.unsqueeze(0))
+    return l["output"](torch.cat([h[-1], g[-1]], 1))
+
+
 MODELS = {
     "MLP784": dict(
         layers={"h": (784, 64), "output": (64, 10)},
@@ -110,6 +152,58 @@ MODELS = {
         loss="softmax_cross_entropy",
         optimizer=("sgd", dict(lr=0.05, momentum=0.9, weight_decay=0.0)),
     ),
+    "LSTMClass": dict(
+        layers={
+            "h": lambda: torch.nn.LSTM(5, 6, batch_first=True),
+            "output": (6, 4),
+        },
+        forward=lstm_class,
+        loss="softmax_cross_entropy",
+        optimizer=("sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.0)),
+    ),
+    "GRUSeq": dict(
+        layers={
+            "h": lambda: torch.nn.GRU(3, 7, num_layers=2, bidirectional=True,
+                                      batch_first=True),
+            "output": (5 * 14, 3),
+        },
+        forward=gru_seq,
+        loss="mse",
+        optimizer=("adam", dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)),
+    ),
+    "RNNRelu": dict(
+        layers={
+            "s": (36, 3),
+            "h": lambda: torch.nn.RNN(4, 3, nonlinearity="relu", batch_first=True),
+            "output": (9 * 3, 5),
+        },
+        forward=rnn_relu,
+        loss="mse",
+        optimizer=("sgd", dict(lr=0.05, momentum=0.0, weight_decay=0.01)),
+    ),
+    "RNNTanh": dict(
+        layers={
+            "h": lambda: torch.nn.RNN(3, 5, num_layers=2, bidirectional=True,
+                                      batch_first=True),
+            "output": (10, 10),
+        },
+        forward=rnn_tanh,
+        loss="softmax_cross_entropy",
+        optimizer=("sgd", dict(lr=0.1, momentum=0.0, weight_decay=0.0)),
+    ),
+    "LSTMInit": dict(
+        layers={
+            "s": (15, 9),
+            "c": (15, 9),
+            "h": lambda: torch.nn.LSTM(3, 9, batch_first=True),
+            "t": (15, 5),
+            "g": lambda: torch.nn.GRU(3, 5, batch_first=True),
+            "output": (14, 7),
+        },
+        forward=lstm_init,
+        loss="softmax_cross_entropy",
+        optimizer=("adam", dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)),
+    ),
 }
 
 
@@ -123,9 +217,13 @@ def make_layer(spec):
 def nnc_tensors(module):
     """(nnc name suffix, torch tensor, transposed?, trainable?) for each
     tensor nnc stores for the layer: its parameters, then batch norm's
-    running statistics (model state)."""
-    out = [(name, p, isinstance(module, torch.nn.Linear) and name == "weight", True)
-           for name, p in module.named_parameters()]
+    running statistics (model state). Dense and recurrent weights are
+    transposed."""
+    def transposed(name):
+        if isinstance(module, torch.nn.Linear):
+            return name == "weight"
+        return isinstance(module, torch.nn.RNNBase) and name.startswith("weight_")
+    out = [(name, p, transposed(name), True) for name, p in module.named_parameters()]
     for name in ("running_mean", "running_var"):
         if getattr(module, name, None) is not None:
             out.append((name, getattr(module, name), False, False))
@@ -145,7 +243,7 @@ class Report:
     def row(self, model, what, err, tol, scale):
         ok = bool(err <= tol)  # NaN compares false
         status = "ok" if ok else "FAIL"
-        print(f"  {what:<28} max|err| {err:10.3e}  tol {tol:10.3e}  "
+        print(f"  {what:<34} max|err| {err:10.3e}  tol {tol:10.3e}  "
               f"(ref scale {scale:9.3e}, err/tol {err / tol if tol else math.inf:6.3f})  {status}")
         if not ok:
             self.failures.append(f"{model}: {what}")

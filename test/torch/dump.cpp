@@ -27,9 +27,16 @@
 //
 // The batch comes from nnc::Pcg32(kDataSeed, stream), one stream per model
 // (documented in runtime/Params.h): inputs are (next() >> 8) / 2^24, uniform
-// in [0, 1); class labels are next() % 10; mse targets are
+// in [0, 1); class labels are next() % (output size); mse targets are
 // Pcg32::nextSymmetric(), uniform in (-1, 1). compare.py does not regenerate
 // them: it reads them from the dump.
+//
+// Recurrent biases (`*.bias_ih_*`, `*.bias_hh_*`) start at zero, which would
+// leave where the forward adds them unchecked (GRU's b_hn, which the reset
+// gate scales, and b_in, which it does not, would be interchangeable), so
+// after initParams each is refilled with 0.5 * nextSymmetric() from
+// Pcg32::forTensor(kDataSeed, name). Other parameters keep their initial
+// values.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,6 +53,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -174,13 +182,23 @@ void dumpModel(const Model &m, uint64_t stream,
   } else {
     classes.resize(kBatch);
     for (int32_t &c : classes)
-      c = static_cast<int32_t>(rng.next() % 10);
+      c = static_cast<int32_t>(rng.next() % static_cast<uint32_t>(outSize));
   }
   const void *labels = mse ? static_cast<const void *>(targets.data())
                            : static_cast<const void *>(classes.data());
 
   std::vector<float> params(desc.param_size, kNaN);
   nnc::initParams(desc, params.data(), kParamSeed);
+  for (int64_t i = 0; i < desc.num_params; ++i) {
+    const nnc_param_desc &p = desc.params[i];
+    std::string_view name(p.name);
+    if (name.find(".bias_ih_") == name.npos &&
+        name.find(".bias_hh_") == name.npos)
+      continue;
+    nnc::Pcg32 biasRng = nnc::Pcg32::forTensor(kDataSeed, p.name);
+    for (int64_t j = 0; j < p.size; ++j)
+      params[p.offset + j] = static_cast<float>(0.5 * biasRng.nextSymmetric());
+  }
 
   size_t wsBytes = static_cast<size_t>((m.workspaceBytes + 63) / 64 * 64);
   std::unique_ptr<void, FreeDeleter> workspace(
@@ -238,6 +256,16 @@ int main(int argc, char **argv) {
        NNC_Regress_WORKSPACE_SIZE(kBatch)},
       {nnc_CNN_desc, nnc_CNN_gradient, nnc_CNN_train_step,
        NNC_CNN_WORKSPACE_SIZE(kBatch)},
+      {nnc_LSTMClass_desc, nnc_LSTMClass_gradient, nnc_LSTMClass_train_step,
+       NNC_LSTMClass_WORKSPACE_SIZE(kBatch)},
+      {nnc_GRUSeq_desc, nnc_GRUSeq_gradient, nnc_GRUSeq_train_step,
+       NNC_GRUSeq_WORKSPACE_SIZE(kBatch)},
+      {nnc_RNNRelu_desc, nnc_RNNRelu_gradient, nnc_RNNRelu_train_step,
+       NNC_RNNRelu_WORKSPACE_SIZE(kBatch)},
+      {nnc_RNNTanh_desc, nnc_RNNTanh_gradient, nnc_RNNTanh_train_step,
+       NNC_RNNTanh_WORKSPACE_SIZE(kBatch)},
+      {nnc_LSTMInit_desc, nnc_LSTMInit_gradient, nnc_LSTMInit_train_step,
+       NNC_LSTMInit_WORKSPACE_SIZE(kBatch)},
   };
   std::filesystem::path out(argv[1]);
   uint64_t stream = 0;
