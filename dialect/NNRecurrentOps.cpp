@@ -12,6 +12,8 @@
 #include "dialect/NNOps.h"
 #include "dialect/NNRecurrent.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace nnc::nn;
 
@@ -48,7 +50,8 @@ LogicalResult expectType(std::optional<Location> loc, Value value,
 }
 
 template <typename OpTy>
-FailureOr<RecurrentCell> parseCell(std::optional<Location> loc, StringRef name) {
+FailureOr<RecurrentCell> parseCell(std::optional<Location> loc,
+                                   StringRef name) {
   if (std::optional<RecurrentCell> cell = parseRecurrentCell(name))
     return *cell;
   return opError<OpTy>(loc, "unknown cell '", name,
@@ -72,6 +75,10 @@ FailureOr<Layer> checkLayer(std::optional<Location> loc, RecurrentCell cell,
     return opError<OpTy>(loc, "expected weight_hh of shape [hidden, ",
                          getNumGates(cell), " * hidden], got ", hh);
   layer.hidden = hh.getDimSize(0);
+  if (layer.hidden > std::numeric_limits<int32_t>::max())
+    return opError<OpTy>(loc, "hidden size ", layer.hidden,
+                         " is too large (limit ",
+                         std::numeric_limits<int32_t>::max(), ")");
   int64_t gates = getNumGates(cell) * layer.hidden;
   if (failed(expectType<OpTy>(
           loc, weightHH, "weight_hh",
@@ -113,22 +120,20 @@ LogicalResult inferLayer(std::optional<Location> loc, RecurrentCell cell,
       checkLayer<OpTy>(loc, cell, adaptor.getInput(), adaptor.getWeightIh(),
                        adaptor.getWeightHh());
   if (failed(layer) ||
-      failed(checkLayerOperands<OpTy>(
-          loc, cell, *layer, adaptor.getBiasIh(), adaptor.getBiasHh(),
-          adaptor.getInitialHidden(), initialCell)))
+      failed(checkLayerOperands<OpTy>(loc, cell, *layer, adaptor.getBiasIh(),
+                                      adaptor.getBiasHh(),
+                                      adaptor.getInitialHidden(), initialCell)))
     return failure();
   results.push_back(layer->result(adaptor.getSequence()));
   return success();
 }
 
-LogicalResult checkActivations(std::optional<Location> loc,
-                               RecurrentCell cell, const Layer &layer,
-                               ValueRange activations) {
+LogicalResult checkActivations(std::optional<Location> loc, RecurrentCell cell,
+                               const Layer &layer, ValueRange activations) {
   if (int64_t(activations.size()) != getNumActivations(cell))
-    return opError<RecurrentGradOp>(loc, "expected ", getNumActivations(cell),
-                                    " activations for a ",
-                                    getRecurrentCellName(cell), " cell, got ",
-                                    activations.size());
+    return opError<RecurrentGradOp>(
+        loc, "expected ", getNumActivations(cell), " activations for cell '",
+        getRecurrentCellName(cell), "', got ", activations.size());
   for (Value activation : activations)
     if (failed(expectType<RecurrentGradOp>(loc, activation, "activations",
                                            layer.activation())))
@@ -167,14 +172,15 @@ LogicalResult LstmOp::inferReturnTypes(MLIRContext *,
                             adaptor.getInitialCell(), results);
 }
 
-LogicalResult RecurrentTrainOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &results) {
+LogicalResult
+RecurrentTrainOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                   Adaptor adaptor,
+                                   SmallVectorImpl<Type> &results) {
   FailureOr<RecurrentCell> cell =
       parseCell<RecurrentTrainOp>(loc, adaptor.getCell());
-  if (failed(cell) || failed(inferLayer<RecurrentTrainOp>(
-                          loc, *cell, adaptor, adaptor.getInitialCell(),
-                          results)))
+  if (failed(cell) ||
+      failed(inferLayer<RecurrentTrainOp>(loc, *cell, adaptor,
+                                          adaptor.getInitialCell(), results)))
     return failure();
   FailureOr<Layer> layer = checkLayer<RecurrentTrainOp>(
       loc, *cell, adaptor.getInput(), adaptor.getWeightIh(),
@@ -184,32 +190,31 @@ LogicalResult RecurrentTrainOp::inferReturnTypes(
   return success();
 }
 
-LogicalResult RecurrentGradOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, Adaptor adaptor,
-    SmallVectorImpl<Type> &results) {
+LogicalResult
+RecurrentGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                  Adaptor adaptor,
+                                  SmallVectorImpl<Type> &results) {
   FailureOr<RecurrentCell> cell =
       parseCell<RecurrentGradOp>(loc, adaptor.getCell());
   if (failed(cell))
     return failure();
-  FailureOr<Layer> layer = checkLayer<RecurrentGradOp>(
-      loc, *cell, adaptor.getInput(), adaptor.getWeightIh(),
-      adaptor.getWeightHh());
+  FailureOr<Layer> layer =
+      checkLayer<RecurrentGradOp>(loc, *cell, adaptor.getInput(),
+                                  adaptor.getWeightIh(), adaptor.getWeightHh());
   if (failed(layer) ||
       failed(expectType<RecurrentGradOp>(loc, adaptor.getStates(), "states",
                                          layer->states(*cell))) ||
-      failed(checkActivations(loc, *cell, *layer,
-                              adaptor.getActivations())) ||
+      failed(checkActivations(loc, *cell, *layer, adaptor.getActivations())) ||
       failed(expectType<RecurrentGradOp>(loc, adaptor.getResultGradient(),
                                          "result gradient",
                                          layer->result(adaptor.getSequence()))))
     return failure();
   auto bias = RankedTensorType::get({getNumGates(*cell) * layer->hidden},
                                     layer->element());
-  results.append(
-      {layer->input, adaptor.getWeightIh().getType(),
-       adaptor.getWeightHh().getType(), bias, bias,
-       RankedTensorType::get(
-           {layer->batch(), getNumStates(*cell), layer->hidden},
-           layer->element())});
+  results.append({layer->input, adaptor.getWeightIh().getType(),
+                  adaptor.getWeightHh().getType(), bias, bias,
+                  RankedTensorType::get(
+                      {layer->batch(), getNumStates(*cell), layer->hidden},
+                      layer->element())});
   return success();
 }

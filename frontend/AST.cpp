@@ -185,6 +185,19 @@ void ASTDumper::dump(const Expr &e, unsigned indent) {
   case Builtin::Concat:
     os << " axis=" << call.axis;
     break;
+  case Builtin::Rnn:
+  case Builtin::Gru:
+  case Builtin::Lstm: {
+    const RecurrentSpec &spec = call.recurrent;
+    os << " hidden=" << call.units << " layers=" << spec.layers
+       << " bidirectional=" << (spec.bidirectional ? "true" : "false")
+       << " output=" << (spec.sequence ? "sequence" : "last");
+    if (call.builtin == Builtin::Rnn)
+      os << " activation=" << (spec.relu ? "relu" : "tanh");
+    os << " init=" << getInitKindName(call.weightInit) << " params='"
+       << call.paramPrefix << "'";
+    break;
+  }
   default:
     break;
   }

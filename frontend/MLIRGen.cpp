@@ -220,10 +220,9 @@ private:
               spec.relu ? "relu" : "tanh", reverse, all));
           break;
         case nnc::Builtin::Gru:
-          outputs.push_back(nnc::nn::GruOp::create(builder, l, type, sequence,
-                                                   wi, wh, bi, bh,
-                                                   initialHidden, reverse,
-                                                   all));
+          outputs.push_back(
+              nnc::nn::GruOp::create(builder, l, type, sequence, wi, wh, bi, bh,
+                                     initialHidden, reverse, all));
           break;
         default:
           outputs.push_back(nnc::nn::LstmOp::create(
@@ -232,12 +231,12 @@ private:
           break;
         }
       }
-      sequence = outputs.size() == 1
-                     ? outputs.front()
-                     : nnc::nn::ConcatOp::create(
-                           builder, l, outputs,
-                           builder.getI64IntegerAttr(all ? 2 : 1))
-                           .getResult();
+      sequence =
+          outputs.size() == 1
+              ? outputs.front()
+              : nnc::nn::ConcatOp::create(
+                    builder, l, outputs, builder.getI64IntegerAttr(all ? 2 : 1))
+                    .getResult();
     }
     return sequence;
   }

@@ -596,7 +596,9 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
     }
     case ParamKind::Units: {
       unitsArg = &value;
-      std::optional<int64_t> units = checkPositiveInt(value, what, "units");
+      // The noun of "... is too large": `units`, `filters`, `hidden size`.
+      std::optional<int64_t> units = checkPositiveInt(
+          value, what, param.name == "hidden" ? "hidden size" : param.name);
       ok &= units.has_value();
       call.units = units.value_or(0);
       break;
@@ -713,9 +715,9 @@ std::optional<Shape> Sema::checkCall(CallExpr &call) {
       llvm::StringRef second = output ? "sequence" : "relu";
       auto *name = llvm::dyn_cast<NameExpr>(&value);
       if (!name || (name->name != first && name->name != second)) {
-        diags.error(value.getLoc()) << what << " must be " << first << " or "
-                                    << second << ", got "
-                                    << describeExpr(value);
+        diags.error(value.getLoc())
+            << what << " must be " << first << " or " << second << ", got "
+            << describeExpr(value);
         ok = false;
         break;
       }
@@ -1048,34 +1050,61 @@ std::optional<Shape> Sema::inferRecurrent(CallExpr &call,
   if (in.size() != 2) {
     diags.error(call.operands[0]->getLoc())
         << "'" << fn << "' expects a sequence [steps, features] per example, "
-        << "got " << formatTensorType(in);
+        << "got " << formatTensorType(in) << "; use reshape first";
     return std::nullopt;
   }
   const RecurrentSpec &spec = call.recurrent;
-  int64_t hidden = call.units;
+  int64_t steps = in[0], features = in[1], hidden = call.units;
   int64_t directions = spec.bidirectional ? 2 : 1;
   int64_t gates = call.builtin == Builtin::Lstm  ? 4
                   : call.builtin == Builtin::Gru ? 3
                                                  : 1;
-  int64_t widest = std::max(in[1], hidden * directions);
-  if (isTooLarge(Shape{widest, gates * hidden}) ||
-      isTooLarge(Shape{in[0] + 1, 2 * hidden * directions})) {
+  // The largest parameter has the most rows of weight_ih_l0 [features,
+  // gates * hidden], weight_ih_l1 [hidden * directions, ...] and weight_hh
+  // [hidden, ...]; name it the way the parameters are named.
+  std::string weight = "weight_ih_l0";
+  int64_t rows = features;
+  if (spec.layers > 1 && hidden * directions > rows) {
+    weight = "weight_ih_l1";
+    rows = hidden * directions;
+  }
+  if (hidden > rows) {
+    weight = "weight_hh_l0";
+    rows = hidden;
+  }
+  if (isTooLarge(Shape{rows, gates * hidden})) {
     diags.error(unitsArg->getLoc())
-        << "'" << fn << "' with hidden size " << hidden
-        << " has a parameter or state too large (more than " << kMaxSize
-        << " elements)";
+        << "parameter '" << call.paramPrefix << "." << weight << "' of type "
+        << formatTensorType(Shape{rows, gates * hidden})
+        << " is too large (more than " << kMaxSize << " elements)";
     return std::nullopt;
   }
-  // h0 and c0 follow the input in the operands, in that order.
+  // Training keeps the states around every step ([steps + 1, hidden] per
+  // state, two states for an LSTM); the output, at most [steps, hidden *
+  // directions], is no larger than this bound.
+  if (isTooLarge(Shape{steps + 1, 2 * hidden * directions})) {
+    diags.error(unitsArg->getLoc())
+        << "'" << fn << "' over " << steps << " steps with hidden size "
+        << hidden << " keeps too many states per example (more than "
+        << kMaxSize << " elements)";
+    return std::nullopt;
+  }
+  // h0 and c0 follow the input in the operands, in that order. The states
+  // of stacked layers could be given by stacking separate calls; a reverse
+  // direction cannot be written as a call of its own.
   for (size_t i = 1; i < operands.size(); ++i) {
-    llvm::StringRef name =
-        i == 1 && spec.initialHidden ? "h0" : "c0";
-    if (spec.layers * directions != 1) {
+    llvm::StringRef name = i == 1 && spec.initialHidden ? "h0" : "c0";
+    if (spec.layers != 1) {
       diags.error(call.operands[i]->getLoc())
           << "'" << fn << "' takes '" << name
-          << "' only with one layer in one direction; write stacked or "
-             "bidirectional layers as separate calls to give each its "
-             "initial state";
+          << "' only with layers=1; stack one-layer calls (output=sequence "
+             "on all but the last) to give each layer its initial state";
+      return std::nullopt;
+    }
+    if (spec.bidirectional) {
+      diags.error(call.operands[i]->getLoc())
+          << "'" << fn << "' takes '" << name
+          << "' only for one direction, not with bidirectional=true";
       return std::nullopt;
     }
     if (operands[i] != Shape{hidden}) {

@@ -14,10 +14,12 @@ using namespace llvm;
 
 Expected<std::unique_ptr<nnc::JitSession>>
 nnc::JitSession::create(std::unique_ptr<Module> module,
-                        std::unique_ptr<LLVMContext> context) {
+                        std::unique_ptr<LLVMContext> context,
+                        CodeGenOptLevel codegen) {
   auto tmb = orc::JITTargetMachineBuilder::detectHost();
   if (!tmb)
     return tmb.takeError();
+  tmb->setCodeGenOptLevel(codegen);
   auto jit = orc::LLJITBuilder().setJITTargetMachineBuilder(*tmb).create();
   if (!jit)
     return jit.takeError();

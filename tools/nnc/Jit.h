@@ -18,10 +18,14 @@ namespace nnc {
 
 class JitSession {
 public:
-  /// JITs `module` (which owns nothing else) for the host.
+  /// JITs `module` (which owns nothing else) for the host, generating
+  /// machine code at `codegen` (CodeGenOptLevel::None for IR compiled at
+  /// -O0: LLVM's default level spends longer on unoptimised IR than the
+  /// whole -O2 compile).
   static llvm::Expected<std::unique_ptr<JitSession>>
   create(std::unique_ptr<llvm::Module> module,
-         std::unique_ptr<llvm::LLVMContext> context);
+         std::unique_ptr<llvm::LLVMContext> context,
+         llvm::CodeGenOptLevel codegen = llvm::CodeGenOptLevel::Default);
 
   /// The address of an exported symbol such as `nnc_MLP_desc`.
   llvm::Expected<void *> lookup(llvm::StringRef symbol);

@@ -293,8 +293,10 @@ std::unique_ptr<nnc::JitSession> compileAndJit(nnc::Compilation &compilation,
     rc = 1;
     return nullptr;
   }
-  auto jit =
-      nnc::JitSession::create(std::move(*module), std::move(llvmContext));
+  auto jit = nnc::JitSession::create(std::move(*module), std::move(llvmContext),
+                                     optLevel == 0
+                                         ? CodeGenOptLevel::None
+                                         : CodeGenOptLevel::Default);
   if (!jit) {
     rc = userError(toString(jit.takeError()));
     return nullptr;
