@@ -146,8 +146,8 @@ struct Step {
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value last = arith::ConstantIndexOp::create(b, loc, layer.steps - 1);
     Step s;
-    s.time = layer.reverse != backward ? arith::SubIOp::create(b, loc, last, k)
-                                       : k;
+    s.time =
+        layer.reverse != backward ? arith::SubIOp::create(b, loc, last, k) : k;
     Value after = arith::AddIOp::create(b, loc, s.time, one);
     s.prev = layer.reverse ? after : s.time;
     s.next = layer.reverse ? s.time : after;
@@ -177,8 +177,7 @@ createStepGeneric(OpBuilder &b, Location loc, ValueRange inputs,
 /// A copy of `value` in a fresh tensor of the same (batched) type.
 Value copyOf(OpBuilder &b, Location loc, const Layer &layer, Value value,
              ArrayRef<int64_t> perExample) {
-  return linalg::CopyOp::create(b, loc, value,
-                                layer.empty(b, loc, perExample))
+  return linalg::CopyOp::create(b, loc, value, layer.empty(b, loc, perExample))
       .getResult(0);
 }
 
@@ -202,9 +201,9 @@ SmallVector<Value> buildForward(OpBuilder &b, Location loc, const Layer &layer,
   auto idx = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
 
   // x W_ih + b_ih for every step at once: [N * T, F] x [F, G].
-  Value projection = linalg::BroadcastOp::create(
-                         b, loc, ops.biasIH, layer.empty(b, loc, {T, G}),
-                         ArrayRef<int64_t>{0, 1})
+  Value projection = linalg::BroadcastOp::create(b, loc, ops.biasIH,
+                                                 layer.empty(b, loc, {T, G}),
+                                                 ArrayRef<int64_t>{0, 1})
                          .getResult()[0];
   SmallVector<ReassociationIndices> rows{{0, 1}, {2}};
   Value inputRows = tensor::CollapseShapeOp::create(b, loc, layer.input, rows);
@@ -225,18 +224,17 @@ SmallVector<Value> buildForward(OpBuilder &b, Location loc, const Layer &layer,
   SmallVector<Value> iterArgs;
   Value initial[2] = {ops.initialHidden, ops.initialCell};
   for (int64_t s = 0; s < S; ++s)
-    iterArgs.push_back(
-        initial[s] ? copyOf(b, loc, layer, initial[s], {H})
-                   : lowering::createZeros(b, loc, layer.type({H}),
-                                           layer.batch));
+    iterArgs.push_back(initial[s] ? copyOf(b, loc, layer, initial[s], {H})
+                                  : lowering::createZeros(
+                                        b, loc, layer.type({H}), layer.batch));
   iterArgs.push_back(layer.empty(b, loc, {G}));
   bool history = train || layer.sequence;
   if (train) {
     Value states = layer.empty(b, loc, {T + 1, S, H});
     for (int64_t s = 0; s < S; ++s)
-      states = layer.insert(b, loc, iterArgs[s], states,
-                            {idx(layer.firstSlot()), idx(s), idx(0)},
-                            {1, 1, H});
+      states =
+          layer.insert(b, loc, iterArgs[s], states,
+                       {idx(layer.firstSlot()), idx(s), idx(0)}, {1, 1, H});
     iterArgs.push_back(states);
   } else if (layer.sequence) {
     iterArgs.push_back(layer.empty(b, loc, {T, H}));
@@ -320,9 +318,9 @@ SmallVector<Value> buildForward(OpBuilder &b, Location loc, const Layer &layer,
                            {step.time, idx(0)}, {1, H});
         if (train) {
           for (int64_t s = 0; s < S; ++s)
-            yields[historyArg] = layer.insert(
-                b, loc, results[s], yields[historyArg],
-                {step.next, idx(s), idx(0)}, {1, 1, H});
+            yields[historyArg] =
+                layer.insert(b, loc, results[s], yields[historyArg],
+                             {step.next, idx(s), idx(0)}, {1, 1, H});
         } else if (layer.sequence) {
           yields[historyArg] =
               layer.insert(b, loc, results[0], yields[historyArg],
@@ -349,8 +347,7 @@ SmallVector<Value> buildForward(OpBuilder &b, Location loc, const Layer &layer,
   return results;
 }
 
-template <typename OpTy>
-struct LayerLowering : OpConversionPattern<OpTy> {
+template <typename OpTy> struct LayerLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
 
   LogicalResult
@@ -359,8 +356,8 @@ struct LayerLowering : OpConversionPattern<OpTy> {
     RecurrentCell cell = getCell(op);
     Layer layer(rewriter, op.getLoc(), cell, op.getReverse(), op.getSequence(),
                 adaptor.getInput(), adaptor.getWeightHh());
-    ForwardOperands ops{adaptor.getWeightIh(),     adaptor.getWeightHh(),
-                        adaptor.getBiasIh(),       adaptor.getBiasHh(),
+    ForwardOperands ops{adaptor.getWeightIh(),      adaptor.getWeightHh(),
+                        adaptor.getBiasIh(),        adaptor.getBiasHh(),
                         adaptor.getInitialHidden(), getInitialCell(adaptor)};
     rewriter.replaceOp(op, buildForward(rewriter, op.getLoc(), layer, ops,
                                         isa<nn::RecurrentTrainOp>(op)));
@@ -394,9 +391,9 @@ Value sumRows(OpBuilder &b, Location loc, Value values, int64_t width,
   auto type = RankedTensorType::get({width}, element);
   Value init = lowering::createZeros(b, loc, type, {});
   MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(3, ctx),
-                              AffineMap::get(3, 0, {getAffineDimExpr(2, ctx)},
-                                             ctx)};
+  SmallVector<AffineMap> maps{
+      AffineMap::getMultiDimIdentityMap(3, ctx),
+      AffineMap::get(3, 0, {getAffineDimExpr(2, ctx)}, ctx)};
   return linalg::GenericOp::create(
              b, loc, TypeRange{type}, values, init, maps,
              {utils::IteratorType::reduction, utils::IteratorType::reduction,
@@ -525,8 +522,8 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                           s.constant(0)};
                 }
                 case RecurrentCell::Gru: {
-                  Value r = saved[0], z = saved[1], n = saved[2],
-                        hn = saved[3], h = saved[4];
+                  Value r = saved[0], z = saved[1], n = saved[2], hn = saved[3],
+                        h = saved[4];
                   Value dn = s.mul(dh, s.sub(s.constant(1), z));
                   Value dz = s.mul(dh, s.sub(h, n));
                   Value dan = s.tanhGrad(dn, n);
@@ -535,8 +532,8 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                           s.mul(dh, z)};
                 }
                 case RecurrentCell::Lstm: {
-                  Value i = saved[0], f = saved[1], g = saved[2],
-                        o = saved[3], cprev = saved[4];
+                  Value i = saved[0], f = saved[1], g = saved[2], o = saved[3],
+                        cprev = saved[4];
                   Value tc = s.tanh(s.add(s.mul(f, cprev), s.mul(i, g)));
                   Value dct = s.add(dState[1], s.tanhGrad(s.mul(dh, o), tc));
                   return {s.sigmoidGrad(s.mul(dct, g), i),
@@ -584,10 +581,9 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                  [](OpBuilder &b, Location l, ValueRange args) {
                    Value product =
                        arith::MulFOp::create(b, l, args[0], args[1]);
-                   linalg::YieldOp::create(
-                       b, l,
-                       ValueRange{
-                           arith::AddFOp::create(b, l, args[2], product)});
+                   linalg::YieldOp::create(b, l,
+                                           ValueRange{arith::AddFOp::create(
+                                               b, l, args[2], product)});
                  })
           .getResult(0);
     };
@@ -631,8 +627,8 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                     {map({n, t, j}), map({j, i}), map({n, t, i})},
                     {IteratorType::parallel, IteratorType::parallel,
                      IteratorType::parallel, IteratorType::reduction});
-      dWeightIH = insertColumns(
-          outerSum(layer.input, dGate, zeros({F, H})), dWeightIH, g);
+      dWeightIH = insertColumns(outerSum(layer.input, dGate, zeros({F, H})),
+                                dWeightIH, g);
       Value dBias = sumRows(b, loc, dGate, H, layer.element);
       dBiasIH = insertColumns(dBias, dBiasIH, g);
 
@@ -648,8 +644,8 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     for (int64_t s = 0; s < S; ++s)
       dInitial = layer.insert(b, loc, loop.getResult(s), dInitial,
                               {idx(s), idx(0)}, {1, H});
-    rewriter.replaceOp(op, {dx, dWeightIH, dWeightHH, dBiasIH, dBiasHH,
-                            dInitial});
+    rewriter.replaceOp(op,
+                       {dx, dWeightIH, dWeightHH, dBiasIH, dBiasHH, dInitial});
     return success();
   }
 };
