@@ -34,29 +34,24 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/nnc/Compilation.h"
-#include "tools/nnc/Jit.h"
+#include "test/unit/ReferenceHarness.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <limits>
 #include <map>
-#include <memory>
 #include <random>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
 
-using Vec = std::vector<double>;
+using namespace nnc::test;
+
 /// Tensors by parameter name.
 using Params = std::map<std::string, Vec>;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 /// Forward values agree to rounding (f64 on both sides).
 constexpr double kForwardTol = 1e-9;
@@ -70,236 +65,6 @@ constexpr double kZeroFloor = 1e-14;
 /// differences): a relative tolerance and this absolute floor.
 constexpr double kFiniteDiffTol = 1e-8;
 constexpr double kFiniteDiffFloor = 1e-10;
-
-//===----------------------------------------------------------------------===//
-// Comparison
-//===----------------------------------------------------------------------===//
-
-/// Whether every element of `actual` is within `rel` times the largest
-/// |expected|, plus `abs`, of `expected` (NaN never is); the message names
-/// the worst element either way, so a negative check that unexpectedly
-/// matches says by how much.
-::testing::AssertionResult matches(const Vec &actual, const Vec &expected,
-                                   double rel, double abs = 0) {
-  if (actual.size() != expected.size())
-    return ::testing::AssertionFailure()
-           << "size " << actual.size() << " != expected " << expected.size();
-  double scale = 0;
-  for (double e : expected)
-    scale = std::max(scale, std::abs(e));
-  double tol = rel * scale + abs, worst = -1;
-  size_t at = 0;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    double err = std::abs(actual[i] - expected[i]);
-    if (std::isnan(err))
-      err = kInf;
-    if (err > worst) {
-      worst = err;
-      at = i;
-    }
-  }
-  std::ostringstream os;
-  os.precision(17);
-  if (!actual.empty())
-    os << "worst element " << at << ": " << actual[at] << " vs expected "
-       << expected[at] << ", |error| " << worst << ", tolerance " << tol << " ("
-       << actual.size() << " elements)";
-  if (worst <= tol)
-    return ::testing::AssertionSuccess() << os.str();
-  return ::testing::AssertionFailure() << os.str();
-}
-
-//===----------------------------------------------------------------------===//
-// Compiled models
-//===----------------------------------------------------------------------===//
-
-using ForwardFn = void (*)(const double *, const double *, int64_t, double *);
-using GradientFn = double (*)(const double *, double *, uint64_t,
-                              const double *, const void *, int64_t, void *);
-
-/// A 64-byte aligned byte buffer.
-struct AlignedBuffer {
-  explicit AlignedBuffer(int64_t bytes)
-      : data(std::aligned_alloc(
-            64, std::max<int64_t>(64, (bytes + 63) / 64 * 64))) {}
-  ~AlignedBuffer() { std::free(data); }
-  AlignedBuffer(const AlignedBuffer &) = delete;
-  AlignedBuffer &operator=(const AlignedBuffer &) = delete;
-  void *data;
-};
-
-/// The models of one source, compiled with --f64 and JIT-linked.
-struct CompiledSource {
-  std::unique_ptr<nnc::JitSession> jit;
-  std::vector<nnc::ModelInfo> models;
-
-  llvm::Expected<void *> lookup(const std::string &symbol) {
-    return jit->lookup(symbol);
-  }
-};
-
-/// Compiles `source` at `optLevel` (2 or 0) once per process (compiling is
-/// the slow part of the test); null, with a test failure, if it does not
-/// compile.
-CompiledSource *compileOnce(const std::string &source, unsigned optLevel) {
-  static std::map<std::pair<std::string, unsigned>,
-                  std::unique_ptr<CompiledSource>>
-      cache;
-  auto [it, inserted] = cache.try_emplace({source, optLevel});
-  if (!inserted) {
-    if (!it->second)
-      ADD_FAILURE() << "did not compile (see the first failure):\n" << source;
-    return it->second.get();
-  }
-  nnc::CompilationOptions options;
-  options.f64 = true;
-  options.optLevel = optLevel;
-  nnc::Compilation compilation(options);
-  nnc::CodegenOptions codegen;
-  codegen.optLevel = optLevel;
-  auto tm = nnc::createTargetMachine(codegen);
-  if (!tm) {
-    ADD_FAILURE() << llvm::toString(tm.takeError());
-    return nullptr;
-  }
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto module = compilation.compileToLLVMIR(
-      llvm::MemoryBuffer::getMemBufferCopy(source, "test.nn"), "test.nn",
-      *context, **tm);
-  if (!module) {
-    ADD_FAILURE() << llvm::toString(module.takeError()) << "\n" << source;
-    return nullptr;
-  }
-  auto compiled = std::make_unique<CompiledSource>();
-  auto jit =
-      nnc::JitSession::create(std::move(*module), std::move(context),
-                              optLevel == 0 ? llvm::CodeGenOptLevel::None
-                                            : llvm::CodeGenOptLevel::Default);
-  if (!jit) {
-    ADD_FAILURE() << llvm::toString(jit.takeError());
-    return nullptr;
-  }
-  compiled->jit = std::move(*jit);
-  compiled->models.assign(compilation.models().begin(),
-                          compilation.models().end());
-  it->second = std::move(compiled);
-  return it->second.get();
-}
-
-/// One compiled model with one input and a train block.
-class Model {
-public:
-  /// Model `name` of `source` compiled at `optLevel`; null, with a test
-  /// failure, if unavailable.
-  static std::unique_ptr<Model>
-  get(const std::string &source, const std::string &name, unsigned optLevel) {
-    CompiledSource *compiled = compileOnce(source, optLevel);
-    if (!compiled)
-      return nullptr;
-    for (const nnc::ModelInfo &info : compiled->models) {
-      if (info.name != name)
-        continue;
-      if (!info.isF64 || !info.train || info.inputs.size() != 1) {
-        ADD_FAILURE() << name << ": expected an f64 model with a train block";
-        return nullptr;
-      }
-      auto model = std::unique_ptr<Model>(new Model(info));
-      auto lookup = [&](const char *entry) -> void * {
-        auto addr = compiled->lookup("nnc_" + name + "_" + entry);
-        if (!addr) {
-          ADD_FAILURE() << llvm::toString(addr.takeError());
-          return nullptr;
-        }
-        return *addr;
-      };
-      model->forwardFn = reinterpret_cast<ForwardFn>(lookup("forward"));
-      model->gradientFn = reinterpret_cast<GradientFn>(lookup("gradient"));
-      if (!model->forwardFn || !model->gradientFn)
-        return nullptr;
-      return model;
-    }
-    ADD_FAILURE() << "no model " << name;
-    return nullptr;
-  }
-
-  const nnc::ModelInfo &info() const { return modelInfo; }
-
-  /// The parameter `name` (an empty one, with a test failure, if absent).
-  const nnc::ParamInfo &param(const std::string &name) const {
-    for (const nnc::ParamInfo &p : modelInfo.params)
-      if (p.name == name)
-        return p;
-    ADD_FAILURE() << "no parameter " << name << " in " << modelInfo.name;
-    static const nnc::ParamInfo none;
-    return none;
-  }
-
-  /// Parameter `name` of a flat buffer.
-  Vec read(const Vec &buffer, const std::string &name) const {
-    const nnc::ParamInfo &p = param(name);
-    return Vec(buffer.begin() + p.offset, buffer.begin() + p.offset + p.size);
-  }
-
-  /// Uniform(-0.5, 0.5) parameters, NaN in the padding between tensors.
-  Vec randomParams(std::mt19937 &rng) const {
-    Vec buffer(modelInfo.paramSize, kNaN);
-    std::uniform_real_distribution<double> uniform(-0.5, 0.5);
-    for (const nnc::ParamInfo &p : modelInfo.params)
-      for (int64_t i = 0; i < p.size; ++i)
-        buffer[p.offset + i] = uniform(rng);
-    return buffer;
-  }
-
-  Vec forward(const Vec &params, const Vec &x, int64_t batch) const {
-    Vec out(batch * modelInfo.output.size(), kNaN);
-    forwardFn(params.data(), x.data(), batch, out.data());
-    return out;
-  }
-
-  /// The gradient entry point (training mode); `grads` starts out NaN.
-  double gradient(const Vec &params, Vec &grads, uint64_t seed, const Vec &x,
-                  const Vec &targets, int64_t batch) const {
-    grads.assign(modelInfo.paramSize, kNaN);
-    AlignedBuffer workspace(modelInfo.train->workspaceFixed +
-                            batch * modelInfo.train->workspacePerExample);
-    return gradientFn(params.data(), grads.data(), seed, x.data(),
-                      targets.data(), batch, workspace.data);
-  }
-
-private:
-  explicit Model(const nnc::ModelInfo &info) : modelInfo(info) {}
-
-  const nnc::ModelInfo &modelInfo;
-  ForwardFn forwardFn = nullptr;
-  GradientFn gradientFn = nullptr;
-};
-
-/// Uniform values in [lo, hi).
-Vec randomVec(int64_t size, std::mt19937 &rng, double lo = -1, double hi = 1) {
-  std::uniform_real_distribution<double> uniform(lo, hi);
-  Vec v(size);
-  for (double &x : v)
-    x = uniform(rng);
-  return v;
-}
-
-/// mean((y - t)^2) and its gradient 2 (y - t) / numel.
-double mseLoss(const Vec &y, const Vec &t, Vec &dy) {
-  double sum = 0;
-  dy.resize(y.size());
-  for (size_t i = 0; i < y.size(); ++i) {
-    sum += (y[i] - t[i]) * (y[i] - t[i]);
-    dy[i] = 2 * (y[i] - t[i]) / double(y.size());
-  }
-  return sum / double(y.size());
-}
-
-uint32_t seedOf(const std::string &name, int64_t batch) {
-  uint32_t h = 2166136261u;
-  for (char ch : name)
-    h = (h ^ uint8_t(ch)) * 16777619u;
-  return h + uint32_t(batch);
-}
 
 //===----------------------------------------------------------------------===//
 // The models under test
@@ -439,12 +204,6 @@ struct Case {
   }
 
   std::string source() const {
-    auto shape = [](const std::vector<int64_t> &s) {
-      std::string text = "f32[";
-      for (size_t i = 0; i < s.size(); ++i)
-        text += (i ? ", " : "") + std::to_string(s[i]);
-      return text + "]";
-    };
     std::string t = std::to_string(steps), f = std::to_string(features);
     std::string h0 = std::to_string(chain[0].hidden);
     std::string body;
@@ -474,13 +233,12 @@ struct Case {
         call += ", c0=cinit";
       call += ")";
       std::string name = prefix(i);
-      body += name == "output" ? "  return " + call + "\n"
+      // The last statement, the return, without a newline.
+      body += name == "output" ? "  return " + call
                                : "  " + name + " = " + call + "\n";
       input = name;
     }
-    return "model " + std::string(name) + "(x: " + shape({steps, features}) +
-           ") -> " + shape(outShape()) + " {\n" + body + "}\n\ntrain " + name +
-           " {\n  loss = mse\n  optimizer = sgd(lr=0.1)\n}\n";
+    return modelSource(name, {steps, features}, outShape(), body);
   }
 
   /// Every parameter, in descriptor order, with its shape.
