@@ -1,8 +1,9 @@
 //===- NNOps.td - Operations of the nn dialect -------------*- tablegen -*-===//
 //
 // Dense layers, activations, elementwise arithmetic, shape operations,
-// convolution, pooling, normalization, dropout and concatenation, plus the
-// ops their gradients, the losses and the optimizers are built from.
+// convolution, pooling, normalization, dropout, concatenation and recurrent
+// layers, plus the ops their gradients, the losses and the optimizers are
+// built from.
 // Every op infers its result type through MLIR's InferTypeOpInterface, so
 // builders need no result type and the verifier reports a wrong one; the
 // checks live in `inferReturnTypes` (NNOps.cpp) so that builders, the parser

@@ -4,19 +4,25 @@
 // one `scf.for` over the time steps each, never an unrolled copy per step:
 //  - Forward: the input projection of every step, x W_ih + b_ih, is one
 //    matrix product over all N * T rows before the loop. Each iteration
-//    multiplies the previous hidden state by W_hh (b_hh as the accumulator)
-//    and one fused elementwise `linalg.generic` applies every gate and
-//    writes the new state. States live in one [N, T + 1, S, H] tensor
-//    indexed by time (see nn.recurrent_train), so a step reads slot `prev`
-//    and writes slot `next`; the training form also writes its gates into
-//    [N, T, A, H].
+//    multiplies the hidden state by W_hh (b_hh as the accumulator) and one
+//    fused elementwise `linalg.generic` applies every gate and updates the
+//    states in place. The training form also copies the states after each
+//    step into one [N, T + 1, S, H] tensor indexed by time (see
+//    nn.recurrent_train) and writes its gates into one [N, T, H] tensor
+//    each.
 //  - Backward: a loop over the steps in reverse computes, per step, the
-//    gradient of the gates' pre-activations (one fused generic) and the
-//    gradient flowing to the previous state (one product with W_hh^T). The
-//    gate gradients of every step are kept, so the gradients of the input,
-//    W_ih, W_hh and the biases are each one contraction after the loop.
-// Every tensor the loops write is created before them and threaded through
-// `iter_args`, so bufferization keeps them in the step's workspace.
+//    gradient of each gate's pre-activation (one fused generic) and the
+//    gradient flowing to the previous state (a product with W_hh^T per gate,
+//    W_hh transposed once before the loop so the products read contiguous
+//    rows). The gate gradients of every step are kept, so the gradients of
+//    the input, W_ih, W_hh and the biases are contractions over all steps
+//    at once after the loop.
+// Every tensor a loop writes is created before it and threaded through
+// `iter_args`, and a step writes one slice of each tensor it keeps, never
+// several slices of one: one-shot bufferization then updates everything in
+// place, with no allocation inside the loop (nnc-use-workspace requires
+// that). The patterns run after elementwise fusion (nnc-lower-recurrent),
+// whose rewrite of unread `outs` into `tensor.empty` would undo this.
 //
 //===----------------------------------------------------------------------===//
 
