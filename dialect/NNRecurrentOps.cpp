@@ -113,9 +113,9 @@ LogicalResult checkLayerOperands(std::optional<Location> loc,
 }
 
 template <typename OpTy, typename Adaptor>
-LogicalResult inferLayer(std::optional<Location> loc, RecurrentCell cell,
-                         Adaptor adaptor, Value initialCell,
-                         SmallVectorImpl<Type> &results) {
+FailureOr<Layer> inferLayer(std::optional<Location> loc, RecurrentCell cell,
+                            Adaptor adaptor, Value initialCell,
+                            SmallVectorImpl<Type> &results) {
   FailureOr<Layer> layer =
       checkLayer<OpTy>(loc, cell, adaptor.getInput(), adaptor.getWeightIh(),
                        adaptor.getWeightHh());
@@ -125,7 +125,7 @@ LogicalResult inferLayer(std::optional<Location> loc, RecurrentCell cell,
                                       adaptor.getInitialHidden(), initialCell)))
     return failure();
   results.push_back(layer->result(adaptor.getSequence()));
-  return success();
+  return layer;
 }
 
 LogicalResult checkActivations(std::optional<Location> loc, RecurrentCell cell,
@@ -178,13 +178,12 @@ RecurrentTrainOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                    SmallVectorImpl<Type> &results) {
   FailureOr<RecurrentCell> cell =
       parseCell<RecurrentTrainOp>(loc, adaptor.getCell());
-  if (failed(cell) ||
-      failed(inferLayer<RecurrentTrainOp>(loc, *cell, adaptor,
-                                          adaptor.getInitialCell(), results)))
+  if (failed(cell))
     return failure();
-  FailureOr<Layer> layer = checkLayer<RecurrentTrainOp>(
-      loc, *cell, adaptor.getInput(), adaptor.getWeightIh(),
-      adaptor.getWeightHh());
+  FailureOr<Layer> layer = inferLayer<RecurrentTrainOp>(
+      loc, *cell, adaptor, adaptor.getInitialCell(), results);
+  if (failed(layer))
+    return failure();
   results.push_back(layer->states(*cell));
   results.append(getNumActivations(*cell), layer->activation());
   return success();

@@ -73,6 +73,45 @@ Value nnc::lowering::createSigmoid(OpBuilder &b, Location loc, Value x) {
                                arith::AddFOp::create(b, loc, one, e));
 }
 
+Value nnc::lowering::createContraction(
+    OpBuilder &b, Location loc, Value lhs, Value rhs, Value init,
+    ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators) {
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+             ValueRange{init}, maps, iterators,
+             [](OpBuilder &b, Location l, ValueRange args) {
+               Value product = arith::MulFOp::create(b, l, args[0], args[1]);
+               linalg::YieldOp::create(
+                   b, l,
+                   ValueRange{arith::AddFOp::create(b, l, args[2], product)});
+             })
+      .getResult(0);
+}
+
+Value nnc::lowering::createSum(OpBuilder &b, Location loc, Value input,
+                               ArrayRef<int64_t> kept, RankedTensorType type) {
+  int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::reduction);
+  SmallVector<AffineExpr> results;
+  for (int64_t d : kept) {
+    iterators[d] = utils::IteratorType::parallel;
+    results.push_back(getAffineDimExpr(d, ctx));
+  }
+  SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx),
+                              AffineMap::get(rank, 0, results, ctx)};
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{input},
+             ValueRange{createZeros(b, loc, type, {})}, maps, iterators,
+             [](OpBuilder &b, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   b, l,
+                   ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
+             })
+      .getResult(0);
+}
+
 Value nnc::lowering::createMatmul(OpBuilder &b, Location loc, Value lhs,
                                   Value rhs, Value init, bool transposeLhs,
                                   bool transposeRhs) {
@@ -84,16 +123,8 @@ Value nnc::lowering::createMatmul(OpBuilder &b, Location loc, Value lhs,
   };
   SmallVector<AffineMap> maps{transposeLhs ? map(k, m) : map(m, k),
                               transposeRhs ? map(n, k) : map(k, n), map(m, n)};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-             ValueRange{init}, maps,
-             {utils::IteratorType::parallel, utils::IteratorType::parallel,
-              utils::IteratorType::reduction},
-             [](OpBuilder &b, Location l, ValueRange args) {
-               Value product = arith::MulFOp::create(b, l, args[0], args[1]);
-               linalg::YieldOp::create(
-                   b, l,
-                   ValueRange{arith::AddFOp::create(b, l, args[2], product)});
-             })
-      .getResult(0);
+  return createContraction(b, loc, lhs, rhs, init, maps,
+                           {utils::IteratorType::parallel,
+                            utils::IteratorType::parallel,
+                            utils::IteratorType::reduction});
 }

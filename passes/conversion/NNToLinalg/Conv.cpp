@@ -300,23 +300,8 @@ struct ChannelSumLowering : OpConversionPattern<nn::ChannelSumOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    int64_t rank =
-        cast<RankedTensorType>(adaptor.getInput().getType()).getRank();
-    MLIRContext *ctx = rewriter.getContext();
-    SmallVector<IteratorType> iterators(rank, IteratorType::reduction);
-    iterators[1] = IteratorType::parallel;
-    SmallVector<AffineMap> maps{
-        AffineMap::getMultiDimIdentityMap(rank, ctx),
-        AffineMap::get(rank, 0, getAffineDimExpr(1, ctx))};
-    Value init = lowering::createZeros(rewriter, loc, type, {});
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{adaptor.getInput()},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    rewriter.replaceOp(
+        op, lowering::createSum(rewriter, loc, adaptor.getInput(), {1}, type));
     return success();
   }
 };

@@ -38,10 +38,9 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
       dynamicSizes.push_back(
           tensor::DimOp::create(rewriter, loc, adaptor.getRhs(), tr ? 0 : 1));
     Value init = lowering::createZeros(rewriter, loc, type, dynamicSizes);
-    rewriter.replaceOp(op, lowering::createMatmul(rewriter, loc,
-                                                  adaptor.getLhs(),
-                                                  adaptor.getRhs(), init, tl,
-                                                  tr));
+    rewriter.replaceOp(op,
+                       lowering::createMatmul(rewriter, loc, adaptor.getLhs(),
+                                              adaptor.getRhs(), init, tl, tr));
     return success();
   }
 };
@@ -54,23 +53,10 @@ struct BatchSumLowering : OpConversionPattern<nn::BatchSumOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = lowering::createZeros(rewriter, loc, type, {});
-    int64_t rank = type.getRank() + 1;
-    MLIRContext *ctx = rewriter.getContext();
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    iterators[0] = utils::IteratorType::reduction;
-    SmallVector<AffineMap> maps{
-        AffineMap::getMultiDimIdentityMap(rank, ctx),
-        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(0)};
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{adaptor.getInput()},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              b, l, ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
-        });
-    rewriter.replaceOp(op, generic.getResult(0));
+    SmallVector<int64_t> kept =
+        llvm::to_vector(llvm::seq<int64_t>(1, type.getRank() + 1));
+    rewriter.replaceOp(
+        op, lowering::createSum(rewriter, loc, adaptor.getInput(), kept, type));
     return success();
   }
 };

@@ -8,6 +8,7 @@
 #ifndef NNC_PASSES_CONVERSION_NNTOLINALG_NNTOLINALG_H
 #define NNC_PASSES_CONVERSION_NNTOLINALG_NNTOLINALG_H
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -59,6 +60,21 @@ mlir::Value createFloatConstant(mlir::OpBuilder &b, mlir::Location loc,
 /// negative x, which correctly gives 0.
 mlir::Value createSigmoid(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value x);
+
+/// `init` plus the sum of lhs * rhs over the reduction loops, as a
+/// `linalg.generic` with the given `maps` (lhs, rhs, init) and `iterators`.
+mlir::Value
+createContraction(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
+                  mlir::Value rhs, mlir::Value init,
+                  llvm::ArrayRef<mlir::AffineMap> maps,
+                  llvm::ArrayRef<mlir::utils::IteratorType> iterators);
+
+/// The sum of `input` over every dimension but `kept` (in order), as a
+/// fresh tensor of `type` (static): a batch sum, a channel sum, a bias
+/// gradient.
+mlir::Value createSum(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+                      llvm::ArrayRef<int64_t> kept,
+                      mlir::RankedTensorType type);
 
 /// `init + op(lhs) x op(rhs)` as a `linalg.generic`, where `op` transposes
 /// a 2-D operand when its flag is set: the transpose is folded into the

@@ -391,27 +391,6 @@ private:
   }
 };
 
-/// Sums `values` [N, T, G] over N and T into a [G] vector.
-Value sumRows(OpBuilder &b, Location loc, Value values, int64_t width,
-              Type element) {
-  auto type = RankedTensorType::get({width}, element);
-  Value init = lowering::createZeros(b, loc, type, {});
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps{
-      AffineMap::getMultiDimIdentityMap(3, ctx),
-      AffineMap::get(3, 0, {getAffineDimExpr(2, ctx)}, ctx)};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, values, init, maps,
-             {utils::IteratorType::reduction, utils::IteratorType::reduction,
-              utils::IteratorType::parallel},
-             [](OpBuilder &b, Location l, ValueRange args) {
-               linalg::YieldOp::create(
-                   b, l,
-                   ValueRange{arith::AddFOp::create(b, l, args[0], args[1])});
-             })
-      .getResult(0);
-}
-
 struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -580,18 +559,9 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     bindDims(ctx, n, t, i, j);
     auto contract = [&](Value lhs, Value rhs, Value init,
                         ArrayRef<AffineMap> maps,
-                        ArrayRef<utils::IteratorType> iterators) -> Value {
-      return linalg::GenericOp::create(
-                 b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs}, init,
-                 maps, iterators,
-                 [](OpBuilder &b, Location l, ValueRange args) {
-                   Value product =
-                       arith::MulFOp::create(b, l, args[0], args[1]);
-                   linalg::YieldOp::create(b, l,
-                                           ValueRange{arith::AddFOp::create(
-                                               b, l, args[2], product)});
-                 })
-          .getResult(0);
+                        ArrayRef<utils::IteratorType> iterators) {
+      return lowering::createContraction(b, loc, lhs, rhs, init, maps,
+                                         iterators);
     };
     auto map = [&](ArrayRef<AffineExpr> exprs) {
       return AffineMap::get(4, 0, exprs, ctx);
@@ -625,6 +595,9 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     Value dx = lowering::createZeros(b, loc, layer.type({T, F}), layer.batch);
     Value dWeightIH = zeros({F, G}), dWeightHH = zeros({H, G});
     Value dBiasIH = zeros({G}), dBiasHH = zeros({G});
+    auto biasType = [&](int64_t n) {
+      return RankedTensorType::get({n}, layer.element);
+    };
     Value weightIHT = transposed(adaptor.getWeightIh());
     for (int64_t g = 0; g < numGates; ++g) {
       Value dGate = loop.getResult(inputGates[g]);
@@ -635,14 +608,14 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                      IteratorType::parallel, IteratorType::reduction});
       dWeightIH = insertColumns(outerSum(layer.input, dGate, zeros({F, H})),
                                 dWeightIH, g);
-      Value dBias = sumRows(b, loc, dGate, H, layer.element);
+      Value dBias = lowering::createSum(b, loc, dGate, {2}, biasType(H));
       dBiasIH = insertColumns(dBias, dBiasIH, g);
 
       Value dRecurrent = loop.getResult(recurrentGates[g]);
       dWeightHH = insertColumns(outerSum(hprev, dRecurrent, zeros({H, H})),
                                 dWeightHH, g);
       if (recurrentGates[g] != inputGates[g])
-        dBias = sumRows(b, loc, dRecurrent, H, layer.element);
+        dBias = lowering::createSum(b, loc, dRecurrent, {2}, biasType(H));
       dBiasHH = insertColumns(dBias, dBiasHH, g);
     }
 
