@@ -21,6 +21,8 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
+#include <unistd.h>
+
 using namespace llvm;
 
 Expected<std::unique_ptr<TargetMachine>>
@@ -115,4 +117,20 @@ Error nnc::emitMachineCode(Module &module, TargetMachine &tm,
     return createStringError("the target cannot emit this file type");
   pm.run(module);
   return Error::success();
+}
+
+nnc::TargetShape nnc::describeTarget(const TargetMachine &tm, bool host) {
+  TargetShape shape;
+  const MCSubtargetInfo *sti = tm.getMCSubtargetInfo();
+  if (sti->checkFeatures("+avx512f"))
+    shape.vectorBits = 512;
+  else if (sti->checkFeatures("+avx"))
+    shape.vectorBits = 256;
+  if (host) {
+    if (long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE); l1 > 0)
+      shape.l1Bytes = l1;
+    if (long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE); l2 > 0)
+      shape.l2Bytes = l2;
+  }
+  return shape;
 }

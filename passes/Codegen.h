@@ -33,6 +33,19 @@ struct CodegenOptions {
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const CodegenOptions &options);
 
+/// What the tiling passes need to know about the target: the width of its
+/// widest vector registers and the sizes of its L1 data and L2 caches.
+struct TargetShape {
+  int64_t vectorBits = 128;
+  int64_t l1Bytes = 32 * 1024;
+  int64_t l2Bytes = 512 * 1024;
+};
+
+/// The shape of `tm`'s CPU: vector width from its features (AVX-512, AVX,
+/// or SSE), cache sizes from the host when compiling for the host, and
+/// conservative defaults otherwise.
+TargetShape describeTarget(const llvm::TargetMachine &tm, bool host);
+
 /// Translates `module` (LLVM dialect only) to LLVM IR, adds the C interface
 /// of `models`, and runs LLVM's optimisation pipeline.
 llvm::Expected<std::unique_ptr<llvm::Module>>

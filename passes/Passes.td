@@ -52,6 +52,35 @@ def LowerRecurrentPass : Pass<"nnc-lower-recurrent"> {
   ];
 }
 
+def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
+  let summary = "Tile matrix products for the caches and registers and vectorize them";
+  let description = [{
+    Packs transposed right-hand sides, tiles every matrix product (any
+    linalg contraction with one m, n and k loop) for the caches and into
+    register tiles of 8 rows by two vector widths with TilingInterface,
+    peels the m and n tile loops so that the main tiles are static, splits
+    the rows left over into single-row tiles, vectorizes every tile to
+    `vector.contract`, keeps the accumulator in registers across the k loop
+    and lowers the contraction to outer products (FMAs). Runs on tensors.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Width of the target's vector registers in bits">,
+    Option<"l1Bytes", "l1-bytes", "int64_t", /*default=*/"49152",
+           "Size of the target's L1 data cache">,
+    Option<"l2Bytes", "l2-bytes", "int64_t", /*default=*/"1048576",
+           "Size of the target's L2 cache">,
+  ];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect",
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect",
+  ];
+}
+
 def ApproximateMathPass : Pass<"nnc-approximate-math"> {
   let summary = "Replace math ops with polynomial approximations";
   let description = [{

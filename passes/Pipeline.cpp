@@ -14,6 +14,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -48,6 +49,15 @@ void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
 
 void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                     const PipelineOptions &options) {
+  if (options.optLevel > 0) {
+    TileContractionsPassOptions tiling;
+    tiling.vectorBits = options.vectorBits;
+    tiling.l1Bytes = options.l1Bytes;
+    tiling.l2Bytes = options.l2Bytes;
+    pm.addNestedPass<func::FuncOp>(createTileContractionsPass(tiling));
+    pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+    pm.addNestedPass<func::FuncOp>(createCSEPass());
+  }
   pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -55,6 +65,9 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Loops over tiles carry their buffers through iter_args; folding those
+  // lets the passes below see which buffer a function returns.
+  pm.addPass(createCanonicalizerPass());
 
   pm.addNestedPass<func::FuncOp>(createDropInPlaceResultsPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
@@ -71,6 +84,10 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.optLevel > 0)
     pm.addNestedPass<func::FuncOp>(createVectorizeRowsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // The register tiles of nnc-tile-contractions read and write 2-D vectors:
+  // one 1-D transfer per row.
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -80,6 +97,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());

@@ -21,6 +21,11 @@ struct PipelineOptions {
   unsigned optLevel = 2;
   /// Testing only: see nnc-autodiff's `test-break-rule`.
   std::string testBreakRule;
+  /// The target's vector registers and data caches, which choose the tile
+  /// sizes of nnc-tile-contractions (see describeTarget in Codegen.h).
+  int64_t vectorBits = 512;
+  int64_t l1Bytes = 48 * 1024;
+  int64_t l2Bytes = 1024 * 1024;
 };
 
 /// nn -> linalg on tensors, with elementwise fusion.

@@ -178,16 +178,16 @@ func.func @Reg(%x: tensor<?x4xf32> {nn.input = "x"},
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GW1:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GB1:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GW1:[^:]*]]: !llvm.ptr, %[[GW1OFF:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GB1:[^:]*]]: !llvm.ptr, %[[GB1OFF:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GW2:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GB2:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64)
 // CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = {{[0-9]+}} : i64, nn.workspace_per_example = {{[1-9][0-9]*}} : i64} {
-// CHECK:         %[[FROM1:.*]] = llvm.getelementptr %[[GW1]][
+// CHECK:         %[[FROM1:.*]] = llvm.getelementptr %[[GW1]][%[[GW1OFF]]]
 // CHECK:         %[[TO1:.*]] = llvm.getelementptr %[[GW2]][
 // CHECK:         "llvm.intr.memcpy"(%[[TO1]], %[[FROM1]], %{{.*}})
-// CHECK:         %[[FROM2:.*]] = llvm.getelementptr %[[GB1]][
+// CHECK:         %[[FROM2:.*]] = llvm.getelementptr %[[GB1]][%[[GB1OFF]]]
 // CHECK:         %[[TO2:.*]] = llvm.getelementptr %[[GB2]][
 // CHECK:         "llvm.intr.memcpy"(%[[TO2]], %[[FROM2]], %{{.*}})
 // CHECK:         llvm.return{{$}}

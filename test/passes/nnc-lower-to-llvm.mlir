@@ -19,23 +19,26 @@
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[B:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[OUT:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %[[ON:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64)
 // CHECK-SAME:    attributes {nn.model} {
-// The bias is broadcast straight into the out-parameter...
-// CHECK:         %[[BP:.*]] = llvm.getelementptr inbounds|nuw %[[B]][
-// CHECK:         %[[BV:.*]] = llvm.load %[[BP]] : !llvm.ptr -> f32
-// CHECK:         %[[OP:.*]] = llvm.getelementptr inbounds|nuw %[[OUT]][
-// CHECK:         llvm.store %[[BV]], %[[OP]] : f32, !llvm.ptr
-// ...the matmul loop runs over the batch of x and accumulates there...
-// CHECK:         llvm.icmp "slt" %{{.*}}, %[[XN]] : i64
-// CHECK:         llvm.getelementptr inbounds|nuw %[[X]][
-// CHECK:         llvm.getelementptr inbounds|nuw %[[W]][
-// CHECK:         llvm.fmul
-// CHECK:         llvm.fadd
-// ...and one fused loop applies relu and the approximated tanh in place.
-// CHECK:         llvm.getelementptr inbounds|nuw %[[OUT]][
-// CHECK:         llvm.intr.maximum
+// No buffer of its own: the product is tiled into register tiles of 8 rows
+// (nnc-tile-contractions) with the bias, relu and tanh fused into each tile.
+// CHECK-NOT:     llvm.call @malloc
+// The tile loop runs over the batch of x; the bias row is read as a vector,
+// as the accumulator...
+// CHECK:         llvm.icmp "slt" %{{.*}}, %{{.*}} : i64
+// CHECK:         llvm.load %[[B]] {{.*}} -> vector<3xf32>
+// ...which one FMA per row and step of k updates...
+// CHECK:         llvm.getelementptr %[[X]][
+// CHECK:         llvm.load %{{.*}} -> vector<1xf32>
+// CHECK:         llvm.getelementptr %[[W]][
+// CHECK:         llvm.load %{{.*}} -> vector<3xf32>
+// CHECK:         llvm.intr.fmuladd(%{{.*}}) : (vector<3xf32>, vector<3xf32>, vector<3xf32>) -> vector<3xf32>
+// ...then relu and the approximated tanh apply to the tile in registers,
+// which is stored once, into the out-parameter.
+// CHECK:         llvm.intr.maximum(%{{.*}}) : (vector<3xf32>, vector<3xf32>) -> vector<3xf32>
 // CHECK:         llvm.intr.fma
-// CHECK:         llvm.fdiv
-// CHECK:         llvm.store %{{.*}}, %{{.*}} : f32, !llvm.ptr
+// CHECK:         llvm.fdiv %{{.*}} : vector<3xf32>
+// CHECK:         llvm.getelementptr %[[OUT]][
+// CHECK:         llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : vector<3xf32>, !llvm.ptr
 // CHECK-NOT:     llvm.intr.tanh
 // CHECK-NOT:     llvm.call
 // CHECK:         llvm.return{{$}}

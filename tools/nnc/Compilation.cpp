@@ -103,6 +103,17 @@ LogicalResult nnc::Compilation::lowerToLLVMDialect() {
   }
   PipelineOptions pipeline;
   pipeline.optLevel = opts.optLevel;
+  CodegenOptions codegen;
+  codegen.targetCPU = opts.targetCPU;
+  if (auto tm = createTargetMachine(codegen)) {
+    TargetShape shape = describeTarget(**tm, opts.targetCPU.empty() ||
+                                                 opts.targetCPU == "native");
+    pipeline.vectorBits = shape.vectorBits;
+    pipeline.l1Bytes = shape.l1Bytes;
+    pipeline.l2Bytes = shape.l2Bytes;
+  } else {
+    consumeError(tm.takeError()); // reported when the object is written
+  }
   mlir::PassManager pm(&context);
   buildLinalgToLLVMPipeline(pm, pipeline);
   if (failed(pm.run(*mlirModule)))

@@ -533,19 +533,22 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
               });
 
           SmallVector<Value> yields(args);
+          DenseMap<unsigned, Value> gateResults;
+          for (auto [result, arg] : llvm::zip(results, gateArgs))
+            gateResults[arg] = result;
+          for (int64_t s = 0; s < S; ++s)
+            yields[s] = results[numGateOuts + s];
+          // dh_{t-1} += sum over the gates of dA_t W_hh^T. The products read
+          // the step's gate gradients before they are stored into the
+          // history: a read after the store would make bufferization copy
+          // them.
+          for (auto [g, arg] : llvm::enumerate(recurrentGates))
+            yields[0] = lowering::createMatmul(
+                b, loc, gateResults[arg], gateRows(b, loc, weightHHT, g),
+                yields[0], /*transposeLhs=*/false, /*transposeRhs=*/false);
           for (auto [result, arg] : llvm::zip(results, gateArgs))
             yields[arg] = layer.insert(b, loc, result, yields[arg],
                                        {step.time, idx(0)}, {1, H});
-          for (int64_t s = 0; s < S; ++s)
-            yields[s] = results[numGateOuts + s];
-          // dh_{t-1} += sum over the gates of dA_t W_hh^T.
-          for (auto [g, arg] : llvm::enumerate(recurrentGates)) {
-            Value dGate =
-                layer.slice(b, loc, yields[arg], {step.time, idx(0)}, {1, H});
-            yields[0] = lowering::createMatmul(
-                b, loc, dGate, gateRows(b, loc, weightHHT, g), yields[0],
-                /*transposeLhs=*/false, /*transposeRhs=*/false);
-          }
           scf::YieldOp::create(b, loc, yields);
         });
 
