@@ -426,6 +426,7 @@ struct TileContractionsPass
       if (linalgOp.hasDynamicShape())
         return;
       rewriter.setInsertionPoint(op);
+
       FailureOr<linalg::VectorizationResult> result =
           linalg::vectorize(rewriter, op, {}, {}, false, false, false,
                             /*createNamedContraction=*/true);

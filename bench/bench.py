@@ -1,0 +1,778 @@
+#!/usr/bin/python3
+# ===- bench.py - Runs the benchmark suite and reports it ------------------=== #
+#
+# The orchestrator behind bench/run (which builds the programs first). It
+# runs, each as its own process:
+#   - nnc-gemm-bench: nnc's nn.matmul vs oneDNN and OpenBLAS, once with the
+#     environment as it is and once, for OpenBLAS only, with
+#     OPENBLAS_CORETYPE=SkylakeX;
+#   - nnc-bench (the models of bench/models/ compiled ahead of time) and
+#     bench/torch_bench.py (the same models in PyTorch eager) as long-lived
+#     workers fed one case at a time, alternating nnc and PyTorch for every
+#     repetition so that both see the same machine conditions, plus
+#     nnc-libtorch-mlp for the MLP inference baseline;
+#   - the nnc compiler on every example, for compile time and peak memory.
+# It prints one table (median, with min and max over the repetitions, and
+# the issue's targets with pass/fail marks), writes every raw sample and the
+# summary as JSON and draws the ratios as a PNG. Everything runs on 1 thread
+# unless --threads N asks for an extra N-thread run of batch-256 training.
+#
+#   /usr/bin/python3 bench/bench.py [--build DIR] [--quick]
+#       [--only gemm,train,latency,compile] [--threads N] [--json PATH]
+#
+# ===----------------------------------------------------------------------=== #
+
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = ["mlp", "cnn", "lstm", "rnn"]
+MODEL_NAMES = {"mlp": "MLP 784-128-10", "cnn": "CNN 2 conv", "lstm": "LSTM 64",
+               "rnn": "RNN 64 (tanh)"}
+SECTIONS = ["gemm", "train", "latency", "compile"]
+GEMM_TARGET_SHAPES = ["sq512", "mlp_fwd1", "mlp_fwd2", "mlp_dw1", "mlp_dw2",
+                      "mlp_dh"]
+TORCH_PYTHON = "/usr/bin/python3"
+
+# The issue's targets.
+TARGET_GEMM = 1.0          # nnc / oneDNN, GEMM 512^3 and the MLP shapes
+TARGET_TRAIN = 2.0         # nnc / PyTorch images/s at batch 64
+TARGET_STEP = 10.0         # PyTorch us / nnc us, batch-1 step (MLP, CNN, LSTM)
+TARGET_STEP_MODELS = ["mlp", "cnn", "lstm"]
+TARGET_INFER = 3.0         # libtorch us / nnc us, MLP forward at batch 1
+TARGET_THREADS = 1.7       # nnc 2 threads / 1 thread, batch 256 (MLP, CNN)
+TARGET_COMPILE_S = 2.0     # seconds per example
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Statistics and formatting
+
+
+def stats(values):
+    """{median, min, max, n} of a list of numbers (None if empty)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "n": len(values)}
+
+
+def fmt(value, digits=3):
+    """A number with `digits` significant digits, without exponent when
+    reasonable."""
+    if value is None:
+        return "-"
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 10 ** digits:
+        return f"{value:,.0f}"
+    decimals = max(0, digits - 1 - int(f"{magnitude:e}".split("e")[1]))
+    return f"{value:.{decimals}f}"
+
+
+def fmt_stats(s, digits=3):
+    if s is None:
+        return "-"
+    return f"{fmt(s['median'], digits)} ({fmt(s['min'], digits)}-" \
+           f"{fmt(s['max'], digits)})"
+
+
+def ratio_of(a, b):
+    if a is None or b is None or b["median"] == 0:
+        return None
+    return a["median"] / b["median"]
+
+
+def mark(value, target):
+    if value is None:
+        return "n/a"
+    return "PASS" if value >= target else "FAIL"
+
+
+def markdown_table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |",
+             "|" + "|".join("---" for _ in headers) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+
+def child_env(threads, extra=None):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    env["NNC_THREADS"] = str(threads)
+    env.update(extra or {})
+    return env
+
+
+class Worker:
+    """A benchmark program that reads one case per line and answers with one
+    JSON line."""
+
+    def __init__(self, name, argv, env):
+        self.name = name
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True,
+                                     env=env, cwd=ROOT)
+
+    def run(self, case):
+        try:
+            self.proc.stdin.write(case + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:
+            code = self.proc.poll()
+            return {"case": case, "error": f"{self.name} exited ({code})"}
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            return {"case": case, "error": f"{self.name}: bad output {line!r}"}
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run_json_lines(argv, env):
+    """Runs a program to completion and parses its JSON output lines."""
+    log("  $ " + " ".join(argv))
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, text=True, env=env,
+                          cwd=ROOT)
+    records = []
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    if proc.returncode != 0:
+        records.append({"kind": "error",
+                        "error": f"{argv[0]} exited with {proc.returncode}"})
+    return records
+
+
+# --------------------------------------------------------------------------
+# Machine
+
+
+def machine_info():
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rev = ""
+    try:
+        flags = open("/proc/cpuinfo").read()
+        isa = "avx512f" if "avx512f" in flags else (
+            "avx2" if "avx2" in flags else "other")
+    except OSError:
+        isa = "unknown"
+    return {
+        "cpu": cpu,
+        "isa": isa,
+        "nproc": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)),
+        "kernel": platform.release(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"),
+        "git_rev": rev,
+        "load_average_start": os.getloadavg(),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+    }
+
+
+# --------------------------------------------------------------------------
+# Sections
+
+
+def run_gemm(cfg, build):
+    binary = os.path.join(build, "bin", "nnc-gemm-bench")
+    if not os.path.exists(binary):
+        log("gemm: nnc-gemm-bench was not built (oneDNN/OpenBLAS missing?)")
+        return {"error": "nnc-gemm-bench not built"}
+    common = ["--reps", str(cfg.gemm_reps), "--min-time", str(cfg.gemm_time)]
+    log("gemm: nnc, oneDNN and OpenBLAS as the environment selects")
+    main = run_json_lines([binary] + common, child_env(1))
+    log("gemm: OpenBLAS with OPENBLAS_CORETYPE=SkylakeX")
+    skx = run_json_lines([binary, "--libs", "openblas", "--no-peak"] + common,
+                         child_env(1, {"OPENBLAS_CORETYPE": "SkylakeX"}))
+
+    def info(records):
+        return next((r for r in records if r.get("kind") == "info"), {})
+
+    columns = {"nnc": ("nnc", main), "dnnl": ("dnnl", main),
+               "openblas": ("openblas", main),
+               "openblas_skx": ("openblas", skx)}
+    shapes = {}
+    errors = []
+    for column, (lib, records) in columns.items():
+        for r in records:
+            if r.get("kind") == "verify" and not r.get("ok"):
+                errors.append({"column": column, **r})
+            if r.get("kind") == "gemm" and r["lib"] == lib:
+                shape = shapes.setdefault(r["shape"], {
+                    "label": r["label"], "m": r["m"], "n": r["n"],
+                    "k": r["k"], "samples": {}})
+                shape["samples"].setdefault(column, []).append(r["gflops"])
+            if r.get("kind") == "error":
+                errors.append({"column": column, **r})
+    for shape in shapes.values():
+        shape["gflops"] = {c: stats(v) for c, v in shape["samples"].items()}
+    peaks = [r["gflops"] for r in main if r.get("kind") == "peak"]
+    compile_ms = {r["shape"]: r["ms"] for r in main
+                  if r.get("kind") == "compile"}
+    return {
+        "info": info(main), "info_skx": info(skx),
+        "peak": stats(peaks), "peak_isa": next(
+            (r["isa"] for r in main if r.get("kind") == "peak"), None),
+        "shapes": shapes, "errors": errors, "nnc_compile_ms": compile_ms,
+        "raw": main + [dict(r, env="OPENBLAS_CORETYPE=SkylakeX")
+                       for r in skx],
+    }
+
+
+def worker_argv(side, build, threads, cfg):
+    timing = ["--min-time", str(cfg.min_time), "--warmup", str(cfg.warmup),
+              "--threads", str(threads)]
+    if side == "nnc":
+        return [os.path.join(build, "bin", "nnc-bench")] + timing
+    if side == "torch":
+        return [TORCH_PYTHON, os.path.join(ROOT, "bench", "torch_bench.py")] \
+            + timing
+    return [os.path.join(build, "bin", "nnc-libtorch-mlp")] + timing
+
+
+def run_models(cfg, build, sections, threads):
+    """Training (batch 64 and 256) and latency (batch-1 step, MLP
+    inference) cases, nnc and its baselines alternating."""
+    # (side, threads) -> list of cases
+    plan = []
+    if "train" in sections:
+        for batch in (64, 256):
+            for m in MODELS:
+                plan.append((f"{m}:train:{batch}", ["nnc", "torch"], 1))
+        if threads > 1:
+            for m in ("mlp", "cnn"):
+                plan.append((f"{m}:train:256", ["nnc", "torch"], threads))
+    if "latency" in sections:
+        for m in MODELS:
+            plan.append((f"{m}:step:1", ["nnc", "torch"], 1))
+        infer_sides = ["nnc", "libtorch", "torch"]
+        if not os.path.exists(worker_argv("libtorch", build, 1, cfg)[0]):
+            log("latency: nnc-libtorch-mlp was not built; the MLP inference "
+                "baseline is PyTorch eager (torch.inference_mode)")
+            infer_sides = ["nnc", "torch"]
+        plan.append(("mlp:infer:1", infer_sides, 1))
+
+    workers = {}
+
+    def worker(side, n):
+        key = (side, n)
+        if key not in workers:
+            workers[key] = Worker(f"{side}/{n}t",
+                                  worker_argv(side, build, n, cfg),
+                                  child_env(n))
+        return workers[key]
+
+    samples = []
+    try:
+        for rep in range(cfg.reps):
+            log(f"models: repetition {rep + 1} of {cfg.reps}")
+            for case, sides, n in plan:
+                for side in sides:
+                    record = worker(side, n).run(case)
+                    record.update({"rep": rep, "side": side,
+                                   "threads_requested": n})
+                    if "error" in record:
+                        log(f"  {side} {case}: error: {record['error']}")
+                    samples.append(record)
+    finally:
+        for w in workers.values():
+            w.close()
+
+    results = {}
+    for r in samples:
+        if "error" in r:
+            continue
+        key = f"{r['side']}/{r['threads_requested']}t/{r['case']}"
+        entry = results.setdefault(key, {"us": [], "images_per_s": [],
+                                         "loss_first": [], "loss_last": []})
+        entry["us"].append(r["us_per_iter"])
+        entry["images_per_s"].append(r["images_per_s"])
+        entry["loss_first"].append(r.get("loss_first"))
+        entry["loss_last"].append(r.get("loss_last"))
+    summary = {k: {"us": stats(v["us"]),
+                   "images_per_s": stats(v["images_per_s"]),
+                   "loss_last": stats(v["loss_last"])}
+               for k, v in results.items()}
+    checksums = {(r["side"], r.get("data"), round(r["data_checksum"], 2))
+                 for r in samples if "data_checksum" in r}
+    return {"samples": samples, "summary": summary,
+            "errors": [r for r in samples if "error" in r],
+            "data": sorted({d for _, d, _ in checksums}),
+            "data_checksums": sorted({c for _, _, c in checksums}),
+            "threads": threads}
+
+
+def run_compile(cfg, build):
+    nnc = os.path.join(build, "bin", "nnc")
+    files = sorted(glob.glob(os.path.join(ROOT, "examples", "*.nn"))) + \
+        sorted(glob.glob(os.path.join(ROOT, "bench", "models", "*.nn")))
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="nnc-bench-") as tmp:
+        for rep in range(cfg.compile_reps):
+            for path in files:
+                name = os.path.relpath(path, ROOT)
+                if rep == 0:
+                    log(f"compile: {name}")
+                out = os.path.join(tmp, "model.o")
+                start = time.perf_counter()
+                proc = subprocess.Popen([nnc, path, "-o", out],
+                                        stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+                _, status, usage = os.wait4(proc.pid, 0)
+                elapsed = time.perf_counter() - start
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                entry = results.setdefault(name, {
+                    "seconds": [], "cpu_seconds": [], "max_rss_mib": [],
+                    "errors": []})
+                if proc.returncode != 0:
+                    entry["errors"].append(proc.stderr.read()[-2000:].decode(
+                        errors="replace"))
+                    continue
+                entry["seconds"].append(elapsed)
+                entry["cpu_seconds"].append(usage.ru_utime + usage.ru_stime)
+                entry["max_rss_mib"].append(usage.ru_maxrss / 1024)
+    for entry in results.values():
+        entry["seconds_stats"] = stats(entry["seconds"])
+        entry["cpu_stats"] = stats(entry["cpu_seconds"])
+        entry["max_rss_stats"] = stats(entry["max_rss_mib"])
+    return results
+
+
+# --------------------------------------------------------------------------
+# Report
+
+
+class Report:
+    def __init__(self, results):
+        self.results = results
+        self.targets = []   # {section, name, value, target, pass}
+        self.lines = []
+
+    def target(self, section, name, value, target):
+        self.targets.append({"section": section, "name": name,
+                             "value": value, "target": target,
+                             "pass": None if value is None
+                             else bool(value >= target)})
+        return mark(value, target)
+
+    def add(self, text=""):
+        self.lines.append(text)
+
+    def gemm(self, g):
+        if "error" in g:
+            self.add(f"GEMM: {g['error']}")
+            return
+        info, skx = g["info"], g["info_skx"]
+        peak = g["peak"]
+        self.add(f"### GEMM, f32, 1 thread (GFLOP/s, median (min-max) of "
+                 f"{self.results['config']['gemm_reps']})")
+        self.add()
+        blas = (info.get("openblas_config") or "OpenBLAS ?").split()
+        self.add(f"oneDNN {info.get('dnnl_version')}; OpenBLAS "
+                 f"{blas[1] if len(blas) > 1 else '?'} with kernel {info.get('openblas_core')} (environment "
+                 f"OPENBLAS_CORETYPE={info.get('openblas_coretype_env')}) "
+                 f"and {skx.get('openblas_core')} (OPENBLAS_CORETYPE="
+                 f"{skx.get('openblas_coretype_env')}); peak = best "
+                 f"{g.get('peak_isa')} FMA loop, "
+                 f"{fmt(peak['max'] if peak else None)} GFLOP/s.")
+        self.add()
+        core = info.get("openblas_core", "?")
+        skx_core = skx.get("openblas_core", "?")
+        rows = []
+        order = ["sq64", "sq128", "sq256", "sq512", "sq1024", "mlp_fwd1",
+                 "mlp_fwd2", "mlp_dw1", "mlp_dw2", "mlp_dh"]
+        for key in order:
+            if key not in g["shapes"]:
+                continue
+            shape = g["shapes"][key]
+            col = shape["gflops"]
+            nnc = col.get("nnc")
+            r_dnnl = ratio_of(nnc, col.get("dnnl"))
+            r_blas = ratio_of(nnc, col.get("openblas"))
+            frac = nnc["median"] / peak["max"] if nnc and peak else None
+            status = ""
+            if key in GEMM_TARGET_SHAPES:
+                status = " " + self.target("gemm", f"GEMM {shape['label']} "
+                                           "nnc/oneDNN", r_dnnl, TARGET_GEMM)
+            rows.append([shape["label"], fmt_stats(nnc),
+                         fmt_stats(col.get("dnnl")),
+                         fmt_stats(col.get("openblas")),
+                         fmt_stats(col.get("openblas_skx")),
+                         fmt(r_dnnl) + status, fmt(r_blas),
+                         f"{frac:.1%}" if frac is not None else "-"])
+        self.add(markdown_table(
+            ["shape (M x K * K x N)", "nnc", "oneDNN",
+             f"OpenBLAS ({core})", f"OpenBLAS ({skx_core})",
+             f"nnc/oneDNN (target >= {TARGET_GEMM})",
+             f"nnc/OpenBLAS ({core})", "nnc % of peak"], rows))
+        for e in g["errors"]:
+            self.add(f"- ERROR {e.get('column')} {e.get('shape', '')}: "
+                     f"{e.get('error', 'wrong result, max_rel_err ' + str(e.get('max_rel_err')))}")
+        self.add()
+
+    def models(self, m, sections):
+        s = m["summary"]
+        threads = m["threads"]
+        reps = self.results["config"]["reps"]
+
+        def get(side, case, n=1):
+            return s.get(f"{side}/{n}t/{case}")
+
+        if "train" in sections:
+            self.add(f"### Training throughput, batch 64, 1 thread "
+                     f"(images/s, median (min-max) of {reps})")
+            self.add()
+            rows = []
+            for model in MODELS:
+                a = get("nnc", f"{model}:train:64")
+                b = get("torch", f"{model}:train:64")
+                a, b = a and a["images_per_s"], b and b["images_per_s"]
+                r = ratio_of(a, b)
+                rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
+                             f"{fmt(r)} " + self.target(
+                                 "train", f"train {model} b64 nnc/PyTorch", r,
+                                 TARGET_TRAIN)])
+            self.add(markdown_table(["model", "nnc", "PyTorch",
+                                     f"nnc/PyTorch (target >= "
+                                     f"{TARGET_TRAIN})"], rows))
+            self.add()
+            self.add(f"### Training throughput, batch 256 (images/s, "
+                     f"median (min-max) of {reps})")
+            self.add()
+            rows = []
+            for model in MODELS:
+                a = get("nnc", f"{model}:train:256")
+                b = get("torch", f"{model}:train:256")
+                a, b = a and a["images_per_s"], b and b["images_per_s"]
+                row = [MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
+                       fmt(ratio_of(a, b))]
+                if threads > 1:
+                    a2 = get("nnc", f"{model}:train:256", threads)
+                    b2 = get("torch", f"{model}:train:256", threads)
+                    a2 = a2 and a2["images_per_s"]
+                    b2 = b2 and b2["images_per_s"]
+                    scale = ratio_of(a2, a)
+                    status = ""
+                    if model in ("mlp", "cnn") and threads == 2:
+                        status = " " + self.target(
+                            "threads", f"train {model} b256 nnc 2t/1t", scale,
+                            TARGET_THREADS)
+                    row += [fmt_stats(a2), fmt_stats(b2),
+                            fmt(scale) + status if a2 else "-",
+                            fmt(ratio_of(b2, b))]
+                rows.append(row)
+            headers = ["model", "nnc 1t", "PyTorch 1t", "nnc/PyTorch 1t"]
+            if threads > 1:
+                headers += [f"nnc {threads}t", f"PyTorch {threads}t",
+                            f"nnc {threads}t/1t (target >= {TARGET_THREADS}"
+                            " at 2t)", f"PyTorch {threads}t/1t"]
+            self.add(markdown_table(headers, rows))
+            self.add()
+        if "latency" in sections:
+            self.add(f"### Training step latency, batch 1, 1 thread "
+                     f"(microseconds, median (min-max) of {reps})")
+            self.add()
+            rows = []
+            for model in MODELS:
+                a = get("nnc", f"{model}:step:1")
+                b = get("torch", f"{model}:step:1")
+                a, b = a and a["us"], b and b["us"]
+                r = ratio_of(b, a)
+                status = ""
+                if model in TARGET_STEP_MODELS:
+                    status = " " + self.target(
+                        "latency", f"step {model} b1 PyTorch/nnc", r,
+                        TARGET_STEP)
+                rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
+                             fmt(r) + status])
+            self.add(markdown_table(
+                ["model", "nnc", "PyTorch", f"speed-up (target >= "
+                 f"{TARGET_STEP} for MLP, CNN, LSTM)"], rows))
+            self.add()
+            self.add("### MLP inference, batch 1, 1 thread "
+                     "(microseconds per image)")
+            self.add()
+            a = get("nnc", "mlp:infer:1")
+            lib = get("libtorch", "mlp:infer:1")
+            eager = get("torch", "mlp:infer:1")
+            a, lib, eager = (a and a["us"], lib and lib["us"],
+                             eager and eager["us"])
+            rows = []
+            if lib:
+                r = ratio_of(lib, a)
+                rows.append(["libtorch C++ (InferenceMode)", fmt_stats(a),
+                             fmt_stats(lib), fmt(r) + " " + self.target(
+                                 "latency", "MLP infer b1 libtorch/nnc", r,
+                                 TARGET_INFER)])
+            if eager:
+                r = ratio_of(eager, a)
+                status = ""
+                if not lib:
+                    status = " " + self.target(
+                        "latency", "MLP infer b1 PyTorch eager/nnc "
+                        "(libtorch not built)", r, TARGET_INFER)
+                rows.append(["PyTorch eager (inference_mode)", fmt_stats(a),
+                             fmt_stats(eager), fmt(r) + status])
+            self.add(markdown_table(
+                ["baseline", "nnc", "baseline", f"speed-up (target >= "
+                 f"{TARGET_INFER} vs libtorch)"], rows))
+            self.add()
+        for e in m["errors"]:
+            self.add(f"- ERROR {e.get('side')} {e.get('case')}: "
+                     f"{e.get('error')}")
+        if m["errors"]:
+            self.add()
+
+    def compile(self, c):
+        reps = self.results["config"]["compile_reps"]
+        self.add(f"### Compile time and peak memory of `nnc X.nn -o X.o` "
+                 f"(-O2, host CPU; median (min-max) of {reps})")
+        self.add()
+        rows = []
+        for name, entry in c.items():
+            t = entry["seconds_stats"]
+            rss = entry["max_rss_stats"]
+            value = t["median"] if t else None
+            status = "n/a" if value is None else (
+                "PASS" if value <= TARGET_COMPILE_S else "FAIL")
+            self.targets.append({"section": "compile",
+                                 "name": f"compile {name} (s)",
+                                 "value": value, "target": TARGET_COMPILE_S,
+                                 "pass": None if value is None
+                                 else bool(value <= TARGET_COMPILE_S)})
+            rows.append([f"`{name}`", fmt_stats(t) + " " + status,
+                         fmt_stats(entry["cpu_stats"]), fmt_stats(rss)])
+            for err in entry["errors"][:1]:
+                rows[-1][1] = "error: " + err.strip().splitlines()[-1]
+        self.add(markdown_table(
+            ["file", f"wall seconds (target <= {TARGET_COMPILE_S})",
+             "CPU seconds (user + sys)", "peak RSS (MiB)"], rows))
+        self.add()
+
+    def summary(self):
+        passed = sum(1 for t in self.targets if t["pass"])
+        failed = sum(1 for t in self.targets if t["pass"] is False)
+        missing = sum(1 for t in self.targets if t["pass"] is None)
+        self.add(f"Targets: {passed} pass, {failed} fail"
+                 + (f", {missing} not measured" if missing else ""))
+
+
+def cpu_shares(results):
+    """CPU time over wall time of every 1-thread timed loop, per program:
+    how much of the time it was running rather than waiting for the core."""
+    shares = {}
+    for r in results.get("gemm", {}).get("raw", []):
+        if r.get("kind") == "gemm" and r.get("cpu_share") is not None:
+            shares.setdefault("GEMM", []).append(r["cpu_share"])
+    for r in results.get("models", {}).get("samples", []):
+        if r.get("threads_requested") == 1 and r.get("cpu_seconds") and \
+                r.get("seconds"):
+            shares.setdefault(r["side"], []).append(
+                r["cpu_seconds"] / r["seconds"])
+    return {name: stats(values) for name, values in shares.items()}
+
+
+# --------------------------------------------------------------------------
+# Chart
+
+
+def draw_chart(results, targets, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    groups = [
+        ("gemm", "GEMM: nnc / oneDNN", TARGET_GEMM, "ratio"),
+        ("train", "Training b64: nnc / PyTorch", TARGET_TRAIN, "ratio"),
+        ("latency", "Batch-1 latency: speed-up", None, "ratio"),
+        ("threads", "nnc 2 threads / 1 thread (b256)", TARGET_THREADS,
+         "ratio"),
+        ("compile", "Compile time (s)", TARGET_COMPILE_S, "seconds"),
+    ]
+    panels = [(g, [t for t in targets if t["section"] == g[0]])
+              for g in groups]
+    panels = [p for p in panels if p[1]]
+    if not panels:
+        return False
+    fig, axes = plt.subplots(len(panels), 1,
+                             figsize=(10, 2.6 * len(panels) + 0.8),
+                             squeeze=False)
+    for ax, ((_, title, line, unit), items) in zip(axes[:, 0], panels):
+        labels = [t["name"] for t in items]
+        values = [t["value"] if t["value"] is not None else 0 for t in items]
+        colors = ["tab:green" if t["pass"] else "tab:red" for t in items]
+        ax.barh(range(len(items)), values, color=colors)
+        ax.set_yticks(range(len(items)))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.invert_yaxis()
+        if unit == "ratio":
+            ax.set_xscale("log")
+            known = [v for v in values if v > 0] + [t["target"] for t in items]
+            ax.set_xlim(min(known) / 1.5, max(known) * 1.5)
+            ax.xaxis.set_major_locator(
+                matplotlib.ticker.LogLocator(base=10, subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(
+                matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        for i, t in enumerate(items):
+            ax.plot([t["target"], t["target"]], [i - 0.4, i + 0.4],
+                    color="black", linewidth=1.5)
+            if t["value"]:
+                ax.text(t["value"], i, f" {fmt(t['value'])}", va="center",
+                        fontsize=7)
+        if line is None:
+            note = " (black: each bar's target)"
+        elif unit == "ratio":
+            note = f" (black: target {line})"
+        else:
+            note = f" (black: target <= {line} s)"
+        ax.set_title(title + note, fontsize=9)
+    machine = results["machine"]
+    fig.suptitle(f"nnc benchmarks, {machine['date'][:10]}, {machine['cpu']}, "
+                 f"1 thread, rev {machine['git_rev'][:10]}", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description="nnc benchmark suite (run through bench/run)")
+    parser.add_argument("--build", default=os.environ.get(
+        "NNC_BUILD_DIR", os.path.join(ROOT, "build")))
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer and shorter repetitions (smoke check)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="comma-separated subset of " + ", ".join(
+                            SECTIONS))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="also run batch-256 training with N threads")
+    parser.add_argument("--json", default=os.path.join(
+        ROOT, "bench", "results", "latest.json"))
+    parser.add_argument("--reps", type=int, help="repetitions per case")
+    args = parser.parse_args()
+    sections = [s for s in args.only.split(",") if s]
+    for s in sections:
+        if s not in SECTIONS:
+            parser.error(f"--only: unknown section {s!r}")
+    build = os.path.abspath(args.build)
+
+    cfg = argparse.Namespace(
+        reps=args.reps or (2 if args.quick else 5),
+        min_time=0.1 if args.quick else 0.4,
+        warmup=0.05 if args.quick else 0.1,
+        gemm_reps=args.reps or (1 if args.quick else 5),
+        gemm_time=0.05 if args.quick else 0.2,
+        compile_reps=1 if args.quick else 3)
+
+    started = time.perf_counter()
+    results = {"machine": machine_info(), "config": vars(cfg) | {
+        "quick": args.quick, "sections": sections, "threads": args.threads,
+        "build": build}}
+    log(f"bench: {results['machine']['cpu']}, {results['machine']['nproc']} "
+        f"CPUs, build {build}")
+
+    if "gemm" in sections:
+        results["gemm"] = run_gemm(cfg, build)
+    if "train" in sections or "latency" in sections:
+        results["models"] = run_models(cfg, build, sections, args.threads)
+    if "compile" in sections:
+        results["compile"] = run_compile(cfg, build)
+    results["machine"]["load_average_end"] = os.getloadavg()
+    results["wall_seconds"] = time.perf_counter() - started
+
+    report = Report(results)
+    m = results["machine"]
+    report.add(f"nnc benchmarks: {m['date']}, {m['cpu']} ({m['isa']}), "
+               f"{m['nproc']} CPUs, rev {m['git_rev'][:12]}; 1-minute load "
+               f"average {m['load_average_start'][0]:.2f} at start, "
+               f"{m['load_average_end'][0]:.2f} at end")
+    if "models" in results:
+        sums = results["models"]["data_checksums"]
+        report.add(f"Models: data {', '.join(results['models']['data'])} "
+                   f"(1024 examples, checksum "
+                   f"{', '.join(str(c) for c in sums)}"
+                   f"{'' if len(sums) == 1 else ': MISMATCH between sides'}"
+                   f"), softmax cross-entropy, Adam lr 0.001")
+    results["cpu_share"] = cpu_shares(results)
+    if results["cpu_share"]:
+        report.add("CPU time / wall time of the timed loops (1.00: the "
+                   "process had its core throughout): " + ", ".join(
+                       f"{name} median {s['median']:.2f}, min {s['min']:.2f}"
+                       for name, s in results["cpu_share"].items()))
+    report.add()
+    if "gemm" in results:
+        report.gemm(results["gemm"])
+    if "models" in results:
+        report.models(results["models"], sections)
+    if "compile" in results:
+        report.compile(results["compile"])
+    report.summary()
+    results["targets"] = report.targets
+    results["table"] = "\n".join(report.lines)
+    print(results["table"])
+
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(results, f, indent=1)
+    png = os.path.splitext(args.json)[0] + ".png"
+    if draw_chart(results, report.targets, png):
+        log(f"bench: wrote {args.json} and {png} "
+            f"({results['wall_seconds']:.0f} s)")
+    else:
+        log(f"bench: wrote {args.json} ({results['wall_seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

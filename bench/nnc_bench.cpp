@@ -1,0 +1,358 @@
+//===- nnc_bench.cpp - Training and inference speed of compiled models ----===//
+//
+// The nnc side of the benchmark suite. The build compiled the four models of
+// bench/models/ ahead of time with `nnc_add_model`; this program links their
+// objects and times the exported entry points exactly as an application
+// would call them: `train_step` through the model descriptor (forward, loss,
+// backward and the Adam update, over a fixed set of batches) and the
+// `nnc_<Model>_forward` function. Each case prints one JSON line that
+// bench/bench.py reads:
+//
+//   nnc-bench [--threads N] [--min-time S] [--warmup S] [--data DIR] CASE...
+//
+// A case is `model:kind:batch` with model mlp, cnn, lstm or rnn and kind
+// `train` (images per second), `step` (the same call, reported as latency)
+// or `infer` (the forward function). Without CASE arguments cases are read
+// from standard input, one per line, so the orchestrator can keep one
+// process alive and alternate it with PyTorch. The data are the first 1024
+// Fashion-MNIST training images when the data set is installed, otherwise
+// deterministic pseudo-random values that bench/torch_bench.py generates
+// identically; both sides print a checksum of what they used.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cnn.h"
+#include "lstm.h"
+#include "mlp.h"
+#include "rnn.h"
+
+#include "runtime/Dataset.h"
+#include "runtime/Params.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ForwardFn = void (*)(const float *, const float *, int64_t, float *);
+
+/// Examples in the fixed data set: 4 batches of 256, 16 of 64.
+constexpr int64_t kExamples = 1024;
+constexpr int64_t kExampleSize = 28 * 28;
+constexpr int64_t kClasses = 10;
+
+struct ModelEntry {
+  const char *key;
+  const nnc_model_desc *desc;
+  ForwardFn forward;
+};
+
+const ModelEntry kModels[] = {
+    {"mlp", &nnc_BenchMLP_desc, nnc_BenchMLP_forward},
+    {"cnn", &nnc_BenchCNN_desc, nnc_BenchCNN_forward},
+    {"lstm", &nnc_BenchLSTM_desc, nnc_BenchLSTM_forward},
+    {"rnn", &nnc_BenchRNN_desc, nnc_BenchRNN_forward},
+};
+
+/// A 64-byte aligned buffer, as the workspace must be.
+struct AlignedBuffer {
+  explicit AlignedBuffer(int64_t bytes)
+      : data(std::aligned_alloc(
+            64, std::max<int64_t>(64, (bytes + 63) / 64 * 64))) {}
+  ~AlignedBuffer() { std::free(data); }
+  AlignedBuffer(const AlignedBuffer &) = delete;
+  AlignedBuffer &operator=(const AlignedBuffer &) = delete;
+  void *data;
+};
+
+/// The inputs and labels both sides of the benchmark use.
+struct BenchData {
+  std::string source;
+  std::vector<float> inputs;
+  std::vector<int32_t> labels;
+  double checksum = 0;
+};
+
+/// splitmix64 of the index: the random fallback data, reproduced bit for
+/// bit by bench/torch_bench.py with numpy.
+BenchData randomData() {
+  BenchData data;
+  data.source = "random";
+  data.inputs.resize(kExamples * kExampleSize);
+  data.labels.resize(kExamples);
+  for (int64_t i = 0; i < kExamples * kExampleSize; ++i)
+    data.inputs[i] = float(nnc::splitmix64(uint64_t(i)) >> 40) / 16777216.0f;
+  for (int64_t n = 0; n < kExamples; ++n)
+    data.labels[n] =
+        int32_t(nnc::splitmix64((uint64_t(1) << 40) + uint64_t(n)) % kClasses);
+  return data;
+}
+
+BenchData loadData(const std::string &dir) {
+  nnc::Dataset train;
+  BenchData data;
+  if (nnc::Status status = nnc::loadFashionMnist(dir, nnc::Split::Train, train);
+      !status || train.count < kExamples || train.exampleSize != kExampleSize) {
+    data = randomData();
+  } else {
+    data.source = "fashion-mnist";
+    data.inputs.assign(train.inputs.begin(),
+                       train.inputs.begin() + kExamples * kExampleSize);
+    data.labels.assign(train.labels.begin(), train.labels.begin() + kExamples);
+  }
+  for (float v : data.inputs)
+    data.checksum += v;
+  for (int32_t l : data.labels)
+    data.checksum += l;
+  return data;
+}
+
+/// Parameters, optimizer state and workspaces of one model, kept across
+/// cases so that repeated measurements continue the same training run.
+struct ModelState {
+  explicit ModelState(const ModelEntry &entry)
+      : entry(entry), params(entry.desc->param_size),
+        grads(entry.desc->param_size),
+        optState(std::max<int64_t>(1, entry.desc->train->opt_state_size)) {
+    nnc::initParams(*entry.desc, params.data(), /*seed=*/42);
+  }
+
+  void *workspace(int64_t batch) {
+    std::unique_ptr<AlignedBuffer> &buffer = workspaces[batch];
+    if (!buffer)
+      buffer = std::make_unique<AlignedBuffer>(
+          entry.desc->train->workspace_fixed +
+          batch * entry.desc->train->workspace_per_example);
+    return buffer->data;
+  }
+
+  const ModelEntry &entry;
+  std::vector<float> params, grads, optState;
+  int64_t step = 0;
+  std::map<int64_t, std::unique_ptr<AlignedBuffer>> workspaces;
+};
+
+struct Options {
+  int threads = 1;
+  double minTime = 0.5;
+  double warmup = 0.1;
+  std::string dataDir = nnc::kFashionMnistDir;
+};
+
+double seconds(Clock::time_point from) {
+  return std::chrono::duration<double>(Clock::now() - from).count();
+}
+
+/// The measured part of a case: iterations, their wall time, and the CPU
+/// time of the process meanwhile (less than the wall time on one thread
+/// when something else took the core).
+struct Timing {
+  int64_t iters = 0;
+  double seconds = 0;
+  double cpuSeconds = 0;
+};
+
+/// Runs `iteration(i)` for `warmup` seconds (at least twice), then for
+/// `minTime` seconds (at least twice) and times the latter.
+template <typename Fn> Timing timeLoop(const Options &opts, Fn iteration) {
+  int64_t i = 0;
+  Clock::time_point start = Clock::now();
+  for (int64_t n = 0; n < 2 || seconds(start) < opts.warmup; ++n)
+    iteration(i++);
+  Timing t;
+  std::clock_t cpuStart = std::clock();
+  start = Clock::now();
+  while (t.iters < 2 || t.seconds < opts.minTime) {
+    iteration(i++);
+    ++t.iters;
+    t.seconds = seconds(start);
+  }
+  t.cpuSeconds = double(std::clock() - cpuStart) / CLOCKS_PER_SEC;
+  return t;
+}
+
+void printError(const std::string &caseName, const std::string &message) {
+  std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"error\": \"%s\"}\n",
+              caseName.c_str(), message.c_str());
+  std::fflush(stdout);
+}
+
+class Bench {
+public:
+  Bench(Options opts)
+      : opts(std::move(opts)), data(loadData(this->opts.dataDir)) {
+    for (const ModelEntry &entry : kModels)
+      if (nnc::Status status = nnc::validateDescriptor(*entry.desc); !status) {
+        std::fprintf(stderr, "nnc-bench: %s: %s\n", entry.key,
+                     status.message().c_str());
+        std::exit(1);
+      }
+  }
+
+  /// Runs one `model:kind:batch` case and prints its JSON line.
+  void run(const std::string &caseName) {
+    char model[32], kind[32];
+    long long batch = 0;
+    if (std::sscanf(caseName.c_str(), "%31[^:]:%31[^:]:%lld", model, kind,
+                    &batch) != 3 ||
+        batch < 1 || batch > kExamples)
+      return printError(caseName, "expected model:kind:batch");
+    ModelState *state = getState(model);
+    if (!state)
+      return printError(caseName, "unknown model");
+    std::string k = kind;
+    if (k == "train" || k == "step")
+      return runTrain(caseName, *state, k, batch);
+    if (k == "infer")
+      return runInfer(caseName, *state, batch);
+    printError(caseName, "unknown kind (train, step or infer)");
+  }
+
+private:
+  ModelState *getState(const std::string &key) {
+    for (const ModelEntry &entry : kModels)
+      if (key == entry.key) {
+        std::unique_ptr<ModelState> &state = states[key];
+        if (!state)
+          state = std::make_unique<ModelState>(entry);
+        return state.get();
+      }
+    return nullptr;
+  }
+
+  const float *batchInputs(int64_t i, int64_t batch) const {
+    int64_t batches = kExamples / batch;
+    return data.inputs.data() + (i % batches) * batch * kExampleSize;
+  }
+  const int32_t *batchLabels(int64_t i, int64_t batch) const {
+    int64_t batches = kExamples / batch;
+    return data.labels.data() + (i % batches) * batch;
+  }
+
+  void runTrain(const std::string &caseName, ModelState &state,
+                const std::string &kind, int64_t batch) {
+    const nnc_train_desc &train = *state.entry.desc->train;
+    void *workspace = state.workspace(batch);
+    float firstLoss = NAN, lastLoss = NAN;
+    bool first = true;
+    Timing t = timeLoop(opts, [&](int64_t i) {
+      lastLoss = train.train_step(state.params.data(), state.grads.data(),
+                                  state.optState.data(), ++state.step,
+                                  /*seed=*/1, batchInputs(i, batch),
+                                  batchLabels(i, batch), batch, workspace);
+      if (first)
+        firstLoss = lastLoss;
+      first = false;
+    });
+    if (!std::isfinite(lastLoss))
+      return printError(caseName, "non-finite loss");
+    print(caseName, state, kind, batch, t,
+          ", \"loss_first\": " + number(firstLoss) +
+              ", \"loss_last\": " + number(lastLoss) +
+              ", \"adam_step\": " + std::to_string(state.step));
+  }
+
+  void runInfer(const std::string &caseName, ModelState &state, int64_t batch) {
+    std::vector<float> output(batch * state.entry.desc->output->size);
+    Timing t = timeLoop(opts, [&](int64_t i) {
+      state.entry.forward(state.params.data(), batchInputs(i, batch), batch,
+                          output.data());
+    });
+    for (float v : output)
+      if (!std::isfinite(v))
+        return printError(caseName, "non-finite output");
+    print(caseName, state, "infer", batch, t, "");
+  }
+
+  static std::string number(double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.9g", v);
+    return std::isfinite(v) ? text : "null";
+  }
+
+  void print(const std::string &caseName, const ModelState &state,
+             const std::string &kind, int64_t batch, const Timing &t,
+             const std::string &extra) {
+    double perIter = t.seconds / double(t.iters);
+    std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"model\": \"%s\", "
+                "\"kind\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+                "\"iters\": %lld, \"seconds\": %s, \"cpu_seconds\": %s, "
+                "\"us_per_iter\": %s, \"images_per_s\": %s, \"data\": \"%s\", "
+                "\"data_checksum\": %s%s}\n",
+                caseName.c_str(), state.entry.key, kind.c_str(),
+                (long long)batch, opts.threads, (long long)t.iters,
+                number(t.seconds).c_str(), number(t.cpuSeconds).c_str(),
+                number(perIter * 1e6).c_str(),
+                number(double(batch) / perIter).c_str(), data.source.c_str(),
+                number(data.checksum).c_str(), extra.c_str());
+    std::fflush(stdout);
+  }
+
+  Options opts;
+  BenchData data;
+  std::map<std::string, std::unique_ptr<ModelState>> states;
+};
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: nnc-bench [--threads N] [--min-time S] [--warmup S] "
+               "[--data DIR] [model:kind:batch...]\n"
+               "  model: mlp cnn lstm rnn; kind: train step infer\n"
+               "  without cases, reads one case per line from stdin\n");
+  std::exit(2);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opts;
+  std::vector<std::string> cases;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> const char * {
+      if (i + 1 >= argc)
+        usage();
+      return argv[++i];
+    };
+    if (arg == "--threads")
+      opts.threads = std::atoi(value());
+    else if (arg == "--min-time")
+      opts.minTime = std::atof(value());
+    else if (arg == "--warmup")
+      opts.warmup = std::atof(value());
+    else if (arg == "--data")
+      opts.dataDir = value();
+    else if (arg == "--help" || arg == "-h" || arg[0] == '-')
+      usage();
+    else
+      cases.push_back(arg);
+  }
+  if (opts.threads < 1)
+    usage();
+  // The generated code reads its thread count from the environment; set it
+  // before the first call.
+  setenv("NNC_THREADS", std::to_string(opts.threads).c_str(), 1);
+
+  Bench bench(opts);
+  if (!cases.empty()) {
+    for (const std::string &c : cases)
+      bench.run(c);
+    return 0;
+  }
+  std::string line;
+  while (std::getline(std::cin, line))
+    if (!line.empty())
+      bench.run(line);
+  return 0;
+}

@@ -1,0 +1,226 @@
+// RUN: nnc-opt %s --nnc-tile-contractions="vector-bits=512 l1-bytes=49152 l2-bytes=1048576" --canonicalize --cse --split-input-file | FileCheck %s
+
+// nnc-tile-contractions: register tiles of 8 rows x 32 columns (two 16-lane
+// vectors), each computed by a loop over k of FMAs on vectors, with what can
+// be fused into the tile fused, and what must not be left alone.
+
+// Fused: the bias broadcast (the accumulator's initial value) and the
+// elementwise chain after the product (relu, then tanh) are computed on each
+// tile in registers; the tile is written once. The batch (m) loop is peeled:
+// whole tiles of 8 rows, then the rows left over one at a time, both vector
+// code; n = 128 is four tiles of 32 columns.
+// CHECK-LABEL: func.func @dense_relu_tanh(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<64x128xf32>, %[[B:.*]]: tensor<128xf32>
+// CHECK-NOT:     linalg.
+// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c8
+// CHECK:           scf.for %[[J:.*]] = %c0 to %c128 step %c32
+// CHECK:             %[[BS:.*]] = tensor.extract_slice %[[B]][%[[J]]] [32] [1]
+// CHECK:             %[[BIAS:.*]] = vector.transfer_read %[[BS]][%c0]{{.*}} : tensor<32xf32>, vector<32xf32>
+// CHECK:             %[[ACC:.*]] = vector.broadcast %[[BIAS]] : vector<32xf32> to vector<8x32xf32>
+// CHECK:             %[[SUM:.*]] = scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
+// CHECK-COUNT-8:       vector.fma {{.*}} : vector<32xf32>
+// CHECK:             %[[RELU:.*]] = arith.maximumf %[[SUM]], %{{.*}} : vector<8x32xf32>
+// CHECK:             %[[TANH:.*]] = math.tanh %[[RELU]] : vector<8x32xf32>
+// CHECK:             vector.transfer_write %[[TANH]]
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c128 step %c32
+// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK:               scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}}) -> (vector<1x32xf32>)
+// CHECK:                 vector.fma {{.*}} : vector<32xf32>
+// CHECK:               arith.maximumf {{.*}} : vector<1x32xf32>
+// CHECK-NOT:     linalg.
+// CHECK:         return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @dense_relu_tanh(%x: tensor<?x64xf32>, %w: tensor<64x128xf32>, %b: tensor<128xf32>) -> tensor<?x128xf32> {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %e = tensor.empty(%n) : tensor<?x128xf32>
+  %acc = linalg.broadcast ins(%b : tensor<128xf32>) outs(%e : tensor<?x128xf32>) dimensions = [0]
+  %mm = linalg.matmul ins(%x, %w : tensor<?x64xf32>, tensor<64x128xf32>) outs(%acc : tensor<?x128xf32>) -> tensor<?x128xf32>
+  %relu = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%mm : tensor<?x128xf32>) outs(%e : tensor<?x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  } -> tensor<?x128xf32>
+  %tanh = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%relu : tensor<?x128xf32>) outs(%e : tensor<?x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = math.tanh %in : f32
+    linalg.yield %t : f32
+  } -> tensor<?x128xf32>
+  return %tanh : tensor<?x128xf32>
+}
+
+// -----
+
+// Fused: a residual add and the backward of relu read other tensors (through
+// identity maps), which the tile reads as well.
+// CHECK-LABEL: func.func @residual(
+// CHECK-SAME:    %[[X:.*]]: tensor<16x32xf32>, %[[W:.*]]: tensor<32x32xf32>, %[[R:.*]]: tensor<16x32xf32>
+// CHECK:         scf.for %[[I:.*]] = %c0 to %c16 step %c8
+// CHECK:           scf.for {{.*}} -> (vector<8x32xf32>)
+// CHECK:           %[[RS:.*]] = tensor.extract_slice %[[R]][%[[I]], 0] [8, 32] [1, 1]
+// CHECK:           %[[RES:.*]] = vector.transfer_read %[[RS]][%c0, %c0]{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// CHECK:           arith.addf %{{.*}}, %[[RES]] : vector<8x32xf32>
+// CHECK-NOT:     linalg.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @residual(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>, %r: tensor<16x32xf32>) -> tensor<16x32xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x32xf32>) outs(%z : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %add = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%mm, %r : tensor<16x32xf32>, tensor<16x32xf32>) outs(%e : tensor<16x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<16x32xf32>
+  return %add : tensor<16x32xf32>
+}
+
+// -----
+
+// Not fused: the product's result has a second user (it is also returned),
+// so the relu stays a separate op after the tiled product; it would
+// otherwise have to be recomputed or the product written twice.
+// CHECK-LABEL: func.func @two_users(
+// CHECK:         %[[MM:.*]] = scf.for
+// CHECK:           vector.fma
+// CHECK-NOT:       arith.maximumf
+// CHECK:         %[[RELU:.*]] = linalg.generic {{.*}} ins(%[[MM]] : tensor<16x32xf32>)
+// CHECK:           arith.maximumf
+// CHECK:         return %[[MM]], %[[RELU]]
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @two_users(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x32xf32>) outs(%z : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %relu = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%mm : tensor<16x32xf32>) outs(%e : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  } -> tensor<16x32xf32>
+  return %mm, %relu : tensor<16x32xf32>, tensor<16x32xf32>
+}
+
+// -----
+
+// Not fused: a reduction over the product's rows (softmax's row maximum)
+// needs whole rows, not 8 x 32 tiles.
+// CHECK-LABEL: func.func @row_reduction(
+// CHECK:         %[[MM:.*]] = scf.for
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} ins(%[[MM]] : tensor<16x64xf32>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+func.func @row_reduction(%x: tensor<16x32xf32>, %w: tensor<32x64xf32>) -> tensor<16xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x64xf32>) outs(%z : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %re = tensor.empty() : tensor<16xf32>
+  %rz = linalg.fill ins(%cst : f32) outs(%re : tensor<16xf32>) -> tensor<16xf32>
+  %max = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]} ins(%mm : tensor<16x64xf32>) outs(%rz : tensor<16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<16xf32>
+  return %max : tensor<16xf32>
+}
+
+// -----
+
+// Not fused: a consumer that reads the product transposed would need a tile
+// the product does not compute.
+// CHECK-LABEL: func.func @transposed_consumer(
+// CHECK:         %[[MM:.*]] = scf.for
+// CHECK:         linalg.generic {{.*}} ins(%[[MM]] : tensor<32x32xf32>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
+func.func @transposed_consumer(%x: tensor<32x32xf32>, %w: tensor<32x32xf32>) -> tensor<32x32xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<32x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<32x32xf32>) -> tensor<32x32xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<32x32xf32>, tensor<32x32xf32>) outs(%z : tensor<32x32xf32>) -> tensor<32x32xf32>
+  %t = linalg.generic {indexing_maps = [#tr, #id], iterator_types = ["parallel", "parallel"]} ins(%mm : tensor<32x32xf32>) outs(%e : tensor<32x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  } -> tensor<32x32xf32>
+  return %t : tensor<32x32xf32>
+}
+
+// -----
+
+// Packed: dy x W^T (the input gradient of a dense layer) reads W across its
+// rows; W is transposed once (out of the loop over time, here) so that every
+// tile reads rows of the packed copy.
+// CHECK-LABEL: func.func @transposed_rhs(
+// CHECK-SAME:    %[[DY:.*]]: tensor<8x10xf32>, %[[W:.*]]: tensor<64x10xf32>
+// CHECK:         %[[WT:.*]] = linalg.transpose ins(%[[W]] : tensor<64x10xf32>) outs(%{{.*}} : tensor<10x64xf32>) permutation = [1, 0]
+// CHECK:         scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK:           scf.for %[[J:.*]] = %c0 to %c64 step %c32
+// CHECK:             %[[STRIP:.*]] = tensor.extract_slice %[[WT]][0, %[[J]]] [10, 32]
+// CHECK:             scf.for %[[K:.*]] = %c0 to %c10 step %c1
+// CHECK:               tensor.extract_slice %[[STRIP]][%[[K]], 0] [1, 32]
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed_rhs(%dy: tensor<8x10xf32>, %w: tensor<64x10xf32>, %acc: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %t = %c0 to %c4 step %c1 iter_args(%a = %acc) -> (tensor<8x64xf32>) {
+    %mm = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%dy, %w : tensor<8x10xf32>, tensor<64x10xf32>) outs(%a : tensor<8x64xf32>) {
+    ^bb0(%l: f32, %rr: f32, %o: f32):
+      %p = arith.mulf %l, %rr : f32
+      %s = arith.addf %o, %p : f32
+      linalg.yield %s : f32
+    } -> tensor<8x64xf32>
+    scf.yield %mm : tensor<8x64xf32>
+  }
+  return %r : tensor<8x64xf32>
+}
+
+// -----
+
+// Cache tiles: a product whose right-hand side (512 x 512 floats, 1 MiB)
+// does not fit in half of L2 is tiled over k in steps that keep a k x 32
+// strip within half of L1 (at most 192 rows: the largest divisor of 512 up
+// to 192 is 128); a 128 x 512 panel fits in half of L2, so n is not tiled.
+// CHECK-LABEL: func.func @large(
+// CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c128
+// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c8
+// CHECK:             scf.for %{{.*}} = %c0 to %c512 step %c32
+// CHECK:               scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512x512xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<512x512xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<512x512xf32>) -> tensor<512x512xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<512x512xf32>, tensor<512x512xf32>) outs(%z : tensor<512x512xf32>) -> tensor<512x512xf32>
+  return %mm : tensor<512x512xf32>
+}
+
+// -----
+
+// Weight gradient x^T dy: the reduction runs over the (dynamic) batch, one
+// row of x and dy per step; m = 20 leaves a static remainder of 4 rows,
+// n = 10 is one tile of 10 columns.
+// CHECK-LABEL: func.func @weight_gradient(
+// CHECK:         scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<8x10xf32>)
+// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<4x10xf32>)
+#lhsT = affine_map<(m, n, k) -> (k, m)>
+#rhs2 = affine_map<(m, n, k) -> (k, n)>
+#out2 = affine_map<(m, n, k) -> (m, n)>
+func.func @weight_gradient(%x: tensor<?x20xf32>, %dy: tensor<?x10xf32>) -> tensor<20x10xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<20x10xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<20x10xf32>) -> tensor<20x10xf32>
+  %mm = linalg.generic {indexing_maps = [#lhsT, #rhs2, #out2], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %dy : tensor<?x20xf32>, tensor<?x10xf32>) outs(%z : tensor<20x10xf32>) {
+  ^bb0(%l: f32, %r: f32, %o: f32):
+    %p = arith.mulf %l, %r : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<20x10xf32>
+  return %mm : tensor<20x10xf32>
+}
