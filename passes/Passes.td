@@ -81,6 +81,30 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
   ];
 }
 
+def ParallelizeTilesPass : Pass<"nnc-parallelize-tiles", "mlir::func::FuncOp"> {
+  let summary = "Turn the loops over independent tiles into scf.parallel";
+  let description = [{
+    After bufferization, rewrites every `scf.for` marked `nnc.parallel` (the
+    loop over row tiles of a matrix product that nnc-tile-contractions
+    created) that carries no values and is not nested in another parallel
+    loop into an `scf.parallel`, for convert-scf-to-openmp.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect"];
+}
+
+def ThreadCountPass : Pass<"nnc-thread-count", "mlir::ModuleOp"> {
+  let summary = "Run OpenMP parallel regions on NNC_THREADS threads (default 1)";
+  let description = [{
+    In the LLVM dialect, adds `i32 nnc_threads()` to the module (linkonce_odr:
+    NNC_THREADS from the environment when a positive integer, else 1, read
+    once) and gives every `omp.parallel` a `num_threads` operand from it.
+  }];
+  let dependentDialects = [
+    "mlir::LLVM::LLVMDialect",
+    "mlir::omp::OpenMPDialect",
+  ];
+}
+
 def ApproximateMathPass : Pass<"nnc-approximate-math"> {
   let summary = "Replace math ops with polynomial approximations";
   let description = [{

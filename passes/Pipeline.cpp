@@ -88,6 +88,14 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // one 1-D transfer per row.
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
+  if (options.parallel && options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createParallelizeTilesPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // (Inlines the memref.alloca_scope the conversion wraps each body in:
+    // the tiles allocate nothing, and the scope must not hold the blocks
+    // that scf-to-cf makes of the loops inside.)
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -100,7 +108,11 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.parallel && options.optLevel > 0)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  if (options.parallel && options.optLevel > 0)
+    pm.addPass(createThreadCountPass());
   if (options.optLevel > 0) {
     pm.addNestedPass<LLVM::LLVMFuncOp>(createTagParallelAccessesPass());
     pm.addPass(createCanonicalizerPass());

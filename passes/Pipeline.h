@@ -26,6 +26,9 @@ struct PipelineOptions {
   int64_t vectorBits = 512;
   int64_t l1Bytes = 48 * 1024;
   int64_t l2Bytes = 1024 * 1024;
+  /// Run the loops over row tiles as OpenMP worksharing loops, on
+  /// NNC_THREADS threads (default 1); the object then needs libomp.
+  bool parallel = false;
 };
 
 /// nn -> linalg on tensors, with elementwise fusion.

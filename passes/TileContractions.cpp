@@ -175,6 +175,8 @@ bool isAccumulatorInit(Operation *op) {
 /// vectorized, and the op whose tile the others feed.
 constexpr llvm::StringLiteral kVectorTile = "nnc.vector_tile";
 constexpr llvm::StringLiteral kFusedRoot = "nnc.fused_root";
+/// Marks a loop over row tiles, whose iterations are independent.
+constexpr llvm::StringLiteral kParallel = "nnc.parallel";
 
 struct TileContractionsPass
     : nnc::impl::TileContractionsPassBase<TileContractionsPass> {
@@ -274,6 +276,9 @@ struct TileContractionsPass
     if (failed(loops))
       return failure();
     peel(rewriter, *loops);
+    // Row tiles are independent: each writes its own rows (nnc-parallelize-
+    // tiles may run them on several threads).
+    (*loops).front()->setAttr(kParallel, rewriter.getUnitAttr());
     return success();
   }
 
@@ -308,6 +313,7 @@ struct TileContractionsPass
     inner->tiledOps.back()->setAttr(kRegisterTile, rewriter.getUnitAttr());
     inner->tiledOps.back()->setAttr(kFusedRoot, rewriter.getUnitAttr());
     peel(rewriter, inner->loops);
+    inner->loops.front()->setAttr(kParallel, rewriter.getUnitAttr());
     return success();
   }
 

@@ -13,7 +13,7 @@ build=${NNC_BUILD_DIR:-$root/build}
 packages=(
   cmake ninja-build ccache gcc g++
   clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libfmt-dev libgtest-dev zlib1g-dev
+  libfmt-dev libgtest-dev zlib1g-dev libomp-22-dev
   dataset-fashion-mnist
   python3-torch python3-numpy
 )

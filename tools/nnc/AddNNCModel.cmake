@@ -33,4 +33,8 @@ function(nnc_add_model target source)
   add_library(${target} STATIC ${obj} ${hdr})
   set_target_properties(${target} PROPERTIES LINKER_LANGUAGE C)
   target_include_directories(${target} INTERFACE ${outdir})
+  # Code compiled with --parallel calls LLVM's OpenMP runtime.
+  if("--parallel" IN_LIST ARG_FLAGS)
+    target_link_libraries(${target} INTERFACE ${NNC_OMP_LIBRARY})
+  endif()
 endfunction()

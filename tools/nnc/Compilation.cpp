@@ -103,6 +103,7 @@ LogicalResult nnc::Compilation::lowerToLLVMDialect() {
   }
   PipelineOptions pipeline;
   pipeline.optLevel = opts.optLevel;
+  pipeline.parallel = opts.parallel;
   CodegenOptions codegen;
   codegen.targetCPU = opts.targetCPU;
   if (auto tm = createTargetMachine(codegen)) {

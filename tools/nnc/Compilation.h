@@ -33,6 +33,8 @@ struct CompilationOptions {
   unsigned optLevel = 2;
   std::string targetCPU; // empty: the host CPU
   bool f64 = false;      // every tensor in double precision
+  /// Parallel loops over row tiles (OpenMP, NNC_THREADS threads).
+  bool parallel = false;
   /// Give every model without a train block a default one (mse, sgd), so
   /// every model gets gradient entry points (gradient checks). Training
   /// needs one input and a parameter; other models are left alone.

@@ -90,7 +90,19 @@ cl::opt<bool> f64("f64",
                            "every pointer of the C interface is double"),
                   cl::cat(category));
 
+cl::opt<bool> parallel(
+    "parallel",
+    cl::desc("Generate code that can run the matrix products on several "
+             "threads (OpenMP; the object then needs libomp). How many: the "
+             "environment variable NNC_THREADS, default 1"),
+    cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()));
+
 // nnc train.
+cl::opt<unsigned> threads(
+    "threads",
+    cl::desc("Threads for the matrix products (default: NNC_THREADS, or 1); "
+             "more than 1 compiles the model with --parallel"),
+    cl::init(0), cl::cat(category), cl::sub(trainCommand));
 cl::opt<std::string> data("data",
                           cl::desc("Directory of the IDX files (default: "
                                    "/usr/share/datasets/fashion-mnist)"),
@@ -205,6 +217,7 @@ int compile() {
   options.optLevel = optLevel;
   options.targetCPU = targetCPU;
   options.f64 = f64;
+  options.parallel = parallel;
   nnc::Compilation compilation(options);
   if (failed(compilation.parse(std::move(buffer), filename)))
     return 1;
@@ -294,9 +307,8 @@ std::unique_ptr<nnc::JitSession> compileAndJit(nnc::Compilation &compilation,
     return nullptr;
   }
   auto jit = nnc::JitSession::create(std::move(*module), std::move(llvmContext),
-                                     optLevel == 0
-                                         ? CodeGenOptLevel::None
-                                         : CodeGenOptLevel::Default);
+                                     optLevel == 0 ? CodeGenOptLevel::None
+                                                   : CodeGenOptLevel::Default);
   if (!jit) {
     rc = userError(toString(jit.takeError()));
     return nullptr;
@@ -310,6 +322,11 @@ int train() {
     return userError(s.message());
   nnc::CompilationOptions options;
   options.optLevel = optLevel;
+  // The generated code reads NNC_THREADS (once, at its first parallel loop).
+  if (threads > 0)
+    setenv("NNC_THREADS", std::to_string(threads).c_str(), /*overwrite=*/1);
+  if (const char *env = getenv("NNC_THREADS"); env && atoi(env) > 1)
+    options.parallel = true;
   nnc::Compilation compilation(options);
   int rc = 0;
   std::unique_ptr<nnc::JitSession> jit = compileAndJit(compilation, rc);
