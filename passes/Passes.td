@@ -203,13 +203,21 @@ def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
   let description = [{
     On bufferized functions marked `nn.entry`, appends an argument
     `memref<?xi8>` (the caller's workspace, 64-byte aligned) and replaces
-    every `memref.alloc` by a `memref.view` into it at a running, 64-byte
-    aligned offset, so that a train step performs no heap allocation. Each
-    allocation must be static or have one dynamic dimension equal to the
-    batch; the pass records an upper bound of the workspace size as
-    `nn.workspace_fixed` plus `nn.workspace_per_example` times the batch
-    (bytes: the buffers' sizes, plus 64 bytes of alignment padding each),
-    which the descriptor and header publish.
+    every `memref.alloc` by a `memref.view` into it, so that a train step
+    performs no heap allocation. Each allocation must be in the entry block
+    and be static or have one dynamic dimension equal to the batch.
+
+    The offsets come from a static plan with reuse. A buffer is live from
+    its first to its last access in the entry block, through every view of
+    it; an access nested in a loop counts at the loop, and a buffer handed to
+    an op the pass does not know (a call, a return, ...) is live to the end.
+    Static buffers share a fixed arena at the start of the workspace,
+    batch-sized ones a per-example arena after it, at `fixed + offset *
+    batch`; in each arena, sizes rounded up to 64 bytes (per example),
+    largest first, each buffer goes to the lowest offset that overlaps no
+    buffer live at the same time. The arena sizes are recorded as
+    `nn.workspace_fixed` and `nn.workspace_per_example` (bytes, the latter
+    per example), which the descriptor and header publish.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect"];

@@ -2,9 +2,14 @@
 //
 // After bufferization, the intermediate buffers of a training entry point
 // are `memref.alloc`s sized by the batch. This pass turns each into a view of
-// one caller-provided workspace: a bump allocator evaluated at run time, with
-// no reuse, whose total the pass also computes symbolically (fixed bytes
-// plus bytes per example) so the caller can allocate it once, up front.
+// one caller-provided workspace laid out by a static plan: a buffer takes
+// `fixed + per_example * batch` bytes and is live from its first to its last
+// access, in the order of the function's entry block. Buffers without a
+// per-example part share a fixed arena at the start of the workspace, the
+// others a per-example arena after it whose offsets scale with the batch;
+// in each arena a first-fit allocator, largest buffers first, lets buffers
+// whose lifetimes are disjoint share addresses. The two arena sizes are the
+// workspace size the caller allocates once, up front.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,8 +19,12 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace nnc {
@@ -81,94 +90,262 @@ bool isBatchSize(func::FuncOp func, Value size) {
   return false;
 }
 
-struct UseWorkspacePass : nnc::impl::UseWorkspacePassBase<UseWorkspacePass> {
-  void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    if (!func->hasAttr(nnc::nn::kEntryAttr) || func.isExternal())
-      return;
-    SmallVector<memref::AllocOp> allocs;
-    func.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
-
-    MLIRContext *ctx = &getContext();
-    Block &entry = func.getBody().front();
-    auto workspaceType =
-        MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
-    if (failed(func.insertArgument(
-            func.getNumArguments(), workspaceType,
-            DictionaryAttr::get(
-                ctx, {NamedAttribute(StringAttr::get(ctx, nnc::nn::kRoleAttr),
-                                     StringAttr::get(ctx, "workspace"))}),
-            func.getLoc())))
-      return signalPassFailure();
-    Value workspace = entry.getArguments().back();
-
-    OpBuilder b(ctx);
-    b.setInsertionPointToStart(&entry);
-    Value offset = arith::ConstantIndexOp::create(b, func.getLoc(), 0);
-    int64_t fixed = 0, perExample = 0;
-    for (memref::AllocOp alloc : allocs) {
-      if (alloc->getBlock() != &entry) {
-        alloc.emitError("unsupported: allocation outside the entry block of a "
-                        "training function");
-        return signalPassFailure();
-      }
-      MemRefType type = alloc.getType();
-      if (!type.getLayout().isIdentity() || type.getMemorySpace()) {
-        alloc.emitError("unsupported: workspace allocation of type ") << type;
-        return signalPassFailure();
-      }
-      Type element = type.getElementType();
-      if (!element.isIntOrIndexOrFloat()) {
-        alloc.emitError("unsupported: workspace allocation of type ") << type;
-        return signalPassFailure();
-      }
-      // index is 64-bit on every target nnc supports; sub-byte types take
-      // a byte each, as memref lowering stores them.
-      int64_t staticBytes =
-          element.isIndex()
-              ? 8
-              : llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
-      for (int64_t dim : type.getShape())
-        if (!ShapedType::isDynamic(dim))
-          staticBytes *= dim;
-      ValueRange dynamicSizes = alloc.getDynamicSizes();
-      if (dynamicSizes.size() > 1 ||
-          (dynamicSizes.size() == 1 && !isBatchSize(func, dynamicSizes[0]))) {
-        alloc.emitError("unsupported: workspace allocation whose size is not "
-                        "a multiple of the batch");
-        return signalPassFailure();
-      }
-      // At run time a batch-sized buffer takes alignTo(bytes * B, 64) <=
-      // bytes * B + 64: count the padding once, not once per example.
-      if (dynamicSizes.empty()) {
-        fixed += llvm::alignTo(staticBytes, kAlignment);
-      } else {
-        fixed += kAlignment;
-        perExample += staticBytes;
-      }
-
-      b.setInsertionPoint(alloc);
-      Location loc = alloc.getLoc();
-      Value bytes = arith::ConstantIndexOp::create(b, loc, staticBytes);
-      if (!dynamicSizes.empty())
-        bytes = arith::MulIOp::create(b, loc, bytes, dynamicSizes[0]);
-      Value view =
-          memref::ViewOp::create(b, loc, type, workspace, offset, dynamicSizes);
-      // offset += alignTo(bytes, 64)
-      Value mask = arith::ConstantIndexOp::create(b, loc, kAlignment - 1);
-      Value rounded = arith::AndIOp::create(
-          b, loc, arith::AddIOp::create(b, loc, bytes, mask),
-          arith::XOrIOp::create(b, loc, mask,
-                                arith::ConstantIndexOp::create(b, loc, -1)));
-      offset = arith::AddIOp::create(b, loc, offset, rounded);
-      alloc.replaceAllUsesWith(view);
-      alloc.erase();
-    }
-    func->setAttr(nnc::nn::kWorkspaceFixedAttr,
-                  IntegerAttr::get(IntegerType::get(ctx, 64), fixed));
-    func->setAttr(nnc::nn::kWorkspacePerExampleAttr,
-                  IntegerAttr::get(IntegerType::get(ctx, 64), perExample));
-  }
+/// Where a buffer lies in one arena: `bytes` (a multiple of kAlignment) at
+/// `offset`, both per example in the per-example arena.
+struct Slot {
+  int64_t bytes = 0;
+  int64_t offset = 0;
 };
+
+/// One allocation of the plan, live over the entry-block positions
+/// [start, end].
+struct Buffer {
+  memref::AllocOp alloc;
+  Value batch; // The dynamic size, if the buffer has a per-example part.
+  int64_t start = 0, end = 0;
+  Slot fixed, perExample;
+};
+
+/// Whether `use` reads or writes the memory of its buffer without letting
+/// the pointer escape or returning an alias of it.
+bool isPlainAccess(OpOperand &use) {
+  Operation *user = use.getOwner();
+  // Of these ops a memref operand can only be the one accessed.
+  if (isa<memref::LoadOp, memref::CopyOp, memref::PrefetchOp,
+          memref::AtomicRMWOp, vector::TransferReadOp, vector::LoadOp,
+          vector::MaskedLoadOp, vector::GatherOp, vector::StoreOp,
+          vector::MaskedStoreOp, vector::ScatterOp>(user))
+    return true;
+  // Stored as the value (into a memref of memrefs), the pointer escapes.
+  if (auto store = dyn_cast<memref::StoreOp>(user))
+    return &use == &store.getMemrefMutable();
+  // On a tensor, transfer_write returns one.
+  if (auto write = dyn_cast<vector::TransferWriteOp>(user))
+    return write->getNumResults() == 0;
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(user))
+    return linalgOp.hasPureBufferSemantics();
+  return false;
+}
+
+/// Computes the lifetime of `buffer`: the positions in `entry` (numbered by
+/// `position`, `numOps` standing for the end of the function) of its first
+/// and last access, following every view derived from it. An access nested
+/// in a loop or other region counts at the position of its ancestor in the
+/// entry block, so the buffer is live across the whole loop. Before its
+/// first access the content of a buffer is undefined and nobody reads it,
+/// so its lifetime starts there rather than at the alloc (allocations that
+/// bufferization hoists would otherwise overlap everything).
+/// The deallocations met go to `deallocs`.
+void computeLifetime(Buffer &buffer, Block &entry,
+                     const DenseMap<Operation *, int64_t> &position,
+                     int64_t numOps, SetVector<Operation *> &deallocs) {
+  int64_t first = numOps, last = -1;
+  SmallVector<Value> worklist = {buffer.alloc.getResult()};
+  DenseSet<Value> seen(worklist.begin(), worklist.end());
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      // A dim reads the descriptor, not the memory.
+      if (isa<memref::DimOp>(user))
+        continue;
+      // Uses outside the entry block (only with unstructured control flow)
+      // run after all of it.
+      Operation *ancestor = entry.findAncestorOpInBlock(*user);
+      int64_t at = ancestor ? position.lookup(ancestor) : numOps;
+      first = std::min(first, at);
+      last = std::max(last, at);
+      // Deallocation ends the lifetime; the workspace view must not be
+      // freed.
+      if (isa<memref::DeallocOp>(user)) {
+        deallocs.insert(user);
+        continue;
+      }
+      if (isPlainAccess(use))
+        continue;
+      // Views (subview, reshapes, casts, reinterpret_cast, view, ...) alias
+      // the buffer: their accesses are the buffer's.
+      if (isa<ViewLikeOpInterface>(user) &&
+          llvm::all_of(user->getResultTypes(), llvm::IsaPred<BaseMemRefType>)) {
+        for (Value result : user->getResults())
+          if (seen.insert(result).second)
+            worklist.push_back(result);
+        continue;
+      }
+      // Anything else (a call, a return, a yield, an op that turns the
+      // pointer into an integer or that this pass does not know) may keep
+      // the buffer or an alias of it: it stays live to the end.
+      last = numOps;
+    }
+  }
+  if (last < 0)
+    first = last = position.lookup(buffer.alloc);
+  buffer.start = first;
+  buffer.end = last;
+}
+
+/// Places the buffers with a nonzero `slot` in one arena and returns its
+/// size: largest first (ties in program order, so the plan is
+/// deterministic), each at the lowest offset where it overlaps no placed
+/// buffer whose lifetime overlaps its own. Sizes are multiples of
+/// kAlignment, hence so are the offsets.
+int64_t planArena(MutableArrayRef<Buffer> buffers, Slot Buffer::*slot) {
+  SmallVector<Buffer *> order;
+  for (Buffer &buffer : buffers)
+    if ((buffer.*slot).bytes > 0)
+      order.push_back(&buffer);
+  // `buffers` is in program order, and so are the pointers into it.
+  llvm::sort(order, [&](Buffer *a, Buffer *b) {
+    if ((a->*slot).bytes != (b->*slot).bytes)
+      return (a->*slot).bytes > (b->*slot).bytes;
+    return a < b;
+  });
+  int64_t size = 0;
+  SmallVector<Buffer *> placed;
+  for (Buffer *buffer : order) {
+    Slot &mine = buffer->*slot;
+    SmallVector<std::pair<int64_t, int64_t>> taken;
+    for (Buffer *other : placed)
+      if (other->start <= buffer->end && buffer->start <= other->end)
+        taken.emplace_back((other->*slot).offset,
+                           (other->*slot).offset + (other->*slot).bytes);
+    llvm::sort(taken);
+    int64_t offset = 0;
+    for (auto [begin, end] : taken) {
+      if (offset + mine.bytes <= begin)
+        break;
+      offset = std::max(offset, end);
+    }
+    mine.offset = offset;
+    size = std::max(size, offset + mine.bytes);
+    placed.push_back(buffer);
+  }
+  return size;
+}
+
+struct UseWorkspacePass : nnc::impl::UseWorkspacePassBase<UseWorkspacePass> {
+  void runOnOperation() override;
+};
+
+void UseWorkspacePass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  if (!func->hasAttr(nnc::nn::kEntryAttr) || func.isExternal())
+    return;
+  MLIRContext *ctx = &getContext();
+  Block &entry = func.getBody().front();
+
+  // Sizes, from the types before anything is rewritten (isBatchSize traces
+  // earlier allocations).
+  SmallVector<Buffer> buffers;
+  WalkResult walk = func.walk([&](memref::AllocOp alloc) {
+    if (alloc->getBlock() != &entry) {
+      alloc.emitError("unsupported: allocation outside the entry block of a "
+                      "training function");
+      return WalkResult::interrupt();
+    }
+    MemRefType type = alloc.getType();
+    Type element = type.getElementType();
+    if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
+        !element.isIntOrIndexOrFloat()) {
+      alloc.emitError("unsupported: workspace allocation of type ") << type;
+      return WalkResult::interrupt();
+    }
+    // index is 64-bit on every target nnc supports; sub-byte types take
+    // a byte each, as memref lowering stores them.
+    int64_t staticBytes =
+        element.isIndex()
+            ? 8
+            : llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
+    for (int64_t dim : type.getShape())
+      if (!ShapedType::isDynamic(dim))
+        staticBytes *= dim;
+    ValueRange dynamicSizes = alloc.getDynamicSizes();
+    if (dynamicSizes.size() > 1 ||
+        (dynamicSizes.size() == 1 && !isBatchSize(func, dynamicSizes[0]))) {
+      alloc.emitError("unsupported: workspace allocation whose size is not "
+                      "a multiple of the batch");
+      return WalkResult::interrupt();
+    }
+    // The buffer takes c + k * batch bytes. Today a size is either static
+    // (k = 0) or static times the batch (c = 0), but the plan below is
+    // written for both parts.
+    int64_t c = dynamicSizes.empty() ? staticBytes : 0;
+    int64_t k = dynamicSizes.empty() ? 0 : staticBytes;
+    Buffer &buffer = buffers.emplace_back();
+    buffer.alloc = alloc;
+    if (k == 0) {
+      buffer.fixed.bytes = llvm::alignTo(c, kAlignment);
+    } else {
+      buffer.batch = dynamicSizes[0];
+      // alignTo(k + c) * batch >= k * batch + c for every batch >= 1, and
+      // rounding k up keeps every offset fixed + offset * batch aligned.
+      buffer.perExample.bytes = llvm::alignTo(k + c, kAlignment);
+      // At batch 0 (allowed by the C interface) the per-example arena is
+      // empty; a buffer with c > 0 then uses a slot of its own in the fixed
+      // arena.
+      buffer.fixed.bytes = llvm::alignTo(c, kAlignment);
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return signalPassFailure();
+
+  DenseMap<Operation *, int64_t> position;
+  for (Operation &op : entry)
+    position.try_emplace(&op, position.size());
+  SetVector<Operation *> deallocs;
+  for (Buffer &buffer : buffers)
+    computeLifetime(buffer, entry, position, position.size(), deallocs);
+  int64_t fixed = planArena(buffers, &Buffer::fixed);
+  int64_t perExample = planArena(buffers, &Buffer::perExample);
+
+  auto workspaceType =
+      MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8));
+  if (failed(func.insertArgument(
+          func.getNumArguments(), workspaceType,
+          DictionaryAttr::get(
+              ctx, {NamedAttribute(StringAttr::get(ctx, nnc::nn::kRoleAttr),
+                                   StringAttr::get(ctx, "workspace"))}),
+          func.getLoc())))
+    return signalPassFailure();
+  Value workspace = entry.getArguments().back();
+
+  for (Operation *dealloc : deallocs)
+    dealloc->erase();
+
+  // The workspace is [fixed arena][per-example arena * batch]: a buffer of
+  // the per-example arena starts at fixed + offset * batch.
+  OpBuilder b(ctx);
+  for (Buffer &buffer : buffers) {
+    memref::AllocOp alloc = buffer.alloc;
+    Location loc = alloc.getLoc();
+    b.setInsertionPoint(alloc);
+    auto constant = [&](int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, value);
+    };
+    Value offset;
+    if (buffer.perExample.bytes == 0) {
+      offset = constant(buffer.fixed.offset);
+    } else {
+      Value scaled = arith::MulIOp::create(
+          b, loc, constant(buffer.perExample.offset), buffer.batch);
+      offset = arith::AddIOp::create(b, loc, constant(fixed), scaled);
+      if (buffer.fixed.bytes > 0) {
+        Value empty = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            buffer.batch, constant(0));
+        offset = arith::SelectOp::create(b, loc, empty,
+                                         constant(buffer.fixed.offset), offset);
+      }
+    }
+    Value view = memref::ViewOp::create(b, loc, alloc.getType(), workspace,
+                                        offset, alloc.getDynamicSizes());
+    alloc.replaceAllUsesWith(view);
+    alloc.erase();
+  }
+  func->setAttr(nnc::nn::kWorkspaceFixedAttr,
+                IntegerAttr::get(IntegerType::get(ctx, 64), fixed));
+  func->setAttr(nnc::nn::kWorkspacePerExampleAttr,
+                IntegerAttr::get(IntegerType::get(ctx, 64), perExample));
+}
 
 } // namespace

@@ -2,65 +2,58 @@
 
 // On bufferized training entry points (functions with nn.entry), every
 // memref.alloc becomes a memref.view into a workspace argument appended to
-// the signature (memref<?xi8>, role `workspace`). Views are carved at a
-// running offset that advances by each buffer's size rounded up to 64 bytes;
-// the pass records the total as nn.workspace_fixed bytes plus
+// the signature (memref<?xi8>, role `workspace`), at an offset chosen by a
+// static plan: static buffers in a fixed arena at the start, batch-sized ones
+// in a per-example arena after it (offset nn.workspace_fixed + k * batch),
+// each size rounded up to 64 bytes (per example in the second arena). The
+// pass records the arena sizes as nn.workspace_fixed bytes plus
 // nn.workspace_per_example bytes times the batch. A dynamic size must be the
 // batch: dimension 0 of an `input` or `labels` argument, possibly through
-// casts, reshapes that keep it and earlier batch-sized buffers.
+// casts, reshapes that keep it and earlier batch-sized buffers. Buffers with
+// disjoint lifetimes share space: see nnc-use-workspace-reuse.mlir.
 
-// Static buffers count towards the fixed part, rounded up to 64 bytes;
-// batch-sized ones count their bytes per example, plus 64 bytes of padding
-// each in the fixed part: fixed = 64 (48 bytes) + 448 (400 bytes) + 64 (the
-// 4-byte loss) + 2 * 64 = 704; per example = 32 (f32 x 8) + 8 (one i64,
-// sized by the labels) = 40.
+// Here every buffer is live to the end (test.use is an op the pass does not
+// know, so it may keep its operands, and %loss is returned): nothing is
+// shared. Fixed arena, largest first: 448 (400 bytes) at 0, 64 (48 bytes) at
+// 448, 64 (the 4-byte loss) at 512: 576. Per-example arena: 64 (f32 x 8 = 32
+// bytes) at 0 and 64 (one i64, sized by the labels) at 64: 128.
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME:    %[[X:[^:]*]]: memref<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: memref<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %{{[^:]*}}: memref<4x3xf32> {nn.role = "param"},
 // CHECK-SAME:    %[[WS:[^:]*]]: memref<?xi8> {nn.role = "workspace"})
 // CHECK-SAME:    -> (memref<f32> {nn.role = "loss"})
-// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 704 : i64, nn.workspace_per_example = 40 : i64}
-// CHECK:         %[[OFF0:.*]] = arith.constant 0 : index
+// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 576 : i64, nn.workspace_per_example = 128 : i64}
 // CHECK:         %[[N:.*]] = memref.dim %[[X]], %{{.*}} : memref<?x4xf32>
 // CHECK:         %[[M:.*]] = memref.dim %[[Y]], %{{.*}} : memref<?xi32>
 // CHECK-NOT:     memref.alloc
 //
-// memref<4x3xf32>: 48 bytes at offset 0; the offset advances by
-// (48 + 63) & ~63.
-// CHECK:         %[[B0:.*]] = arith.constant 48 : index
-// CHECK:         %[[A:.*]] = memref.view %[[WS]][%[[OFF0]]][] : memref<?xi8> to memref<4x3xf32>
-// CHECK:         %[[MASK:.*]] = arith.constant 63 : index
-// CHECK:         %[[UP:.*]] = arith.addi %[[B0]], %[[MASK]] : index
-// CHECK:         %[[ALL:.*]] = arith.constant -1 : index
-// CHECK:         %[[NOTMASK:.*]] = arith.xori %[[MASK]], %[[ALL]] : index
-// CHECK:         %[[R0:.*]] = arith.andi %[[UP]], %[[NOTMASK]] : index
-// CHECK:         %[[OFF1:.*]] = arith.addi %[[OFF0]], %[[R0]] : index
+// memref<4x3xf32>: fixed, at 448.
+// CHECK:         %[[OA:.*]] = arith.constant 448 : index
+// CHECK-NEXT:    %[[A:.*]] = memref.view %[[WS]][%[[OA]]][] : memref<?xi8> to memref<4x3xf32>
 //
-// memref<?x8xf32>: 32 bytes per example of the input's batch.
-// CHECK:         %[[PER1:.*]] = arith.constant 32 : index
-// CHECK:         %[[B1:.*]] = arith.muli %[[PER1]], %[[N]] : index
-// CHECK:         %[[B:.*]] = memref.view %[[WS]][%[[OFF1]]][%[[N]]] : memref<?xi8> to memref<?x8xf32>
-// CHECK:         %[[UP1:.*]] = arith.addi %[[B1]], %{{.*}} : index
-// CHECK:         %[[R1:.*]] = arith.andi %[[UP1]], %{{.*}} : index
-// CHECK:         %[[OFF2:.*]] = arith.addi %[[OFF1]], %[[R1]] : index
+// memref<?x8xf32>: per example of the input's batch, at 576 + 0 * batch.
+// CHECK-NEXT:    %[[KB:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[SB:.*]] = arith.muli %[[KB]], %[[N]] : index
+// CHECK-NEXT:    %[[FB:.*]] = arith.constant 576 : index
+// CHECK-NEXT:    %[[OB:.*]] = arith.addi %[[FB]], %[[SB]] : index
+// CHECK-NEXT:    %[[B:.*]] = memref.view %[[WS]][%[[OB]]][%[[N]]] : memref<?xi8> to memref<?x8xf32>
 //
-// memref<100xf32>: 400 bytes.
-// CHECK:         %[[B2:.*]] = arith.constant 400 : index
-// CHECK:         %[[C:.*]] = memref.view %[[WS]][%[[OFF2]]][] : memref<?xi8> to memref<100xf32>
-// CHECK:         %[[UP2:.*]] = arith.addi %[[B2]], %{{.*}} : index
-// CHECK:         %[[R2:.*]] = arith.andi %[[UP2]], %{{.*}} : index
-// CHECK:         %[[OFF3:.*]] = arith.addi %[[OFF2]], %[[R2]] : index
+// memref<100xf32>: fixed, at 0.
+// CHECK-NEXT:    %[[OC:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[C:.*]] = memref.view %[[WS]][%[[OC]]][] : memref<?xi8> to memref<100xf32>
 //
-// memref<?xi64>: 8 bytes per example of the labels' batch.
-// CHECK:         %[[PER3:.*]] = arith.constant 8 : index
-// CHECK:         arith.muli %[[PER3]], %[[M]] : index
-// CHECK:         %[[D:.*]] = memref.view %[[WS]][%[[OFF3]]][%[[M]]] : memref<?xi8> to memref<?xi64>
-// CHECK:         %[[OFF4:.*]] = arith.addi %[[OFF3]], %{{.*}} : index
+// memref<?xi64>: per example of the labels' batch, at 576 + 64 * batch.
+// CHECK-NEXT:    %[[KD:.*]] = arith.constant 64 : index
+// CHECK-NEXT:    %[[SD:.*]] = arith.muli %[[KD]], %[[M]] : index
+// CHECK-NEXT:    %[[FD:.*]] = arith.constant 576 : index
+// CHECK-NEXT:    %[[OD:.*]] = arith.addi %[[FD]], %[[SD]] : index
+// CHECK-NEXT:    %[[D:.*]] = memref.view %[[WS]][%[[OD]]][%[[M]]] : memref<?xi8> to memref<?xi64>
 //
-// CHECK:         %[[LOSS:.*]] = memref.view %[[WS]][%[[OFF4]]][] : memref<?xi8> to memref<f32>
-// CHECK:         "test.use"(%[[A]], %[[B]], %[[C]], %[[D]])
-// CHECK:         return %[[LOSS]] : memref<f32>
+// CHECK-NEXT:    %[[OL:.*]] = arith.constant 512 : index
+// CHECK-NEXT:    %[[LOSS:.*]] = memref.view %[[WS]][%[[OL]]][] : memref<?xi8> to memref<f32>
+// CHECK-NEXT:    "test.use"(%[[A]], %[[B]], %[[C]], %[[D]])
+// CHECK-NEXT:    return %[[LOSS]] : memref<f32>
 // CHECK-NOT:     memref.alloc
 func.func @train_step(%x: memref<?x4xf32> {nn.role = "input"}, %y: memref<?xi32> {nn.role = "labels"},
                       %w: memref<4x3xf32> {nn.role = "param"}) -> (memref<f32> {nn.role = "loss"})
@@ -79,13 +72,11 @@ func.func @train_step(%x: memref<?x4xf32> {nn.role = "input"}, %y: memref<?xi32>
 
 // -----
 
-// f64 counts 8 bytes per element; the batch-sized buffer adds its 64 bytes
-// of alignment padding to the fixed part.
+// f64 counts 8 bytes per element; a size that is a multiple of 64 bytes
+// (per example) takes no padding.
 // CHECK-LABEL: func.func @exact_multiple(
-// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 192 : i64, nn.workspace_per_example = 64 : i64}
-// CHECK:         arith.constant 128 : index
+// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 128 : i64, nn.workspace_per_example = 64 : i64}
 // CHECK:         memref.view %{{.*}} : memref<?xi8> to memref<4x4xf64>
-// CHECK:         arith.constant 64 : index
 // CHECK:         memref.view %{{.*}} : memref<?xi8> to memref<?x2x8xf32>
 func.func @exact_multiple(%x: memref<?x16xf32> {nn.role = "input"}) attributes {nn.entry = "gradient"} {
   %c0 = arith.constant 0 : index
@@ -99,11 +90,12 @@ func.func @exact_multiple(%x: memref<?x16xf32> {nn.role = "input"}) attributes {
 // -----
 
 // The batch is also recognised through casts and reshapes that keep
-// dimension 0 on its own, and through earlier batch-sized buffers (by then
-// views of the workspace): all four buffers are per example.
+// dimension 0 on its own, and through earlier batch-sized buffers: all four
+// buffers are per example, 64 bytes each once rounded up, and all live to
+// the end (test.use).
 // CHECK-LABEL: func.func @batch_tracing(
 // CHECK-SAME:    %{{[^:]*}}: memref<?x2x3xf32> {nn.role = "input"}, %[[WS:[^:]*]]: memref<?xi8> {nn.role = "workspace"})
-// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 256 : i64, nn.workspace_per_example = 100 : i64}
+// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = 0 : i64, nn.workspace_per_example = 256 : i64}
 // CHECK:         %[[N1:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x6xf32>
 // CHECK:         %[[A:.*]] = memref.view %[[WS]][%{{.*}}][%[[N1]]] : memref<?xi8> to memref<?x6xf32>
 // CHECK:         %[[N2:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x2x3x1xf32>
@@ -136,7 +128,7 @@ func.func @batch_tracing(%x: memref<?x2x3xf32> {nn.role = "input"}) attributes {
 // A slice that keeps the whole batch (nn.slice, the gradient of nn.concat)
 // is batch-sized too.
 // CHECK-LABEL: func.func @batch_through_slice(
-// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 64 : i64, nn.workspace_per_example = 8 : i64}
+// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = 0 : i64, nn.workspace_per_example = 64 : i64}
 // CHECK:         %[[N:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?x2xf32, strided<[6, 1], offset: 4>>
 // CHECK:         memref.view %{{.*}}[%{{.*}}][%[[N]]] : memref<?xi8> to memref<?x2xf32>
 // CHECK-NOT:     memref.alloc
