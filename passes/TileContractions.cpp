@@ -124,6 +124,16 @@ void packTransposedRhs(RewriterBase &rewriter, linalg::LinalgOp op,
   rewriter.replaceOp(op, generic->getResults());
 }
 
+/// Tile sizes in the product's loop order (0: not tiled).
+SmallVector<int64_t> loopSizes(MatmulDims dims, int64_t m, int64_t n,
+                               int64_t k) {
+  SmallVector<int64_t> sizes(3, 0);
+  sizes[dims.m] = m;
+  sizes[dims.n] = n;
+  sizes[dims.k] = k;
+  return sizes;
+}
+
 /// The largest divisor of `extent` that is a multiple of `multiple` and at
 /// most `limit`; 0 (no tiling) when the whole extent fits or none exists.
 int64_t chooseTile(int64_t extent, int64_t multiple, int64_t limit) {
@@ -269,14 +279,9 @@ struct TileContractionsPass
       root = consumer;
     }
     // The root's loops are (m, n) in the product's order of m and n.
-    SmallVector<int64_t> sizes;
-    if (root == product.getOperation()) {
-      sizes.assign(3, 0);
-      sizes[dims.m] = mr;
-      sizes[dims.n] = nr;
-    } else {
-      sizes = {mr, nr};
-    }
+    SmallVector<int64_t> sizes = root == product.getOperation()
+                                     ? loopSizes(dims, mr, nr, 0)
+                                     : SmallVector<int64_t>{mr, nr};
     auto loops = tileAndFuse(rewriter, root, sizes,
                              [&](Operation *op) { return group.contains(op); });
     if (failed(loops))
@@ -302,18 +307,12 @@ struct TileContractionsPass
                           : std::max<int64_t>(l2Bytes / 2 / (4 * kExtent), nr);
     int64_t nc = ncLimit ? chooseTile(shapes[dims.n], nr, ncLimit) : 0;
     if (kc || nc) {
-      SmallVector<int64_t> sizes(3, 0);
-      sizes[dims.n] = nc;
-      sizes[dims.k] = kc;
-      auto outer = tile(rewriter, op, sizes);
+      auto outer = tile(rewriter, op, loopSizes(dims, 0, nc, kc));
       if (failed(outer))
         return failure();
       op = cast<linalg::LinalgOp>(outer->tiledOps.back());
     }
-    SmallVector<int64_t> sizes(3, 0);
-    sizes[dims.m] = mr;
-    sizes[dims.n] = nr;
-    auto inner = tile(rewriter, op, sizes);
+    auto inner = tile(rewriter, op, loopSizes(dims, mr, nr, 0));
     if (failed(inner))
       return failure();
     inner->tiledOps.back()->setAttr(kRegisterTile, rewriter.getUnitAttr());
@@ -419,9 +418,7 @@ struct TileContractionsPass
       if (ShapedType::isDynamic(extents[dims->m]) ||
           ShapedType::isDynamic(extents[dims->n]))
         return;
-      SmallVector<int64_t> sizes(3, 0);
-      sizes[dims->k] = 1;
-      auto steps = tile(rewriter, product, sizes);
+      auto steps = tile(rewriter, product, loopSizes(*dims, 0, 0, 1));
       failedSteps |= failed(steps);
       if (succeeded(steps))
         steps->tiledOps.back()->setAttr(kVectorTile, rewriter.getUnitAttr());
