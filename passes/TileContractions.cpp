@@ -354,7 +354,6 @@ struct TileContractionsPass
     func::FuncOp func = getOperation();
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
-    FrozenRewritePatternSet canonicalization = getCanonicalizationPatterns(ctx);
     auto canonicalize = [&] {
       return applyPatternsGreedily(func, canonicalization);
     };
@@ -454,24 +453,32 @@ struct TileContractionsPass
     if (failed(canonicalize()))
       return signalPassFailure();
 
-    RewritePatternSet patterns(ctx);
-    vector::populateVectorContractLoweringPatterns(
-        patterns, vector::VectorContractLowering::OuterProduct);
-    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
-    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+    if (failed(applyPatternsGreedily(func, lowering)))
       return signalPassFailure();
   }
 
-  FrozenRewritePatternSet getCanonicalizationPatterns(MLIRContext *ctx) {
+  /// The pattern sets are built once per pass instance, not once per
+  /// function: the canonicalization patterns of every registered op are
+  /// many.
+  LogicalResult initialize(MLIRContext *ctx) override {
     RewritePatternSet patterns(ctx);
     for (Dialect *dialect : ctx->getLoadedDialects())
       dialect->getCanonicalizationPatterns(patterns);
     for (RegisteredOperationName op : ctx->getRegisteredOperations())
       op.getCanonicalizationPatterns(patterns, ctx);
-    return FrozenRewritePatternSet(std::move(patterns));
+    canonicalization = FrozenRewritePatternSet(std::move(patterns));
+
+    RewritePatternSet lower(ctx);
+    vector::populateVectorContractLoweringPatterns(
+        lower, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(lower);
+    vector::TransferReadOp::getCanonicalizationPatterns(lower, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(lower, ctx);
+    lowering = FrozenRewritePatternSet(std::move(lower));
+    return success();
   }
+
+  FrozenRewritePatternSet canonicalization, lowering;
 };
 
 } // namespace
