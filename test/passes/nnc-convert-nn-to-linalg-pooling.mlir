@@ -3,7 +3,8 @@
 // Pooling and its gradients: named linalg pooling ops on a padded input
 // (-inf for max, zeros for average), the average divided by the whole
 // window; max-pooling gradients through a first-maximum arg-max and a
-// gather; average-pooling gradients as the transposed window.
+// gather (or, for windows that tile the image, an elementwise write of a
+// [N, C, OH, KH, OW, KW] view); average-pooling gradients as the transposed window.
 
 //===----------------------------------------------------------------------===//
 // nn.maxpool2d, nn.avgpool2d
@@ -108,6 +109,49 @@ func.func @maxpool_grad(%x: tensor<?x3x9x8xf32>, %dy: tensor<?x3x5x4xf32>) -> te
 func.func @maxpool_grad_stride1(%x: tensor<?x2x4x4xf64>, %dy: tensor<?x2x3x3xf64>) -> tensor<?x2x4x4xf64> {
   %dx = nn.maxpool2d_grad %x, %dy {kernel_size = array<i64: 2, 2>, strides = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x2x4x4xf64>, tensor<?x2x3x3xf64>) -> tensor<?x2x4x4xf64>
   return %dx : tensor<?x2x4x4xf64>
+}
+
+// -----
+
+// Windows that tile the image (stride = kernel, no padding): no gather. The
+// part of dx that the windows cover, viewed as [N, C, OH, KH, OW, KW], is
+// written elementwise: dy where (kh, kw) is the window's arg-max, else 0.
+// Here the last image row lies in no window and keeps its zero.
+// CHECK-DAG: #[[POOLED:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[VIEW:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+// CHECK-LABEL: func.func @maxpool_grad_tiling
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x3x9x8xf32>, %[[DY:.*]]: tensor<?x3x4x4xf32>)
+// CHECK:         %[[AM:.*]]:2 = linalg.generic
+// CHECK:         %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x3x9x8xf32>)
+// CHECK:         %[[COVERED:.*]] = tensor.extract_slice %[[ZERO]][0, 0, 0, 0] [%{{.*}}, 3, 8, 8] [1, 1, 1, 1]
+// CHECK:         %[[VIEWED:.*]] = tensor.expand_shape %[[COVERED]] {{\[\[}}0], [1], [2, 3], [4, 5]] {{.*}} into tensor<?x3x4x2x4x2xf32>
+// CHECK:         %[[DX:.*]] = linalg.generic {indexing_maps = [#[[POOLED]], #[[POOLED]], #[[VIEW]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+// CHECK-SAME:        ins(%[[AM]]#1, %[[DY]] : tensor<?x3x4x4xi32>, tensor<?x3x4x4xf32>) outs(%[[VIEWED]] : tensor<?x3x4x2x4x2xf32>)
+// CHECK:           arith.cmpi eq
+// CHECK:           arith.select
+// CHECK-NOT:       tensor.extract
+// CHECK:         %[[FLAT:.*]] = tensor.collapse_shape %[[DX]]
+// CHECK:         %[[FULL:.*]] = tensor.insert_slice %[[FLAT]] into %[[ZERO]]
+// CHECK:         return %[[FULL]]
+func.func @maxpool_grad_tiling(%x: tensor<?x3x9x8xf32>, %dy: tensor<?x3x4x4xf32>) -> tensor<?x3x9x8xf32> {
+  %dx = nn.maxpool2d_grad %x, %dy {kernel_size = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x3x9x8xf32>, tensor<?x3x4x4xf32>) -> tensor<?x3x9x8xf32>
+  return %dx : tensor<?x3x9x8xf32>
+}
+
+// -----
+
+// Covered exactly: nothing to zero first, no slices.
+// CHECK-LABEL: func.func @maxpool_grad_tiling_exact
+// CHECK:         %[[EMPTY:.*]] = tensor.empty(%{{.*}}) : tensor<?x3x8x8xf32>
+// CHECK-NOT:     linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x3x8x8xf32>)
+// CHECK:         %[[VIEWED:.*]] = tensor.expand_shape %[[EMPTY]]
+// CHECK:         %[[DX:.*]] = linalg.generic {{.*}} outs(%[[VIEWED]] : tensor<?x3x4x2x4x2xf32>)
+// CHECK:         %[[FLAT:.*]] = tensor.collapse_shape %[[DX]]
+// CHECK-NOT:     tensor.insert_slice
+// CHECK:         return %[[FLAT]]
+func.func @maxpool_grad_tiling_exact(%x: tensor<?x3x8x8xf32>, %dy: tensor<?x3x4x4xf32>) -> tensor<?x3x8x8xf32> {
+  %dx = nn.maxpool2d_grad %x, %dy {kernel_size = array<i64: 2, 2>, strides = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>} : (tensor<?x3x8x8xf32>, tensor<?x3x4x4xf32>) -> tensor<?x3x8x8xf32>
+  return %dx : tensor<?x3x8x8xf32>
 }
 
 //===----------------------------------------------------------------------===//

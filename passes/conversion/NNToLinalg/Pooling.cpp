@@ -8,7 +8,11 @@
 // gradient first records each window's arg-max (the first maximum in
 // row-major window order, as PyTorch picks it), then gathers: every input
 // element adds the dy of each window whose arg-max it is, so overlapping
-// windows accumulate and the cost is that of the forward pooling.
+// windows accumulate and the cost is that of the forward pooling. Windows
+// that tile the image (stride = kernel, no padding, the usual 2x2 pooling)
+// take a cheaper path: each input element lies in exactly one window, so
+// the image viewed as [N, C, OH, KH, OW, KW] is written elementwise from
+// the window's arg-max and dy, with no search over candidate windows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -159,6 +163,75 @@ Value windowArgMax(OpBuilder &b, Location loc, Value padded,
   return generic.getResult(1);
 }
 
+/// The max-pooling gradient of windows that tile the image: dx viewed as
+/// [N, C, OH, KH, OW, KW] is dy where (kh, kw) is the window's arg-max and 0
+/// elsewhere. Rows and columns past the last window get 0.
+Value scatterToTilingWindows(OpBuilder &b, Location loc, RankedTensorType type,
+                             Value x, Value dy, Value argMax,
+                             ArrayRef<int64_t> kernel) {
+  MLIRContext *ctx = b.getContext();
+  Type element = type.getElementType();
+  auto pooledType = cast<RankedTensorType>(dy.getType());
+  int64_t oh = pooledType.getDimSize(2), ow = pooledType.getDimSize(3);
+  Value zero = createFloatConstant(b, loc, element, 0);
+  bool exact = oh * kernel[0] == type.getDimSize(2) &&
+               ow * kernel[1] == type.getDimSize(3);
+  Value image = exact ? lowering::createEmptyLike(b, loc, type, x)
+                      : createFilled(b, loc, type, x, zero);
+  // The part of the image that the windows cover.
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes{tensor::getMixedSize(b, loc, image, 0),
+                                  b.getIndexAttr(type.getDimSize(1)),
+                                  b.getIndexAttr(oh * kernel[0]),
+                                  b.getIndexAttr(ow * kernel[1])};
+  SmallVector<OpFoldResult> unit(4, b.getIndexAttr(1));
+  Value covered = exact ? image
+                        : tensor::ExtractSliceOp::create(b, loc, image, offsets,
+                                                         sizes, unit)
+                              .getResult();
+  SmallVector<int64_t> windowsShape{
+      type.getDimSize(0), type.getDimSize(1), oh, kernel[0], ow, kernel[1]};
+  SmallVector<OpFoldResult> windowsSizes{
+      sizes[0],           sizes[1],
+      b.getIndexAttr(oh), b.getIndexAttr(kernel[0]),
+      b.getIndexAttr(ow), b.getIndexAttr(kernel[1])};
+  SmallVector<ReassociationIndices> split{{0}, {1}, {2, 3}, {4, 5}};
+  Value windows = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(windowsShape, element), covered, split,
+      windowsSizes);
+  // Loops (n, c, oh, kh, ow, kw), the order of the view.
+  AffineExpr n, c, i, kh, j, kw;
+  bindDims(ctx, n, c, i, kh, j, kw);
+  AffineMap pooled = AffineMap::get(6, 0, {n, c, i, j}, ctx);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{windows.getType()}, ValueRange{argMax, dy},
+      ValueRange{windows},
+      SmallVector<AffineMap>{pooled, pooled,
+                             AffineMap::getMultiDimIdentityMap(6, ctx)},
+      SmallVector<IteratorType>(6, IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value position = arith::AddIOp::create(
+            nb, l,
+            arith::MulIOp::create(
+                nb, l, linalg::IndexOp::create(nb, l, 3),
+                arith::ConstantIndexOp::create(nb, l, kernel[1])),
+            linalg::IndexOp::create(nb, l, 5));
+        Value hit = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::eq, args[0],
+            arith::IndexCastOp::create(nb, l, nb.getI32Type(), position));
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(
+                nb, l, hit, args[1], createFloatConstant(nb, l, element, 0))});
+      });
+  Value result = tensor::CollapseShapeOp::create(b, loc, covered.getType(),
+                                                 generic.getResult(0), split);
+  if (exact)
+    return result;
+  return tensor::InsertSliceOp::create(b, loc, result, image, offsets, sizes,
+                                       unit);
+}
+
 struct MaxPool2DGradLowering : OpConversionPattern<nn::MaxPool2DGradOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -176,6 +249,12 @@ struct MaxPool2DGradLowering : OpConversionPattern<nn::MaxPool2DGradOp> {
         lowering::padImage(rewriter, loc, x, padding, kMinusInfinity);
     Value argMax =
         windowArgMax(rewriter, loc, padded, pooledType, kernel, strides);
+    if (kernel == strides &&
+        llvm::all_of(padding, [](int64_t p) { return p == 0; })) {
+      rewriter.replaceOp(op, scatterToTilingWindows(rewriter, loc, type, x, dy,
+                                                    argMax, kernel));
+      return success();
+    }
 
     // dx[n, c, h, w] = sum over (kh, kw) of dy[n, c, oh, ow] where window
     // (oh, ow) = ((h + top - kh) / s, (w + left - kw) / s) exists and its
