@@ -61,7 +61,10 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
     peels the m and n tile loops so that the main tiles are static, splits
     the rows left over into single-row tiles, vectorizes every tile to
     `vector.contract`, keeps the accumulator in registers across the k loop
-    and lowers the contraction to outer products (FMAs). Runs on tensors.
+    and lowers the contraction to outer products (FMAs). Convolutions
+    (unit stride along the width) and filter-gradient partial sums get
+    register tiles of 8 filters by an output row, whose steps over the
+    window are the same outer products. Runs on tensors.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",

@@ -18,6 +18,18 @@
 //    hoisted out of the k loop into registers (loop-invariant subset
 //    hoisting), and the contraction is lowered to outer products, i.e. mr
 //    broadcasts and mr x 2 FMAs per step of k.
+// Windowed products get register tiles of the same kind: a convolution
+// (`linalg.conv_2d_nchw_fchw` with a unit stride along the width) is tiled
+// by one image, 8 filters and one output row, and every loop over (c, kh,
+// kw) steps by one, so that once the unit loops of a step are dropped
+// (linalg's dropUnitDims) the step is a matrix product of a filter column
+// and a contiguous input row: 8 broadcasts and FMAs per row vector. The
+// partial sums of a filter gradient (Conv.cpp) are tiled by 8 filters and
+// a whole row, accumulated over the batch and the rows. Rows that are not a
+// whole number of registers (28 = 16 + 12) are vectorized in whole
+// registers, the transfers running past the row's end (masked loads and
+// stores) and the extra lanes never stored, so no row needs 16 + 8 + 4-lane
+// pieces. The bias and elementwise consumers are fused as for products.
 // Vector width and cache sizes come from the pass options, which the
 // pipeline derives from the target CPU.
 //
@@ -88,6 +100,116 @@ bool lastDimensionIs(linalg::LinalgOp op, OpOperand &operand, unsigned dim) {
          map.getResult(1) == getAffineDimExpr(dim, op.getContext());
 }
 
+/// How a windowed product (a convolution, or the partial sums of a filter
+/// gradient) is cut into register tiles: the tile size of each parallel
+/// loop (0: untiled; every reduction loop then steps by one) and the
+/// reduction loop kept as the k of a matrix product once the unit loops of
+/// a tile are dropped. Without one, the tile is an elementwise multiply-add.
+struct WindowTiling {
+  SmallVector<int64_t> sizes;
+  std::optional<unsigned> keep;
+};
+
+/// The loop c of `linalg.conv_2d_nchw_fchw` (n, f, oh, ow, c, kh, kw).
+constexpr unsigned kConvInputChannelLoop = 4;
+
+/// Whether `expr` (linear in the loops) steps by one with loop `dim`.
+bool hasUnitStride(AffineExpr expr, unsigned dim, unsigned numLoops) {
+  MLIRContext *ctx = expr.getContext();
+  SmallVector<AffineExpr> at(numLoops, getAffineConstantExpr(0, ctx));
+  auto evaluate = [&](int64_t value) {
+    at[dim] = getAffineConstantExpr(value, ctx);
+    auto result = dyn_cast<AffineConstantExpr>(
+        simplifyAffineExpr(expr.replaceDims(at), numLoops, 0));
+    return result ? std::optional<int64_t>(result.getValue()) : std::nullopt;
+  };
+  std::optional<int64_t> zero = evaluate(0), one = evaluate(1);
+  return zero && one && *one - *zero == 1;
+}
+
+/// Whether the body of `op` is out + in0 * in1 (in either order).
+bool isMultiplyAdd(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
+                 : nullptr;
+  if (!add || body->getOperations().size() != 3)
+    return false;
+  Value acc = body->getArgument(2);
+  Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  auto mul = other.getDefiningOp<arith::MulFOp>();
+  if (!mul || (add.getLhs() != acc && add.getRhs() != acc))
+    return false;
+  Value a = body->getArgument(0), b = body->getArgument(1);
+  return (mul.getLhs() == a && mul.getRhs() == b) ||
+         (mul.getLhs() == b && mul.getRhs() == a);
+}
+
+/// Whether every loop but the batch (loop 0) has a static extent.
+bool staticButBatch(ArrayRef<int64_t> extents) {
+  return llvm::none_of(extents.drop_front(),
+                       [](int64_t e) { return ShapedType::isDynamic(e); });
+}
+
+/// Register tiles of `linalg.conv_2d_nchw_fchw`, loops (n, f, oh, ow, c, kh,
+/// kw): one image, up to 8 filters and one output row, whole (or two vector
+/// widths of it). Each step over (c, kh, kw) is then a rank-1 update: 8
+/// filter values broadcast, times one contiguous input row, which needs a
+/// unit stride along the width.
+std::optional<WindowTiling> matchConvolution(linalg::LinalgOp op,
+                                             int64_t lanes) {
+  if (!isa<linalg::Conv2DNchwFchwOp>(op.getOperation()) ||
+      !op.hasPureTensorSemantics())
+    return std::nullopt;
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  AffineMap input = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  if (!staticButBatch(extents) ||
+      !hasUnitStride(input.getResults().back(), 3, op.getNumLoops()))
+    return std::nullopt;
+  return WindowTiling{{1, std::min<int64_t>(extents[1], 8), 1,
+                       std::min<int64_t>(extents[3], 2 * lanes), 0, 0, 0},
+                      kConvInputChannelLoop};
+}
+
+/// Register tiles of the partial sums of a filter gradient (Conv.cpp),
+/// loops ([g,] f, c, kh, kw, ow; n, oh) over P[[g,] f, c, kh, kw, ow] +=
+/// x[n, [g,] c, oh s + kh d, ow s + kw d] * dy[n, [g,] f, oh, ow]: up to 8
+/// filters by a whole row of ow, accumulated in registers over the batch
+/// and the rows. Each step reads 8 rows of dy and one of x (unit stride
+/// along the width again).
+std::optional<WindowTiling> matchFilterGradient(linalg::LinalgOp op,
+                                                int64_t lanes) {
+  unsigned numLoops = op.getNumLoops();
+  if (!isa<linalg::GenericOp>(op.getOperation()) ||
+      !op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || (numLoops != 7 && numLoops != 8) ||
+      op.getNumReductionLoops() != 2 || !isMultiplyAdd(op))
+    return std::nullopt;
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators[numLoops - 1] != utils::IteratorType::reduction ||
+      iterators[numLoops - 2] != utils::IteratorType::reduction)
+    return std::nullopt;
+  unsigned first = numLoops - 7, ow = numLoops - 3;
+  MLIRContext *ctx = op.getContext();
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  AffineMap x = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap dy = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  if (out != AffineMap::getMultiDimIdentityMap(numLoops, ctx)
+                 .getMajorSubMap(numLoops - 2) ||
+      dy.getResults().back() != getAffineDimExpr(ow, ctx) ||
+      !hasUnitStride(x.getResults().back(), ow, numLoops) ||
+      ShapedType::isDynamic(extents[ow]) || extents[ow] > 2 * lanes ||
+      ShapedType::isDynamic(extents[first]))
+    return std::nullopt;
+  SmallVector<int64_t> sizes(numLoops, 1);
+  sizes[first] = std::min<int64_t>(extents[first], 8);
+  sizes[ow] = extents[ow];
+  sizes[numLoops - 1] = sizes[numLoops - 2] = 0;
+  return WindowTiling{sizes, std::nullopt};
+}
+
 /// Rewrites a product that reads its right-hand side as rhs[n, k] into one
 /// that reads a packed transpose rhs^T[k, n].
 void packTransposedRhs(RewriterBase &rewriter, linalg::LinalgOp op,
@@ -150,7 +272,8 @@ int64_t chooseTile(int64_t extent, int64_t multiple, int64_t limit) {
 /// product can feed directly: two parallel loops, identity maps for the
 /// outputs and for the value they consume, broadcasts or identities for
 /// anything else they read (bias, residual, the forward activation of a
-/// backward step). An op with several results ends the chain.
+/// backward step), with as many loops as the product's result has
+/// dimensions. An op with several results ends the chain.
 ///
 /// A result with a second user is not fused, even when that user is the
 /// function's return: fusing the optimizer update into the tiles of a
@@ -159,10 +282,11 @@ int64_t chooseTile(int64_t extent, int64_t multiple, int64_t limit) {
 SmallVector<linalg::GenericOp> elementwiseConsumers(linalg::LinalgOp product) {
   SmallVector<linalg::GenericOp> chain;
   Value value = product->getResult(0);
+  int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
   while (value.hasOneUse()) {
     auto consumer = dyn_cast<linalg::GenericOp>(*value.getUsers().begin());
-    if (!consumer || consumer.getNumLoops() != 2 ||
-        consumer.getNumParallelLoops() != 2)
+    if (!consumer || consumer.getNumLoops() != rank ||
+        consumer.getNumParallelLoops() != rank)
       break;
     bool fits = true;
     for (OpOperand &init : consumer.getDpsInitsMutable())
@@ -188,10 +312,155 @@ bool isAccumulatorInit(Operation *op) {
   return isa_and_nonnull<linalg::FillOp, linalg::BroadcastOp>(op);
 }
 
+/// a + b * c on vectors as one `vector.fma`: the multiply-adds of
+/// elementwise tiles (a filter gradient's) then compile to FMAs like the
+/// outer products do, without allowing LLVM to contract anything else.
+struct FuseMultiplyAdd : OpRewritePattern<arith::AddFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(arith::AddFOp add,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<VectorType>(add.getType()))
+      return failure();
+    for (auto [product, addend] : {std::pair(add.getLhs(), add.getRhs()),
+                                   std::pair(add.getRhs(), add.getLhs())}) {
+      auto mul = product.getDefiningOp<arith::MulFOp>();
+      if (!mul || !mul->hasOneUse())
+        continue;
+      rewriter.replaceOpWithNewOp<vector::FMAOp>(add, mul.getLhs(),
+                                                 mul.getRhs(), addend);
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// Whether the results of `map` are broadcasts (0) and the innermost
+/// dimensions in order, as in (d0, d1, d2) -> (0, d1, d2) or (d0) -> (0, d0).
+bool isMinorWithBroadcasts(AffineMap map) {
+  SmallVector<unsigned> dims;
+  for (AffineExpr result : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(result)) {
+      dims.push_back(dim.getPosition());
+      continue;
+    }
+    auto constant = dyn_cast<AffineConstantExpr>(result);
+    if (!constant || constant.getValue() != 0)
+      return false;
+  }
+  unsigned first = map.getNumDims() - dims.size();
+  for (auto [i, dim] : llvm::enumerate(dims))
+    if (dim != first + i)
+      return false;
+  return true;
+}
+
+/// Drops the constant masks that vectorizing a tile with rows rounded up to
+/// whole registers puts on its ops, where they say no more than the shapes:
+///  - a transfer at constant indices of a static tensor whose mask is the
+///    part of the vector inside the tensor becomes an unmasked transfer that
+///    may run out of bounds (LLVM lowers it to a masked load or store);
+///  - a contraction masked only along parallel dimensions computes the
+///    extra lanes too, which are never stored.
+/// Unmasked, the accumulator's transfers are subsets that loop-invariant
+/// subset hoisting keeps in registers across the loop over k.
+struct UnmaskWholeTile : OpRewritePattern<vector::MaskOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::MaskOp mask,
+                                PatternRewriter &rewriter) const override {
+    auto constant = mask.getMask().getDefiningOp<vector::ConstantMaskOp>();
+    Operation *op = mask.getMaskableOp();
+    if (!constant || !op || mask.getPassthru())
+      return failure();
+    ArrayRef<int64_t> maskSizes = constant.getMaskDimSizes();
+    if (auto contract = dyn_cast<vector::ContractionOp>(op)) {
+      auto iterators = contract.getIteratorTypesArray();
+      SmallVector<int64_t> bounds;
+      contract.getIterationBounds(bounds);
+      for (auto [iterator, bound, size] :
+           llvm::zip(iterators, bounds, maskSizes))
+        if (iterator == vector::IteratorType::reduction && size != bound)
+          return failure();
+    } else if (auto transfer = dyn_cast<VectorTransferOpInterface>(op)) {
+      auto shaped = dyn_cast<ShapedType>(transfer.getBase().getType());
+      AffineMap map = transfer.getPermutationMap();
+      if (!shaped || !shaped.hasStaticShape() || !isMinorWithBroadcasts(map))
+        return failure();
+      // The mask has one dimension per vector dimension that is not a
+      // broadcast, in order.
+      VectorType vector = transfer.getVectorType();
+      SmallVector<bool> inBounds;
+      unsigned next = 0;
+      for (int64_t d = 0, e = vector.getRank(); d < e; ++d) {
+        auto dim = dyn_cast<AffineDimExpr>(map.getResult(d));
+        if (!dim) {
+          inBounds.push_back(true);
+          continue;
+        }
+        std::optional<int64_t> index =
+            getConstantIntValue(transfer.getIndices()[dim.getPosition()]);
+        if (!index || next >= maskSizes.size())
+          return failure();
+        int64_t inside =
+            std::clamp<int64_t>(shaped.getDimSize(dim.getPosition()) - *index,
+                                0, vector.getDimSize(d));
+        if (maskSizes[next++] != inside)
+          return failure();
+        inBounds.push_back(inside == vector.getDimSize(d));
+      }
+      if (next != maskSizes.size())
+        return failure();
+      rewriter.setInsertionPoint(mask);
+      Operation *unmasked = rewriter.clone(*op);
+      unmasked->setAttr("in_bounds", rewriter.getBoolArrayAttr(inBounds));
+      rewriter.replaceOp(mask, unmasked->getResults());
+      return success();
+    } else {
+      return failure();
+    }
+    rewriter.setInsertionPoint(mask);
+    Operation *unmasked = rewriter.clone(*op);
+    rewriter.replaceOp(mask, unmasked->getResults());
+    return success();
+  }
+};
+
+/// A read of exactly what the previous write of a tile put there is that
+/// vector, also where the transfers run past the tensor (UnmaskWholeTile):
+/// the lanes outside hold padding on one side and values on the other, but
+/// no write of a tile ever stores them. (Upstream folds only in-bounds
+/// pairs.) This keeps the accumulator's initial value (a bias) in registers.
+struct ForwardWholeTileWrite : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto write = read.getBase().getDefiningOp<vector::TransferWriteOp>();
+    if (!write || isa<vector::MaskOp>(read->getParentOp()) ||
+        isa<vector::MaskOp>(write->getParentOp()) || read.getMask() ||
+        write.getMask() || write.getVectorType() != read.getVectorType() ||
+        write.getPermutationMap() != read.getPermutationMap() ||
+        write.getIndices() != read.getIndices() ||
+        write.getInBoundsValues() != read.getInBoundsValues() ||
+        llvm::all_of(read.getInBoundsValues(), [](bool b) { return b; }))
+      return failure();
+    rewriter.replaceOp(read, write.getVector());
+    return success();
+  }
+};
+
 /// Marks the ops of a fused tile (other than the product) until they are
 /// vectorized, and the op whose tile the others feed.
 constexpr llvm::StringLiteral kVectorTile = "nnc.vector_tile";
 constexpr llvm::StringLiteral kFusedRoot = "nnc.fused_root";
+/// Marks the ops of a windowed product's tile (nnc.register_tile for the
+/// product itself, nnc.vector_tile for the others), whose unit loops are
+/// dropped before they are vectorized.
+constexpr llvm::StringLiteral kWindow = "nnc.window_tile";
+/// Marks a tile whose rows are vectorized in whole vector registers, the
+/// last one masked (a row of 28 as two registers, not 16 + 8 + 4 lanes).
+constexpr llvm::StringLiteral kMaskedRows = "nnc.masked_rows";
 /// Marks a loop over row tiles, whose iterations are independent.
 constexpr llvm::StringLiteral kParallel = "nnc.parallel";
 
@@ -242,7 +511,9 @@ struct TileContractionsPass
     for (auto [value, replacement] : result->replacements)
       rewriter.replaceAllUsesWith(value, replacement);
     for (Operation *op : result->tiledAndFusedOps) {
-      bool product = matchMatmul(cast<linalg::LinalgOp>(op)).has_value();
+      auto linalgOp = cast<linalg::LinalgOp>(op);
+      bool product = op->hasAttr(kWindow) ? linalgOp.getNumReductionLoops() > 0
+                                          : matchMatmul(linalgOp).has_value();
       op->setAttr(product ? kRegisterTile : kVectorTile,
                   rewriter.getUnitAttr());
     }
@@ -291,6 +562,124 @@ struct TileContractionsPass
     // tiles may run them on several threads).
     (*loops).front()->setAttr(kParallel, rewriter.getUnitAttr());
     return success();
+  }
+
+  /// A windowed product tiled as `tiling` says, with its accumulator's
+  /// initialisation and its elementwise consumers fused into each tile as
+  /// for small matrix products. The tiles of every op of the group are
+  /// tagged kWindow (the tiles inherit the tag of the op).
+  LogicalResult tileWindow(RewriterBase &rewriter, linalg::LinalgOp product,
+                           const WindowTiling &tiling,
+                           ArrayRef<linalg::GenericOp> consumers) {
+    llvm::SmallPtrSet<Operation *, 8> group;
+    group.insert(product);
+    Operation *init = product.getDpsInitOperand(0)->get().getDefiningOp();
+    if (isAccumulatorInit(init) && init->hasOneUse())
+      group.insert(init);
+    Operation *root = product;
+    for (linalg::GenericOp consumer : consumers) {
+      group.insert(consumer);
+      root = consumer;
+    }
+    for (Operation *op : group)
+      op->setAttr(kWindow, rewriter.getUnitAttr());
+    // The product's result is indexed by its leading (parallel) loops, in
+    // order, as are the consumers' loops.
+    ArrayRef<int64_t> sizes = tiling.sizes;
+    if (root != product.getOperation())
+      sizes = sizes.take_front(cast<linalg::LinalgOp>(root).getNumLoops());
+    auto loops = tileAndFuse(rewriter, root, sizes,
+                             [&](Operation *op) { return group.contains(op); });
+    if (failed(loops))
+      return failure();
+    // Loops of unit steps (over the batch, say) have nothing to peel.
+    SmallVector<LoopLikeOpInterface> partial;
+    for (LoopLikeOpInterface loop : *loops)
+      if (getConstantIntValue(
+              cast<scf::ForOp>(loop.getOperation()).getStep()) != 1)
+        partial.push_back(loop);
+    peel(rewriter, partial);
+    (*loops).front()->setAttr(kParallel, rewriter.getUnitAttr());
+    return success();
+  }
+
+  /// Drops the unit loops of a windowed tile but `keep`, leaving a matrix
+  /// product (when `keep` is a reduction loop) or an elementwise op that
+  /// vectorizes without masks or gathers; tags the result kVectorTile.
+  void dropWindowUnitLoops(RewriterBase &rewriter, linalg::LinalgOp op,
+                           std::optional<unsigned> keep) {
+    rewriter.setInsertionPoint(op);
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic) {
+      FailureOr<linalg::GenericOp> generalized =
+          linalg::generalizeNamedOp(rewriter, op);
+      if (failed(generalized))
+        return;
+      generic = *generalized;
+    }
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy =
+        linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+    control.controlFn = [keep](Operation *op) {
+      SmallVector<unsigned> dims;
+      for (unsigned d = 0, e = cast<linalg::GenericOp>(op).getNumLoops(); d < e;
+           ++d)
+        if (d != keep)
+          dims.push_back(d);
+      return dims;
+    };
+    FailureOr<linalg::DropUnitDimsResult> dropped =
+        linalg::dropUnitDims(rewriter, generic, control);
+    Operation *result = generic;
+    if (succeeded(dropped)) {
+      rewriter.replaceOp(generic, dropped->replacements);
+      result = dropped->resultOp;
+    }
+    // A convolution's step is now a product of the filter column (f x 1)
+    // and the input row (1 x ow), its operands in the convolution's order:
+    // as `linalg.matmul` of filter and row it vectorizes to a contraction,
+    // i.e. outer products.
+    auto droppedGeneric = dyn_cast<linalg::GenericOp>(result);
+    if (keep && droppedGeneric && droppedGeneric.getNumLoops() == 3 &&
+        isMultiplyAdd(droppedGeneric)) {
+      MLIRContext *ctx = droppedGeneric.getContext();
+      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
+                 k = getAffineDimExpr(2, ctx);
+      SmallVector<AffineMap> maps = droppedGeneric.getIndexingMapsArray();
+      if (maps[0] == AffineMap::get(3, 0, {k, n}, ctx) &&
+          maps[1] == AffineMap::get(3, 0, {m, k}, ctx) &&
+          maps[2] == AffineMap::get(3, 0, {m, n}, ctx)) {
+        rewriter.setInsertionPoint(droppedGeneric);
+        auto matmul = linalg::MatmulOp::create(
+            rewriter, droppedGeneric.getLoc(), droppedGeneric->getResultTypes(),
+            ValueRange{droppedGeneric.getDpsInputOperand(1)->get(),
+                       droppedGeneric.getDpsInputOperand(0)->get()},
+            ValueRange{droppedGeneric.getDpsInitOperand(0)->get()});
+        rewriter.replaceOp(droppedGeneric, matmul->getResults());
+        result = matmul;
+      }
+    }
+    result->removeAttr(kWindow);
+    result->setAttr(kVectorTile, rewriter.getUnitAttr());
+    result->setAttr(kMaskedRows, rewriter.getUnitAttr());
+  }
+
+  /// Vector sizes for the loops of `op`, the loop along its result rows
+  /// rounded up to whole vector registers; empty when nothing is rounded.
+  SmallVector<int64_t> maskedVectorSizes(linalg::LinalgOp op) {
+    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    if (out.getNumResults() == 0)
+      return {};
+    auto last = dyn_cast<AffineDimExpr>(out.getResults().back());
+    SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+    if (!last)
+      return {};
+    int64_t &row = sizes[last.getPosition()];
+    int64_t rounded = llvm::alignTo(row, lanes());
+    if (rounded == row || row < lanes() / 2)
+      return {};
+    row = rounded;
+    return sizes;
   }
 
   /// Cache tiles, then register tiles of a large product.
@@ -373,6 +762,18 @@ struct TileContractionsPass
     for (auto &[op, dims] : products)
       if (failed(tileProduct(rewriter, op, dims)))
         return signalPassFailure();
+    // Convolutions and filter gradients.
+    SmallVector<std::pair<linalg::LinalgOp, WindowTiling>> windows;
+    func.walk([&](linalg::LinalgOp op) {
+      if (auto tiling = matchConvolution(op, lanes()))
+        windows.push_back({op, *tiling});
+      else if (auto tiling = matchFilterGradient(op, lanes()))
+        windows.push_back({op, *tiling});
+    });
+    for (auto &[op, tiling] : windows) {
+      if (failed(tileWindow(rewriter, op, tiling, elementwiseConsumers(op))))
+        return signalPassFailure();
+    }
     // Fold the peeled bounds into static tile shapes.
     if (failed(canonicalize()))
       return signalPassFailure();
@@ -410,6 +811,22 @@ struct TileContractionsPass
       auto product = cast<linalg::LinalgOp>(op);
       op->removeAttr(kRegisterTile);
       op->removeAttr(kFusedRoot);
+      if (op->hasAttr(kWindow)) {
+        // Every reduction loop steps by one. A convolution keeps its input
+        // channel loop as the k of a product.
+        std::optional<unsigned> keep;
+        if (isa<linalg::Conv2DNchwFchwOp>(op))
+          keep = kConvInputChannelLoop;
+        SmallVector<int64_t> sizes;
+        for (utils::IteratorType iterator : product.getIteratorTypesArray())
+          sizes.push_back(iterator == utils::IteratorType::reduction);
+        auto steps = tile(rewriter, product, sizes);
+        failedSteps |= failed(steps);
+        if (succeeded(steps))
+          dropWindowUnitLoops(
+              rewriter, cast<linalg::LinalgOp>(steps->tiledOps.back()), keep);
+        return;
+      }
       auto dims = matchMatmul(product);
       if (!dims)
         return;
@@ -425,6 +842,13 @@ struct TileContractionsPass
     if (failedSteps || failed(canonicalize()))
       return signalPassFailure();
 
+    // The other ops of windowed tiles lose their unit loops as well.
+    forEachTagged(func, kWindow, [&](Operation *op) {
+      dropWindowUnitLoops(rewriter, cast<linalg::LinalgOp>(op), std::nullopt);
+    });
+    if (failed(canonicalize()))
+      return signalPassFailure();
+
     // Vectorize every static tile; dynamic ones are left to the row
     // vectorizer after bufferization.
     forEachTagged(func, kVectorTile, [&](Operation *op) {
@@ -434,10 +858,15 @@ struct TileContractionsPass
       if (linalgOp.hasDynamicShape())
         return;
       rewriter.setInsertionPoint(op);
-
-      FailureOr<linalg::VectorizationResult> result =
-          linalg::vectorize(rewriter, op, {}, {}, false, false, false,
-                            /*createNamedContraction=*/true);
+      SmallVector<int64_t> vectorSizes;
+      if (op->hasAttr(kMaskedRows)) {
+        op->removeAttr(kMaskedRows);
+        vectorSizes = maskedVectorSizes(linalgOp);
+      }
+      SmallVector<bool> scalable(vectorSizes.size(), false);
+      FailureOr<linalg::VectorizationResult> result = linalg::vectorize(
+          rewriter, op, vectorSizes, scalable, false, false, false,
+          /*createNamedContraction=*/true);
       if (succeeded(result))
         rewriter.replaceOp(op, result->replacements);
     });
@@ -466,12 +895,14 @@ struct TileContractionsPass
       dialect->getCanonicalizationPatterns(patterns);
     for (RegisteredOperationName op : ctx->getRegisteredOperations())
       op.getCanonicalizationPatterns(patterns, ctx);
+    patterns.add<UnmaskWholeTile, ForwardWholeTileWrite>(ctx);
     canonicalization = FrozenRewritePatternSet(std::move(patterns));
 
     RewritePatternSet lower(ctx);
     vector::populateVectorContractLoweringPatterns(
         lower, vector::VectorContractLowering::OuterProduct);
     vector::populateVectorTransferPermutationMapLoweringPatterns(lower);
+    lower.add<FuseMultiplyAdd>(ctx);
     vector::TransferReadOp::getCanonicalizationPatterns(lower, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(lower, ctx);
     lowering = FrozenRewritePatternSet(std::move(lower));

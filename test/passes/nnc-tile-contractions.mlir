@@ -269,3 +269,117 @@ func.func @weight_gradient(%x: tensor<?x20xf32>, %dy: tensor<?x10xf32>) -> tenso
   } -> tensor<20x10xf32>
   return %mm : tensor<20x10xf32>
 }
+
+// -----
+
+// Convolution (n, f, oh, ow, c, kh, kw): one image, 8 filters, one output
+// row of 28 per tile, the bias and the relu fused. A row of 28 is two
+// 16-lane registers, the second one masked: the transfers of the input row
+// and of the result run past the 28 columns (in_bounds false, masked loads
+// and stores), the accumulator stays vector<8x32> in registers across the
+// loops over (c, kh, kw), and each step is 8 broadcast filter values times
+// one input row: 8 FMAs.
+// CHECK-LABEL: func.func @conv_relu(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x2x30x30xf32>, %[[W:.*]]: tensor<8x2x3x3xf32>, %[[B:.*]]: tensor<8xf32>
+// CHECK-NOT:     linalg.
+// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK:           scf.for %{{.*}} = %c0 to %c28 step %c1
+// CHECK:             %[[BIAS:.*]] = vector.transfer_read %[[B]]
+// CHECK:             scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:               scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:                 scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:                   vector.transfer_read %{{.*}} {in_bounds = [true, true]} : tensor<8x1xf32>, vector<8x1xf32>
+// CHECK:                   vector.transfer_read %{{.*}} {in_bounds = [true, false]} : tensor<1x28xf32>, vector<1x32xf32>
+// CHECK-COUNT-8:           vector.fma {{.*}} : vector<32xf32>
+// CHECK:             %[[RELU:.*]] = arith.maximumf %{{.*}}, %{{.*}} : vector<8x32xf32>
+// CHECK:             vector.transfer_write %[[RELU]], %{{.*}} {in_bounds = [true, false]} : vector<8x32xf32>, tensor<8x28xf32>
+// CHECK:         } {nnc.parallel}
+#conv_id = affine_map<(a, b, c, d) -> (a, b, c, d)>
+func.func @conv_relu(%x: tensor<?x2x30x30xf32>, %w: tensor<8x2x3x3xf32>, %b: tensor<8xf32>) -> tensor<?x8x28x28xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x2x30x30xf32>
+  %e = tensor.empty(%n) : tensor<?x8x28x28xf32>
+  %init = linalg.broadcast ins(%b : tensor<8xf32>) outs(%e : tensor<?x8x28x28xf32>) dimensions = [0, 2, 3]
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<?x2x30x30xf32>, tensor<8x2x3x3xf32>) outs(%init : tensor<?x8x28x28xf32>) -> tensor<?x8x28x28xf32>
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [#conv_id, #conv_id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : tensor<?x8x28x28xf32>) outs(%e : tensor<?x8x28x28xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<?x8x28x28xf32>
+  return %r : tensor<?x8x28x28xf32>
+}
+
+// -----
+
+// 12 filters: a tile of 8 and the 4 left over, peeled (in each image); a
+// row of 16 fills one register exactly (no mask).
+// CHECK-LABEL: func.func @conv_filter_remainder(
+// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK:           scf.for %{{.*}} = %c0 to %c16 step %c1
+// CHECK:               -> (vector<8x16xf32>)
+// CHECK:                 vector.transfer_read %{{.*}} {in_bounds = [true, true]} : tensor<1x16xf32>, vector<1x16xf32>
+// CHECK-COUNT-8:         vector.fma {{.*}} : vector<16xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %c16 step %c1
+// CHECK:               -> (vector<4x16xf32>)
+// CHECK-COUNT-4:         vector.fma {{.*}} : vector<16xf32>
+func.func @conv_filter_remainder(%x: tensor<?x1x18x18xf32>, %w: tensor<12x1x3x3xf32>) -> tensor<?x12x16x16xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x1x18x18xf32>
+  %e = tensor.empty(%n) : tensor<?x12x16x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x12x16x16xf32>) -> tensor<?x12x16x16xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<?x1x18x18xf32>, tensor<12x1x3x3xf32>) outs(%z : tensor<?x12x16x16xf32>) -> tensor<?x12x16x16xf32>
+  return %y : tensor<?x12x16x16xf32>
+}
+
+// -----
+
+// A stride of 2 along the width reads every second input element: no
+// contiguous input row, so the convolution is left to the row vectorizer.
+// CHECK-LABEL: func.func @conv_strided(
+// CHECK:         linalg.conv_2d_nchw_fchw
+// CHECK-NOT:     vector.fma
+func.func @conv_strided(%x: tensor<?x1x17x17xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<?x8x8x8xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x1x17x17xf32>
+  %e = tensor.empty(%n) : tensor<?x8x8x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x8x8x8xf32>) -> tensor<?x8x8x8xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<?x1x17x17xf32>, tensor<8x1x3x3xf32>) outs(%z : tensor<?x8x8x8xf32>) -> tensor<?x8x8x8xf32>
+  return %y : tensor<?x8x8x8xf32>
+}
+
+// -----
+
+// Filter gradient partial sums P[f, c, kh, kw, ow] over (n, oh) (Conv.cpp):
+// 8 filters by a row of 14 (one masked register) per (c, kh, kw),
+// accumulated in registers over the batch and the rows; each step is one
+// input row broadcast over the 8 rows of dy: 8 FMAs (one vector.fma on
+// vector<8x16>).
+// CHECK-LABEL: func.func @filter_gradient(
+// CHECK:         scf.for %{{.*}} = %c0 to %c2 step %c1
+// CHECK:           scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK:             scf.for %{{.*}} = %c0 to %c3 step %c1
+// CHECK:               scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<8x16xf32>)
+// CHECK:                 scf.for %{{.*}} = %c0 to %c14 step %c1 iter_args(%{{.*}}) -> (vector<8x16xf32>)
+// CHECK:                   %[[ROW:.*]] = vector.transfer_read %{{.*}} : tensor<14xf32>, vector<16xf32>
+// CHECK:                   %[[ROWS:.*]] = vector.broadcast %[[ROW]] : vector<16xf32> to vector<8x16xf32>
+// CHECK:                   %[[DY:.*]] = vector.transfer_read %{{.*}} {in_bounds = [true, false]} : tensor<8x14xf32>, vector<8x16xf32>
+// CHECK:                   vector.fma %[[ROWS]], %[[DY]], %{{.*}} : vector<8x16xf32>
+// CHECK:               vector.transfer_write %{{.*}} {in_bounds = [true, false]} : vector<8x16xf32>, tensor<8x14xf32>
+#dw_x = affine_map<(f, c, kh, kw, ow, n, oh) -> (n, c, oh + kh, ow + kw)>
+#dw_dy = affine_map<(f, c, kh, kw, ow, n, oh) -> (n, f, oh, ow)>
+#dw_p = affine_map<(f, c, kh, kw, ow, n, oh) -> (f, c, kh, kw, ow)>
+func.func @filter_gradient(%x: tensor<?x2x16x16xf32>, %dy: tensor<?x8x14x14xf32>) -> tensor<8x2x3x3x14xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x2x3x3x14xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8x2x3x3x14xf32>) -> tensor<8x2x3x3x14xf32>
+  %p = linalg.generic {indexing_maps = [#dw_x, #dw_dy, #dw_p], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%x, %dy : tensor<?x2x16x16xf32>, tensor<?x8x14x14xf32>) outs(%z : tensor<8x2x3x3x14xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x2x3x3x14xf32>
+  return %p : tensor<8x2x3x3x14xf32>
+}
