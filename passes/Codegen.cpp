@@ -8,6 +8,7 @@
 
 #include "passes/Codegen.h"
 #include "passes/CInterface.h"
+#include "passes/ParallelOptimize.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -17,8 +18,11 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Pass.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 
@@ -68,7 +72,13 @@ static void optimize(Module &module, TargetMachine &tm, unsigned optLevel) {
   FunctionAnalysisManager fam;
   CGSCCAnalysisManager cgam;
   ModuleAnalysisManager mam;
-  PassBuilder pb(&tm);
+  // Standard instrumentations make LLVM's own -time-passes and
+  // -print-after-all work in the driver.
+  PassInstrumentationCallbacks callbacks;
+  StandardInstrumentations instrumentations(module.getContext(),
+                                            /*DebugLogging=*/false);
+  instrumentations.registerCallbacks(callbacks, &mam);
+  PassBuilder pb(&tm, PipelineTuningOptions(), std::nullopt, &callbacks);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
@@ -87,7 +97,11 @@ static void optimize(Module &module, TargetMachine &tm, unsigned optLevel) {
 Expected<std::unique_ptr<Module>>
 nnc::translateToLLVMIR(mlir::ModuleOp module, LLVMContext &context,
                        ArrayRef<ModelInfo> models, TargetMachine &tm,
-                       const CodegenOptions &options) {
+                       const CodegenOptions &options,
+                       mlir::TimingScope *timing) {
+  mlir::TimingScope untimed;
+  mlir::TimingScope &parent = timing ? *timing : untimed;
+  mlir::TimingScope translation = parent.nest("LLVM IR translation");
   // nn argument attributes (roles) have no LLVM IR meaning; LLVM's
   // translation would warn about them.
   module.walk([](mlir::LLVM::LLVMFuncOp func) {
@@ -108,7 +122,21 @@ nnc::translateToLLVMIR(mlir::ModuleOp module, LLVMContext &context,
   llvmModule->setTargetTriple(tm.getTargetTriple());
   if (Error err = emitCInterface(*llvmModule, models))
     return std::move(err);
-  optimize(*llvmModule, tm, options.optLevel);
+  translation.stop();
+  mlir::TimingScope optimization = parent.nest("LLVM optimisation");
+  unsigned threads = options.threads
+                         ? options.threads
+                         : hardware_concurrency().compute_thread_count();
+  // LLVM's -time-passes keeps one set of timers for the whole process.
+  if (options.optLevel == 0 || threads < 2 || TimePassesIsEnabled) {
+    optimize(*llvmModule, tm, options.optLevel);
+    return llvmModule;
+  }
+  if (Error err = optimizeInParallel(*llvmModule, tm, threads,
+                                     [&](Module &module, TargetMachine &tm) {
+                                       optimize(module, tm, options.optLevel);
+                                     }))
+    return std::move(err);
   return llvmModule;
 }
 

@@ -12,6 +12,7 @@
 #include "passes/ModelInfo.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CodeGen.h"
 #include "llvm/Target/TargetMachine.h"
@@ -26,6 +27,9 @@ struct CodegenOptions {
   unsigned optLevel = 2;
   /// CPU to generate code for; empty means the host CPU with its features.
   std::string targetCPU;
+  /// Threads for LLVM's optimisation pipeline, which runs the independent
+  /// entry points of a module side by side; 0 means one per hardware thread.
+  unsigned threads = 0;
 };
 
 /// A TargetMachine for the host triple and the chosen CPU, producing
@@ -47,11 +51,13 @@ struct TargetShape {
 TargetShape describeTarget(const llvm::TargetMachine &tm, bool host);
 
 /// Translates `module` (LLVM dialect only) to LLVM IR, adds the C interface
-/// of `models`, and runs LLVM's optimisation pipeline.
+/// of `models`, and runs LLVM's optimisation pipeline. The translation and
+/// the optimisation are timed as children of `timing`, if given.
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                   llvm::ArrayRef<ModelInfo> models, llvm::TargetMachine &tm,
-                  const CodegenOptions &options);
+                  const CodegenOptions &options,
+                  mlir::TimingScope *timing = nullptr);
 
 /// Writes `module` as an object file or assembly to `os`.
 llvm::Error emitMachineCode(llvm::Module &module, llvm::TargetMachine &tm,

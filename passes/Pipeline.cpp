@@ -96,26 +96,30 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // that scf-to-cf makes of the loops inside.)
     pm.addPass(createCanonicalizerPass());
   }
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // The conversions that need no module-wide view run function by function,
+  // on MLIR's thread pool (the entry points of a model are independent).
+  OpPassManager &lowerPM = pm.nest<func::FuncOp>();
+  lowerPM.addPass(createLowerAffinePass());
+  lowerPM.addPass(createSCFToControlFlowPass());
+  lowerPM.addPass(memref::createExpandStridedMetadataPass());
+  lowerPM.addPass(createLowerAffinePass());
+  lowerPM.addPass(createConvertVectorToLLVMPass());
+  lowerPM.addPass(createConvertMathToLLVMPass());
+  lowerPM.addPass(createArithToLLVMConversionPass());
+  lowerPM.addPass(createConvertIndexToLLVMPass());
+  lowerPM.addPass(createUBToLLVMConversionPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   if (options.parallel && options.optLevel > 0)
     pm.addPass(createConvertOpenMPToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addNestedPass<LLVM::LLVMFuncOp>(createReconcileUnrealizedCastsPass());
   if (options.parallel && options.optLevel > 0)
     pm.addPass(createThreadCountPass());
   if (options.optLevel > 0) {
-    pm.addNestedPass<LLVM::LLVMFuncOp>(createTagParallelAccessesPass());
-    pm.addPass(createCanonicalizerPass());
+    OpPassManager &llvmFuncPM = pm.nest<LLVM::LLVMFuncOp>();
+    llvmFuncPM.addPass(createTagParallelAccessesPass());
+    llvmFuncPM.addPass(createCanonicalizerPass());
   }
 }
 

@@ -35,6 +35,9 @@ static mlir::DialectRegistry createRegistry() {
 
 nnc::Compilation::Compilation(CompilationOptions options)
     : opts(std::move(options)), context(createRegistry()) {
+  timingManager.setEnabled(opts.timing);
+  timingManager.setDisplayMode(mlir::DefaultTimingManager::DisplayMode::Tree);
+  rootTiming = timingManager.getRootScope();
   context.allowUnregisteredDialects(false);
   context.printOpOnDiagnostic(false);
   diagnostics =
@@ -45,6 +48,7 @@ nnc::Compilation::~Compilation() = default;
 
 LogicalResult nnc::Compilation::parse(std::unique_ptr<MemoryBuffer> buffer,
                                       StringRef filename) {
+  mlir::TimingScope timing = rootTiming.nest("parse and check");
   file = filename.str();
   StringRef text = buffer->getBuffer();
   sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
@@ -57,6 +61,7 @@ LogicalResult nnc::Compilation::parse(std::unique_ptr<MemoryBuffer> buffer,
 LogicalResult nnc::Compilation::generateNN() {
   mlir::Type element =
       opts.f64 ? mlir::Type(mlir::Float64Type::get(&context)) : mlir::Type();
+  mlir::TimingScope timing = rootTiming.nest("nn dialect generation");
   mlirModule = mlirGen(context, *astModule, element);
   if (!mlirModule)
     return failure();
@@ -89,6 +94,8 @@ LogicalResult nnc::Compilation::lowerToLinalg() {
   pipeline.testBreakRule = opts.testBreakRule;
   mlir::PassManager pm(&context);
   buildNNToLinalgPipeline(pm, pipeline);
+  mlir::TimingScope timing = rootTiming.nest("nn -> linalg");
+  pm.enableTiming(timing);
   return pm.run(*mlirModule);
 }
 
@@ -117,6 +124,8 @@ LogicalResult nnc::Compilation::lowerToLLVMDialect() {
   }
   mlir::PassManager pm(&context);
   buildLinalgToLLVMPipeline(pm, pipeline);
+  mlir::TimingScope timing = rootTiming.nest("linalg -> LLVM dialect");
+  pm.enableTiming(timing);
   if (failed(pm.run(*mlirModule)))
     return failure();
   readWorkspaceSizes(*mlirModule, modelInfos);
@@ -128,7 +137,8 @@ nnc::Compilation::translate(LLVMContext &llvmContext, TargetMachine &tm) {
   CodegenOptions codegen;
   codegen.optLevel = opts.optLevel;
   codegen.targetCPU = opts.targetCPU;
-  return translateToLLVMIR(*mlirModule, llvmContext, modelInfos, tm, codegen);
+  return translateToLLVMIR(*mlirModule, llvmContext, modelInfos, tm, codegen,
+                           &rootTiming);
 }
 
 Expected<std::unique_ptr<Module>>

@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -41,6 +42,9 @@ struct CompilationOptions {
   bool trainAll = false;
   /// Testing only: see nnc-autodiff's `test-break-rule`.
   std::string testBreakRule;
+  /// Time every stage and MLIR pass; the report goes to stderr when the
+  /// Compilation is destroyed.
+  bool timing = false;
 };
 
 class Compilation {
@@ -73,9 +77,15 @@ public:
   llvm::ArrayRef<ModelInfo> models() const { return modelInfos; }
   const std::string &filename() const { return file; }
   const CompilationOptions &options() const { return opts; }
+  /// The root of the timing report (a no-op unless `timing` is set), for
+  /// stages the driver runs itself.
+  mlir::TimingScope &timing() { return rootTiming; }
 
 private:
   CompilationOptions opts;
+  // Declared before everything it times so that it reports last.
+  mlir::DefaultTimingManager timingManager;
+  mlir::TimingScope rootTiming;
   mlir::MLIRContext context;
   llvm::SourceMgr sourceMgr;
   std::unique_ptr<mlir::SourceMgrDiagnosticHandler> diagnostics;

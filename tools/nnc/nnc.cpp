@@ -97,6 +97,12 @@ cl::opt<bool> parallel(
              "environment variable NNC_THREADS, default 1"),
     cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()));
 
+cl::opt<bool> timeStages(
+    "time-stages",
+    cl::desc("Print the time each stage and each MLIR pass took (LLVM's "
+             "own passes: --time-passes)"),
+    cl::Hidden, cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()));
+
 // nnc train.
 cl::opt<unsigned> threads(
     "threads",
@@ -218,6 +224,7 @@ int compile() {
   options.targetCPU = targetCPU;
   options.f64 = f64;
   options.parallel = parallel;
+  options.timing = timeStages;
   nnc::Compilation compilation(options);
   if (failed(compilation.parse(std::move(buffer), filename)))
     return 1;
@@ -272,6 +279,7 @@ int compile() {
     return writeOutput(
         outPath, [&](raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
 
+  mlir::TimingScope codegenTiming = compilation.timing().nest("machine code");
   SmallString<0> code;
   raw_svector_ostream codeStream(code);
   if (Error err = nnc::emitMachineCode(**llvmModule, **tm,
@@ -280,6 +288,7 @@ int compile() {
                                            : CodeGenFileType::ObjectFile,
                                        codeStream))
     return userError(toString(std::move(err)));
+  codegenTiming.stop();
   return writeOutput(outPath, [&](raw_ostream &os) { os << code; });
 }
 
