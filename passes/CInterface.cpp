@@ -41,6 +41,8 @@ public:
                           GlobalValue::ExternalLinkage, name, module);
     fn->addFnAttr(Attribute::NoUnwind);
     for (auto [arg, param] : llvm::zip(fn->args(), params)) {
+      if (param.second.empty())
+        continue;
       arg.setName(param.second);
       named[param.second] = &arg;
     }
@@ -154,13 +156,17 @@ private:
 Error emitForward(Module &module, const nnc::ModelInfo &model) {
   LLVMContext &ctx = module.getContext();
   Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
+  // Inputs have the user's names, which may be `batch` or `output`: they
+  // are found by position, and named only once the fixed arguments are.
   SmallVector<std::pair<Type *, StringRef>> params{{ptr, "params"}};
-  for (const nnc::TensorInfo &input : model.inputs)
-    params.push_back({ptr, input.name});
+  for (size_t i = 0; i < model.inputs.size(); ++i)
+    params.push_back({ptr, ""});
   params.push_back({i64, "batch"});
   params.push_back({ptr, "output"});
   Wrapper w(module, model, "nnc_" + model.name + "_forward",
             Type::getVoidTy(ctx), params);
+  for (auto [i, input] : llvm::enumerate(model.inputs))
+    w.function()->getArg(1 + i)->setName(input.name);
   for (const nnc::ArgInfo &arg : model.args) {
     if (arg.isParam) {
       const nnc::ParamInfo &p = model.params[arg.index];
@@ -169,7 +175,8 @@ Error emitForward(Module &module, const nnc::ModelInfo &model) {
                p.shape, /*batched=*/false);
     } else {
       const nnc::TensorInfo &input = model.inputs[arg.index];
-      w.memref(w.arg(input.name), input.shape, /*batched=*/true);
+      w.memref(w.function()->getArg(1 + arg.index), input.shape,
+               /*batched=*/true);
     }
   }
   w.memref(w.arg("output"), model.output.shape, /*batched=*/true);
