@@ -189,14 +189,21 @@ func.func @filter_grad_groups(%x: tensor<?x4x9x7xf64>, %dy: tensor<?x6x7x5xf64>)
 
 // -----
 
-// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
-// CHECK-DAG: #[[CH:.*]] = affine_map<(d0, d1, d2, d3) -> (d1)>
+// Rows first: P[c, w] = sum over (n, h), with w parallel (it vectorizes
+// along the rows), then the sum over w.
+// CHECK-DAG: #[[IMG:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d0, d3, d1)>
+// CHECK-DAG: #[[ROWS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[CH:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-LABEL: func.func @channel_sum
 // CHECK-SAME:    (%[[DY:.*]]: tensor<?x6x7x5xf32>)
-// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<6xf32>)
-// CHECK:         linalg.generic {indexing_maps = [#[[ID]], #[[CH]]], iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
-// CHECK-SAME:        ins(%[[DY]] : tensor<?x6x7x5xf32>) outs(%[[ACC]] : tensor<6xf32>)
+// CHECK:         %[[P0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<6x5xf32>)
+// CHECK:         %[[P:.*]] = linalg.generic {indexing_maps = [#[[IMG]], #[[ROWS]]], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:        ins(%[[DY]] : tensor<?x6x7x5xf32>) outs(%[[P0]] : tensor<6x5xf32>)
 // CHECK:           arith.addf
+// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<6xf32>)
+// CHECK:         linalg.generic {indexing_maps = [#[[ROW]], #[[CH]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-SAME:        ins(%[[P]] : tensor<6x5xf32>) outs(%[[ACC]] : tensor<6xf32>)
 func.func @channel_sum(%dy: tensor<?x6x7x5xf32>) -> tensor<6xf32> {
   %db = nn.channel_sum %dy : tensor<?x6x7x5xf32> -> tensor<6xf32>
   return %db : tensor<6xf32>

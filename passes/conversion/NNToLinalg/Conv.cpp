@@ -291,7 +291,11 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
   }
 };
 
-/// [N, C, ...] -> [C]: reduction over every dimension but 1.
+/// [N, C, ...] -> [C]: reduction over every dimension but 1. An image [N,
+/// C, H, W] is first summed over (n, h) into rows P[C, W], then over w: the
+/// big reduction then keeps w as a parallel dimension of its output and
+/// vectorizes along it (nnc-vectorize-rows), where a [C] accumulator would
+/// leave a scalar sum innermost.
 struct ChannelSumLowering : OpConversionPattern<nn::ChannelSumOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -300,8 +304,36 @@ struct ChannelSumLowering : OpConversionPattern<nn::ChannelSumOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    rewriter.replaceOp(
-        op, lowering::createSum(rewriter, loc, adaptor.getInput(), {1}, type));
+    Value input = adaptor.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    if (inputType.getRank() != 4 || inputType.isDynamicDim(3)) {
+      rewriter.replaceOp(op,
+                         lowering::createSum(rewriter, loc, input, {1}, type));
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    // Loops (c, w, n, h).
+    AffineExpr c, w, n, h;
+    bindDims(ctx, c, w, n, h);
+    auto rowsType = RankedTensorType::get(
+        {inputType.getDimSize(1), inputType.getDimSize(3)},
+        inputType.getElementType());
+    Value rows =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{rowsType}, ValueRange{input},
+            ValueRange{lowering::createZeros(rewriter, loc, rowsType, {})},
+            SmallVector<AffineMap>{AffineMap::get(4, 0, {n, c, h, w}, ctx),
+                                   AffineMap::get(4, 0, {c, w}, ctx)},
+            SmallVector<IteratorType>{
+                IteratorType::parallel, IteratorType::parallel,
+                IteratorType::reduction, IteratorType::reduction},
+            [](OpBuilder &b, Location l, ValueRange args) {
+              linalg::YieldOp::create(
+                  b, l,
+                  ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, lowering::createSum(rewriter, loc, rows, {0}, type));
     return success();
   }
 };
