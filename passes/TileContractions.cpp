@@ -92,6 +92,101 @@ std::optional<MatmulDims> matchMatmul(linalg::LinalgOp op) {
   return result;
 }
 
+/// The groups of loops to fold into one so that `op` becomes a product of
+/// matrices: its m loops, its n loops and its k loops, where any spans
+/// several loops that are consecutive and contiguous in every operand (no
+/// batch). An m or n group must have static extents: a result indexed by
+/// the dynamic batch times something else would be a buffer the workspace
+/// plan cannot size per example. A k group may include the batch (the
+/// weight gradients of a recurrent layer sum over examples and steps).
+std::optional<SmallVector<ReassociationIndices>>
+collapsibleProductDims(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() <= 3 || !op.hasPureTensorSemantics() ||
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty() ||
+      !dims->batch.empty())
+    return std::nullopt;
+  SmallVector<ReassociationIndices> groups;
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  auto dynamic = [&](unsigned loop) {
+    return ShapedType::isDynamic(extents[loop]);
+  };
+  for (auto [loops, reduced] : {std::pair(ArrayRef(dims->m), false),
+                                std::pair(ArrayRef(dims->n), false),
+                                std::pair(ArrayRef(dims->k), true)}) {
+    if (loops.size() < 2 || (!reduced && llvm::any_of(loops, dynamic)))
+      continue;
+    ReassociationIndices group(loops.begin(), loops.end());
+    for (auto [i, loop] : llvm::enumerate(group))
+      if (loop != group.front() + int64_t(i))
+        return std::nullopt;
+    groups.push_back(group);
+  }
+  if (groups.empty() ||
+      !linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), groups))
+    return std::nullopt;
+  return groups;
+}
+
+/// Whether the body of `op` is out + in0 * in1 (in either order).
+bool isMultiplyAdd(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto add = yield.getNumOperands() == 1
+                 ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
+                 : nullptr;
+  if (!add || body->getOperations().size() != 3)
+    return false;
+  Value acc = body->getArgument(2);
+  Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+  auto mul = other.getDefiningOp<arith::MulFOp>();
+  if (!mul || (add.getLhs() != acc && add.getRhs() != acc))
+    return false;
+  Value a = body->getArgument(0), b = body->getArgument(1);
+  return (mul.getLhs() == a && mul.getRhs() == b) ||
+         (mul.getLhs() == b && mul.getRhs() == a);
+}
+
+/// A step of a product tile (k = 1) in generic form, out + lhs * rhs with
+/// lhs read as (m, k) or (k, m) and rhs as (k, n), as `linalg.matmul`
+/// (lhs [1, m] reshaped to [m, 1], the same elements): the vectorizer turns
+/// named contractions into `vector.contract`, i.e. FMAs, where a generic
+/// one would become separate multiplies and adds.
+linalg::MatmulOp asMatmulStep(RewriterBase &rewriter, linalg::GenericOp op) {
+  std::optional<MatmulDims> dims = matchMatmul(op);
+  if (!dims || !isMultiplyAdd(op) || op.getStaticLoopRanges()[dims->k] != 1)
+    return nullptr;
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m = getAffineDimExpr(dims->m, ctx),
+             n = getAffineDimExpr(dims->n, ctx),
+             k = getAffineDimExpr(dims->k, ctx);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[1] != AffineMap::get(3, 0, {k, n}, ctx))
+    return nullptr;
+  Value lhs = op.getDpsInputOperand(0)->get();
+  Location loc = op.getLoc();
+  if (maps[0] == AffineMap::get(3, 0, {k, m}, ctx)) {
+    auto type = cast<RankedTensorType>(lhs.getType());
+    int64_t rows = type.getDimSize(1);
+    Value flat = tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get({rows}, type.getElementType()),
+        lhs, ArrayRef<ReassociationIndices>{{0, 1}});
+    lhs = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({rows, 1}, type.getElementType()),
+        flat, ArrayRef<ReassociationIndices>{{0, 1}});
+  } else if (maps[0] != AffineMap::get(3, 0, {m, k}, ctx)) {
+    return nullptr;
+  }
+  return linalg::MatmulOp::create(
+      rewriter, loc, op->getResultTypes(),
+      ValueRange{lhs, op.getDpsInputOperand(1)->get()},
+      ValueRange{op.getDpsInitOperand(0)->get()});
+}
+
 /// Whether operand `operand` of `op` is a matrix whose last dimension is
 /// loop `dim`.
 bool lastDimensionIs(linalg::LinalgOp op, OpOperand &operand, unsigned dim) {
@@ -125,25 +220,6 @@ bool hasUnitStride(AffineExpr expr, unsigned dim, unsigned numLoops) {
   };
   std::optional<int64_t> zero = evaluate(0), one = evaluate(1);
   return zero && one && *one - *zero == 1;
-}
-
-/// Whether the body of `op` is out + in0 * in1 (in either order).
-bool isMultiplyAdd(linalg::LinalgOp op) {
-  Block *body = op.getBlock();
-  auto yield = cast<linalg::YieldOp>(body->getTerminator());
-  auto add = yield.getNumOperands() == 1
-                 ? yield.getOperand(0).getDefiningOp<arith::AddFOp>()
-                 : nullptr;
-  if (!add || body->getOperations().size() != 3)
-    return false;
-  Value acc = body->getArgument(2);
-  Value other = add.getLhs() == acc ? add.getRhs() : add.getLhs();
-  auto mul = other.getDefiningOp<arith::MulFOp>();
-  if (!mul || (add.getLhs() != acc && add.getRhs() != acc))
-    return false;
-  Value a = body->getArgument(0), b = body->getArgument(1);
-  return (mul.getLhs() == a && mul.getRhs() == b) ||
-         (mul.getLhs() == b && mul.getRhs() == a);
 }
 
 /// Whether every loop but the batch (loop 0) has a static extent.
@@ -522,9 +598,11 @@ struct TileContractionsPass
     return result->loops;
   }
 
-  /// Peels every loop of `loops` so that the main tiles are static.
+  /// Peels every loop of `loops` so that the main tiles are static. Inner
+  /// loops go first, so that the remainder of an outer loop (the rows a
+  /// dynamic batch leaves over) runs the inner loops already peeled.
   void peel(RewriterBase &rewriter, ArrayRef<LoopLikeOpInterface> loops) {
-    for (LoopLikeOpInterface loop : loops) {
+    for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
       scf::ForOp partial;
       (void)scf::peelForLoopAndSimplifyBounds(
           rewriter, cast<scf::ForOp>(loop.getOperation()), partial);
@@ -599,7 +677,19 @@ struct TileContractionsPass
               cast<scf::ForOp>(loop.getOperation()).getStep()) != 1)
         partial.push_back(loop);
     peel(rewriter, partial);
-    (*loops).front()->setAttr(kParallel, rewriter.getUnitAttr());
+    // The outermost loop with more than one iteration runs on threads (a
+    // filter gradient of 8 filters has one tile of filters, but 3 rows of
+    // its window).
+    for (LoopLikeOpInterface loop : *loops) {
+      auto forOp = cast<scf::ForOp>(loop.getOperation());
+      std::optional<int64_t> lb = getConstantIntValue(forOp.getLowerBound()),
+                             ub = getConstantIntValue(forOp.getUpperBound()),
+                             step = getConstantIntValue(forOp.getStep());
+      if (lb && ub && step && *ub - *lb <= *step)
+        continue;
+      forOp->setAttr(kParallel, rewriter.getUnitAttr());
+      break;
+    }
     return success();
   }
 
@@ -747,6 +837,27 @@ struct TileContractionsPass
       return applyPatternsGreedily(func, canonicalization);
     };
 
+    // A product whose m or n spans several loops that every operand
+    // indexes together (the input gradient of a dense layer after a
+    // flatten, [N, 10] x [10, C x H x W] viewed as [N, C, H, W]) becomes a
+    // product of matrices.
+    SmallVector<linalg::GenericOp> multiDim;
+    func.walk([&](linalg::GenericOp op) {
+      if (collapsibleProductDims(op))
+        multiDim.push_back(op);
+    });
+    for (linalg::GenericOp op : multiDim) {
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::CollapseResult> collapsed =
+          linalg::collapseOpIterationDims(op, *collapsibleProductDims(op),
+                                          rewriter);
+      if (succeeded(collapsed))
+        rewriter.replaceOp(op, collapsed->results);
+    }
+    // The accumulator's fill moves past the reshapes, next to the product.
+    if (!multiDim.empty() && failed(canonicalize()))
+      return signalPassFailure();
+
     SmallVector<std::pair<linalg::LinalgOp, MatmulDims>> products;
     auto collect = [&] {
       products.clear();
@@ -858,6 +969,14 @@ struct TileContractionsPass
       if (linalgOp.hasDynamicShape())
         return;
       rewriter.setInsertionPoint(op);
+      if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        if (auto matmul = asMatmulStep(rewriter, generic)) {
+          if (op->hasAttr(kMaskedRows))
+            matmul->setAttr(kMaskedRows, rewriter.getUnitAttr());
+          rewriter.replaceOp(op, matmul->getResults());
+          op = matmul;
+          linalgOp = matmul;
+        }
       SmallVector<int64_t> vectorSizes;
       if (op->hasAttr(kMaskedRows)) {
         op->removeAttr(kMaskedRows);

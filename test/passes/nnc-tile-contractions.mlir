@@ -207,6 +207,7 @@ func.func @transposed_consumer(%x: tensor<32x32xf32>, %w: tensor<32x32xf32>) -> 
 // CHECK:             %[[STRIP:.*]] = tensor.extract_slice %[[WT]][0, %[[J]]] [10, 32]
 // CHECK:             scf.for %[[K:.*]] = %c0 to %c10 step %c1
 // CHECK:               tensor.extract_slice %[[STRIP]][%[[K]], 0] [1, 32]
+// CHECK-COUNT-8:       vector.fma {{.*}} : vector<32xf32>
 #lhs = affine_map<(m, n, k) -> (m, k)>
 #rhs = affine_map<(m, n, k) -> (n, k)>
 #out = affine_map<(m, n, k) -> (m, n)>
@@ -252,8 +253,13 @@ func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512
 // n = 10 is one tile of 10 columns.
 // CHECK-LABEL: func.func @weight_gradient(
 // CHECK:         scf.for %{{.*}} = %c0 to %c16 step %c8
+// Each step is a named product of a row of x (8 values, reshaped to a
+// column) and a row of dy: 8 FMAs, not separate multiplies and adds.
 // CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<8x10xf32>)
+// CHECK:             tensor.expand_shape %{{.*}} output_shape [8, 1] : tensor<8xf32> into tensor<8x1xf32>
+// CHECK-COUNT-8:     vector.fma {{.*}} : vector<10xf32>
 // CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<4x10xf32>)
+// CHECK-COUNT-4:   vector.fma {{.*}} : vector<10xf32>
 #lhsT = affine_map<(m, n, k) -> (k, m)>
 #rhs2 = affine_map<(m, n, k) -> (k, n)>
 #out2 = affine_map<(m, n, k) -> (m, n)>
@@ -382,4 +388,75 @@ func.func @filter_gradient(%x: tensor<?x2x16x16xf32>, %dy: tensor<?x8x14x14xf32>
     linalg.yield %s : f32
   } -> tensor<8x2x3x3x14xf32>
   return %p : tensor<8x2x3x3x14xf32>
+}
+
+// -----
+
+// The input gradient of a dense layer after a flatten, dy [N, 10] x W^T
+// viewed as [N, 16, 7, 7]: its n loops (c, h, w) are contiguous in every
+// operand, so it is folded into a product of matrices ([N, 784], W as
+// [784, 10], packed transposed) and tiled as one, its zero fill fused. The
+// batch loop stays apart. 784 columns are 24 tiles of 32 and one of 16, in
+// whole tiles of 8 rows and in the rows left over alike.
+// CHECK-LABEL: func.func @flatten_input_gradient(
+// CHECK-SAME:    %[[DY:.*]]: tensor<?x10xf32>, %[[W:.*]]: tensor<16x7x7x10xf32>
+// CHECK:         %[[W2:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0, 1, 2], [3]] : tensor<16x7x7x10xf32> into tensor<784x10xf32>
+// CHECK:         linalg.transpose ins(%[[W2]] : tensor<784x10xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for %{{.*}} step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c768 step %c32
+// CHECK:             scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK-COUNT-8:       vector.fma {{.*}} : vector<32xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<8x16xf32>)
+// CHECK:         scf.for %{{.*}} step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c768 step %c32
+// CHECK:               scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<1x32xf32>)
+// CHECK:               scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<1x16xf32>)
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] {{.*}} into tensor<?x16x7x7xf32>
+#fl_dy = affine_map<(n, c, h, w, k) -> (n, k)>
+#fl_w = affine_map<(n, c, h, w, k) -> (c, h, w, k)>
+#fl_dx = affine_map<(n, c, h, w, k) -> (n, c, h, w)>
+func.func @flatten_input_gradient(%dy: tensor<?x10xf32>, %w: tensor<16x7x7x10xf32>) -> tensor<?x16x7x7xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %dy, %c0 : tensor<?x10xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty(%n) : tensor<?x16x7x7xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x16x7x7xf32>) -> tensor<?x16x7x7xf32>
+  %dx = linalg.generic {indexing_maps = [#fl_dy, #fl_w, #fl_dx], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%dy, %w : tensor<?x10xf32>, tensor<16x7x7x10xf32>) outs(%z : tensor<?x16x7x7xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<?x16x7x7xf32>
+  return %dx : tensor<?x16x7x7xf32>
+}
+
+// -----
+
+// The weight gradient of a recurrent layer sums over examples and steps,
+// two reduction loops (n, t) that are contiguous in both operands: they are
+// folded into one k over the batch times the steps (x as [N x 28, 28], dG
+// as [N x 28, 64]) and the product is tiled like a dense weight gradient.
+// CHECK-LABEL: func.func @recurrent_weight_gradient(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x28x28xf32>, %[[DG:.*]]: tensor<?x28x64xf32>
+// CHECK-DAG:     tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x28x28xf32> into tensor<?x28xf32>
+// CHECK-DAG:     tensor.collapse_shape %[[DG]] {{\[\[}}0, 1], [2]] : tensor<?x28x64xf32> into tensor<?x64xf32>
+// CHECK:         scf.for %{{.*}} = %c0 to %c24 step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK-COUNT-8:       vector.fma {{.*}} : vector<32xf32>
+#rw_x = affine_map<(n, t, i, j) -> (n, t, i)>
+#rw_g = affine_map<(n, t, i, j) -> (n, t, j)>
+#rw_w = affine_map<(n, t, i, j) -> (i, j)>
+func.func @recurrent_weight_gradient(%x: tensor<?x28x28xf32>, %dg: tensor<?x28x64xf32>) -> tensor<28x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<28x64xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<28x64xf32>) -> tensor<28x64xf32>
+  %dw = linalg.generic {indexing_maps = [#rw_x, #rw_g, #rw_w], iterator_types = ["reduction", "reduction", "parallel", "parallel"]} ins(%x, %dg : tensor<?x28x28xf32>, tensor<?x28x64xf32>) outs(%z : tensor<28x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<28x64xf32>
+  return %dw : tensor<28x64xf32>
 }
