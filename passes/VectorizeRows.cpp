@@ -15,6 +15,8 @@
 //    vectors (16 f32 / 8 f64 lanes, the last one masked): each output row
 //    chunk is loaded once, carried through the reduction loops in registers
 //    and stored once; inputs that do not depend on the row are broadcast;
+//    the outermost loop of a large op is marked `nnc.parallel` when it is
+//    a parallel dimension of every output (see nnc-parallelize-tiles);
 //  - otherwise, when that order differs from the op's, the op is
 //    generalized, interchanged and lowered to scf.for loops whose innermost
 //    loop carries an `llvm.loop` annotation (vectorize, do not unroll first,
@@ -167,6 +169,32 @@ bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
   return true;
 }
 
+/// Marks a loop whose iterations are independent, for nnc-parallelize-tiles
+/// (which runs it on several threads when the object is built --parallel).
+constexpr llvm::StringLiteral kParallel = "nnc.parallel";
+/// Ops smaller than this many elements (the batch counted once) are not
+/// worth a fork and join.
+constexpr int64_t kMinParallelElements = 4096;
+
+/// Whether the iterations of parallel loop `dim` of `op` may run on
+/// different threads and are worth it: `dim` indexes every output plainly
+/// (its iterations write disjoint parts), spans more than one iteration,
+/// and the op is large.
+bool worthThreads(linalg::LinalgOp op, unsigned dim) {
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  if (extents[dim] == 1)
+    return false;
+  for (OpOperand &init : op.getDpsInitsMutable())
+    if (!llvm::is_contained(op.getMatchingIndexingMap(&init).getResults(),
+                            getAffineDimExpr(dim, op.getContext())))
+      return false;
+  int64_t elements = 1;
+  for (int64_t extent : extents)
+    if (!ShapedType::isDynamic(extent))
+      elements *= extent;
+  return elements >= kMinParallelElements;
+}
+
 /// Lowers `op` to loops over rows of vectors along loop `row`.
 void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   Location loc = op.getLoc();
@@ -209,7 +237,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, rowLength));
   steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, lanes));
 
-  scf::buildLoopNest(
+  scf::LoopNest rows = scf::buildLoopNest(
       rewriter, loc, lbs, ubs, steps,
       [&](OpBuilder &b, Location l, ValueRange outerIvs) {
         SmallVector<Value> ivs(numLoops);
@@ -344,6 +372,8 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
             vector::StoreOp::create(b, l, result, init.get(), at);
         }
       });
+  if (!outer.empty() && worthThreads(op, outer.front()))
+    rows.loops.front()->setAttr(kParallel, rewriter.getUnitAttr());
   rewriter.eraseOp(op);
 }
 

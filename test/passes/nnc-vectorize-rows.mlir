@@ -28,6 +28,9 @@
 // CHECK:                       %[[S:.*]] = arith.addf %[[A2]], %[[P]] : vector<16xf32>
 // CHECK:                       scf.yield %[[S]] : vector<16xf32>
 // CHECK:                 vector.maskedstore %[[Y]][{{.*}}], %[[MASK]], %[[SUM]] : memref<?x32x14x14xf32>, vector<16xi1>, vector<16xf32>
+// The loop over images indexes the output: its iterations may run on
+// threads (32 x 14 x 14 x 16 x 3 x 3 elements per image is large).
+// CHECK:         } {nnc.parallel}
 // CHECK-NOT:     linalg.
 func.func @conv(%x: memref<?x16x16x16xf32>, %w: memref<32x16x3x3xf32>, %y: memref<?x32x14x14xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -50,6 +53,9 @@ func.func @conv(%x: memref<?x16x16x16xf32>, %w: memref<32x16x3x3xf32>, %y: memre
 // CHECK:             %[[Z:.*]] = vector.broadcast %{{.*}} : f64 to vector<8xf64>
 // CHECK:             %[[R:.*]] = arith.maximumf %[[V]], %[[Z]] : vector<8xf64>
 // CHECK:             vector.store %[[R]], %[[Y]][{{.*}}] : memref<?x32xf64>, vector<8xf64>
+// Small (32 elements per example): not worth threads.
+// CHECK-NOT:     nnc.parallel
+// CHECK:         return
 func.func @relu_f64(%x: memref<?x32xf64>, %y: memref<?x32xf64>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
       ins(%x : memref<?x32xf64>) outs(%y : memref<?x32xf64>) {
