@@ -172,9 +172,10 @@ bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
 /// Marks a loop whose iterations are independent, for nnc-parallelize-tiles
 /// (which runs it on several threads when the object is built --parallel).
 constexpr llvm::StringLiteral kParallel = "nnc.parallel";
-/// Ops smaller than this many elements (the batch counted once) are not
-/// worth a fork and join.
+/// Ops smaller than this many elements are not worth a fork and join; a
+/// loop over the (dynamic) batch needs this many per example.
 constexpr int64_t kMinParallelElements = 4096;
+constexpr int64_t kMinParallelElementsPerExample = 1024;
 
 /// Whether the iterations of parallel loop `dim` of `op` may run on
 /// different threads and are worth it: `dim` indexes every output plainly
@@ -192,7 +193,9 @@ bool worthThreads(linalg::LinalgOp op, unsigned dim) {
   for (int64_t extent : extents)
     if (!ShapedType::isDynamic(extent))
       elements *= extent;
-  return elements >= kMinParallelElements;
+  return elements >= (ShapedType::isDynamic(extents[dim])
+                          ? kMinParallelElementsPerExample
+                          : kMinParallelElements);
 }
 
 /// Lowers `op` to loops over rows of vectors along loop `row`.
@@ -419,6 +422,28 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
       if (forOp.getBody()->getOps<scf::ForOp>().empty())
         forOp->setAttr("loop_annotation",
                        innerLoopAnnotation(rewriter.getContext()));
+  if (!loops->empty() &&
+      op.getIteratorTypesArray()[order.front()] ==
+          utils::IteratorType::parallel &&
+      worthThreads(op, order.front()))
+    loops->front()->setAttr(kParallel, rewriter.getUnitAttr());
+  return success();
+}
+
+/// Lowers `op` to loops in its own order, as convert-linalg-to-loops would,
+/// when its outermost loop is worth running on threads, and marks that
+/// loop (pooling, arg-max and other ops whose rows are strided).
+LogicalResult lowerWithThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (op.getNumLoops() == 0 ||
+      op.getIteratorTypesArray().front() != utils::IteratorType::parallel ||
+      !worthThreads(op, 0))
+    return success();
+  FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
+  if (failed(loops))
+    return op.emitError("could not lower this op to loops");
+  rewriter.eraseOp(op);
+  if (!loops->empty())
+    loops->front()->setAttr(kParallel, rewriter.getUnitAttr());
   return success();
 }
 
@@ -427,24 +452,32 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics() &&
-          (isa<linalg::GenericOp>(op) ||
+          (isa<linalg::GenericOp, linalg::CopyOp, linalg::MapOp>(op) ||
            linalg::isaContractionOpInterface(op) ||
            linalg::isaConvolutionOpInterface(op)))
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
-      std::optional<unsigned> row = chooseRowLoop(op);
-      if (!row)
-        continue;
       rewriter.setInsertionPoint(op);
+      std::optional<unsigned> row = chooseRowLoop(op);
+      if (!row) {
+        if (failed(lowerWithThreads(rewriter, op)))
+          return signalPassFailure();
+        continue;
+      }
       if (canVectorizeRows(op, *row)) {
         vectorizeRows(rewriter, op, *row);
         continue;
       }
       SmallVector<unsigned> order = rowOrder(op, *row);
-      if (llvm::equal(order, llvm::seq<unsigned>(0, order.size())))
-        continue; // already in that order: convert-linalg-to-loops
+      if (llvm::equal(order, llvm::seq<unsigned>(0, order.size()))) {
+        // Already in that order: convert-linalg-to-loops, or here when
+        // its outer loop runs on threads.
+        if (failed(lowerWithThreads(rewriter, op)))
+          return signalPassFailure();
+        continue;
+      }
       // Loads in the body (gathers) would not vectorize well.
       if (!llvm::all_of(op.getBlock()->getOperations(),
                         [](Operation &o) { return isMemoryEffectFree(&o); }))

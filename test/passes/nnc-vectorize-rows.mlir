@@ -113,10 +113,14 @@ func.func @maxpool_strided(%x: memref<?x4x28x28xf32>, %win: memref<2x2xf32>, %y:
 
 // -----
 
-// Rows of 4 are too short: left to convert-linalg-to-loops.
+// Rows of 4 are too short for vectors: plain loops in the op's order (what
+// convert-linalg-to-loops makes), the loop over images on threads (4 x 4 x
+// 4 x 4 x 3 x 3 elements per image are enough).
 // CHECK-LABEL: func.func @short_rows
-// CHECK:         linalg.conv_2d_nchw_fchw
 // CHECK-NOT:     vector.
+// CHECK:         scf.for
+// CHECK:         } {nnc.parallel}
+// CHECK-NOT:     linalg.conv_2d_nchw_fchw
 func.func @short_rows(%x: memref<?x4x6x6xf32>, %w: memref<4x4x3x3xf32>, %y: memref<?x4x4x4xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%x, %w : memref<?x4x6x6xf32>, memref<4x4x3x3xf32>) outs(%y : memref<?x4x4x4xf32>)
@@ -126,9 +130,18 @@ func.func @short_rows(%x: memref<?x4x6x6xf32>, %w: memref<4x4x3x3xf32>, %y: memr
 // -----
 
 // The transposed rhs of a matmul (dy W^T) reads no row contiguously: no
-// loop qualifies, the op is left alone.
+// loop qualifies for rows of vectors. The op is lowered to loops in its own
+// order (as convert-linalg-to-loops would), and since it is large, its
+// outer loop over rows, which indexes the output, may run on threads.
 // CHECK-LABEL: func.func @matmul_transposed_rhs
-// CHECK:         linalg.matmul
+// CHECK-NOT:     vector.
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK:               memref.load
+// CHECK:               arith.mulf
+// CHECK:         } {nnc.parallel}
+// CHECK-NOT:     linalg.matmul
 func.func @matmul_transposed_rhs(%a: memref<?x64xf32>, %b: memref<128x64xf32>, %c: memref<?x128xf32>) {
   linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
     ins(%a, %b : memref<?x64xf32>, memref<128x64xf32>) outs(%c : memref<?x128xf32>)
