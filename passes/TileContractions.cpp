@@ -526,6 +526,25 @@ struct ForwardWholeTileWrite : OpRewritePattern<vector::TransferReadOp> {
   }
 };
 
+/// Collects into `group` the ops computed on each tile of `product`: the
+/// product, its accumulator's initialisation when nothing else uses it, and
+/// `consumers`; returns the last of them, the op whose tiles drive the
+/// fusion.
+Operation *fusionGroup(linalg::LinalgOp product,
+                       ArrayRef<linalg::GenericOp> consumers,
+                       llvm::SmallPtrSetImpl<Operation *> &group) {
+  group.insert(product);
+  Operation *init = product.getDpsInitOperand(0)->get().getDefiningOp();
+  if (isAccumulatorInit(init) && init->hasOneUse())
+    group.insert(init);
+  Operation *root = product;
+  for (linalg::GenericOp consumer : consumers) {
+    group.insert(consumer);
+    root = consumer;
+  }
+  return root;
+}
+
 /// Marks the ops of a fused tile (other than the product) until they are
 /// vectorized, and the op whose tile the others feed.
 constexpr llvm::StringLiteral kVectorTile = "nnc.vector_tile";
@@ -618,15 +637,7 @@ struct TileContractionsPass
                           ArrayRef<linalg::GenericOp> consumers, int64_t mr,
                           int64_t nr) {
     llvm::SmallPtrSet<Operation *, 8> group;
-    group.insert(product);
-    Operation *init = product.getDpsInitOperand(0)->get().getDefiningOp();
-    if (isAccumulatorInit(init) && init->hasOneUse())
-      group.insert(init);
-    Operation *root = product;
-    for (linalg::GenericOp consumer : consumers) {
-      group.insert(consumer);
-      root = consumer;
-    }
+    Operation *root = fusionGroup(product, consumers, group);
     // The root's loops are (m, n) in the product's order of m and n.
     SmallVector<int64_t> sizes = root == product.getOperation()
                                      ? loopSizes(dims, mr, nr, 0)
@@ -650,15 +661,7 @@ struct TileContractionsPass
                            const WindowTiling &tiling,
                            ArrayRef<linalg::GenericOp> consumers) {
     llvm::SmallPtrSet<Operation *, 8> group;
-    group.insert(product);
-    Operation *init = product.getDpsInitOperand(0)->get().getDefiningOp();
-    if (isAccumulatorInit(init) && init->hasOneUse())
-      group.insert(init);
-    Operation *root = product;
-    for (linalg::GenericOp consumer : consumers) {
-      group.insert(consumer);
-      root = consumer;
-    }
+    Operation *root = fusionGroup(product, consumers, group);
     for (Operation *op : group)
       op->setAttr(kWindow, rewriter.getUnitAttr());
     // The product's result is indexed by its leading (parallel) loops, in

@@ -88,6 +88,11 @@ Value nnc::lowering::createContraction(
       .getResult(0);
 }
 
+void nnc::lowering::yieldSum(OpBuilder &b, Location loc, ValueRange args) {
+  linalg::YieldOp::create(
+      b, loc, ValueRange{arith::AddFOp::create(b, loc, args[1], args[0])});
+}
+
 Value nnc::lowering::createSum(OpBuilder &b, Location loc, Value input,
                                ArrayRef<int64_t> kept, RankedTensorType type) {
   int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
@@ -101,14 +106,9 @@ Value nnc::lowering::createSum(OpBuilder &b, Location loc, Value input,
   }
   SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx),
                               AffineMap::get(rank, 0, results, ctx)};
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{type}, ValueRange{input},
-             ValueRange{createZeros(b, loc, type, {})}, maps, iterators,
-             [](OpBuilder &b, Location l, ValueRange args) {
-               linalg::YieldOp::create(
-                   b, l,
-                   ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
-             })
+  return linalg::GenericOp::create(b, loc, TypeRange{type}, ValueRange{input},
+                                   ValueRange{createZeros(b, loc, type, {})},
+                                   maps, iterators, yieldSum)
       .getResult(0);
 }
 

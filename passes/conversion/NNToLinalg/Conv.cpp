@@ -277,12 +277,7 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
             rewriter, loc, TypeRange{acc.getType()}, ValueRange{partial},
             ValueRange{acc},
             SmallVector<AffineMap>{identity, identity.dropResult(rank - 1)},
-            sumIterators,
-            [](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  b, l,
-                  ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
-            })
+            sumIterators, lowering::yieldSum)
             .getResult(0);
     if (grouped)
       result = mergeGroups(rewriter, loc, result, 0);
@@ -327,11 +322,7 @@ struct ChannelSumLowering : OpConversionPattern<nn::ChannelSumOp> {
             SmallVector<IteratorType>{
                 IteratorType::parallel, IteratorType::parallel,
                 IteratorType::reduction, IteratorType::reduction},
-            [](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  b, l,
-                  ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
-            })
+            lowering::yieldSum)
             .getResult(0);
     rewriter.replaceOp(op, lowering::createSum(rewriter, loc, rows, {0}, type));
     return success();

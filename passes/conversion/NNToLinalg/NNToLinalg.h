@@ -69,6 +69,10 @@ createContraction(mlir::OpBuilder &b, mlir::Location loc, mlir::Value lhs,
                   llvm::ArrayRef<mlir::AffineMap> maps,
                   llvm::ArrayRef<mlir::utils::IteratorType> iterators);
 
+/// The body of a sum: yields the accumulator (args[1]) plus the input
+/// (args[0]).
+void yieldSum(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange args);
+
 /// The sum of `input` over every dimension but `kept` (in order), as a
 /// fresh tensor of `type` (static): a batch sum, a channel sum, a bias
 /// gradient.

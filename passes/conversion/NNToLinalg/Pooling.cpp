@@ -51,6 +51,19 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type,
   return linalg::FillOp::create(b, loc, value, empty).getResult(0);
 }
 
+/// The position kh * KW + kw within the window, as i32, of the iteration of
+/// a generic's body whose window loops are `kh` and `kw`.
+Value windowPosition(OpBuilder &b, Location loc, unsigned kh, unsigned kw,
+                     int64_t kernelWidth) {
+  Value position = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(
+          b, loc, linalg::IndexOp::create(b, loc, kh),
+          arith::ConstantIndexOp::create(b, loc, kernelWidth)),
+      linalg::IndexOp::create(b, loc, kw));
+  return arith::IndexCastOp::create(b, loc, b.getI32Type(), position);
+}
+
 /// `value * factor` elementwise.
 Value scale(OpBuilder &b, Location loc, Value value, double factor) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -146,14 +159,7 @@ Value windowArgMax(OpBuilder &b, Location loc, Value padded,
         // Strictly greater: an equal later element keeps the first.
         Value greater =
             arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, x, best);
-        Value position = arith::AddIOp::create(
-            nb, l,
-            arith::MulIOp::create(
-                nb, l, linalg::IndexOp::create(nb, l, 4),
-                arith::ConstantIndexOp::create(nb, l, kernel[1])),
-            linalg::IndexOp::create(nb, l, 5));
-        Value index =
-            arith::IndexCastOp::create(nb, l, nb.getI32Type(), position);
+        Value index = windowPosition(nb, l, 4, 5, kernel[1]);
         linalg::YieldOp::create(
             nb, l,
             ValueRange{
@@ -210,15 +216,9 @@ Value scatterToTilingWindows(OpBuilder &b, Location loc, RankedTensorType type,
                              AffineMap::getMultiDimIdentityMap(6, ctx)},
       SmallVector<IteratorType>(6, IteratorType::parallel),
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value position = arith::AddIOp::create(
-            nb, l,
-            arith::MulIOp::create(
-                nb, l, linalg::IndexOp::create(nb, l, 3),
-                arith::ConstantIndexOp::create(nb, l, kernel[1])),
-            linalg::IndexOp::create(nb, l, 5));
-        Value hit = arith::CmpIOp::create(
-            nb, l, arith::CmpIPredicate::eq, args[0],
-            arith::IndexCastOp::create(nb, l, nb.getI32Type(), position));
+        Value hit =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, args[0],
+                                  windowPosition(nb, l, 3, 5, kernel[1]));
         linalg::YieldOp::create(
             nb, l,
             ValueRange{arith::SelectOp::create(
@@ -311,16 +311,10 @@ struct MaxPool2DGradLowering : OpConversionPattern<nn::MaxPool2DGradOp> {
                                 linalg::IndexOp::create(b, l, 1),
                                 windowIndex[0], windowIndex[1]};
           Value best = tensor::ExtractOp::create(b, l, argMax, at);
-          Value position = arith::AddIOp::create(
-              b, l,
-              arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 4),
-                                    index(kernel[1])),
-              linalg::IndexOp::create(b, l, 5));
           Value hit = arith::AndIOp::create(
               b, l, valid,
-              arith::CmpIOp::create(
-                  b, l, arith::CmpIPredicate::eq, best,
-                  arith::IndexCastOp::create(b, l, b.getI32Type(), position)));
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, best,
+                                    windowPosition(b, l, 4, 5, kernel[1])));
           Value grad = tensor::ExtractOp::create(b, l, dy, at);
           Value term = arith::SelectOp::create(
               b, l, hit, grad, createFloatConstant(b, l, element, 0));
@@ -386,11 +380,7 @@ struct GlobalAvgPoolLowering : OpConversionPattern<nn::GlobalAvgPoolOp> {
             SmallVector<AffineMap>{identity, identity.getSubMap({0, 1})},
             {IteratorType::parallel, IteratorType::parallel,
              IteratorType::reduction, IteratorType::reduction},
-            [](OpBuilder &b, Location l, ValueRange args) {
-              linalg::YieldOp::create(
-                  b, l,
-                  ValueRange{arith::AddFOp::create(b, l, args[1], args[0])});
-            })
+            lowering::yieldSum)
             .getResult(0);
     rewriter.replaceOp(
         op, scale(rewriter, loc, sum, 1.0 / double(shape[2] * shape[3])));
