@@ -400,6 +400,10 @@ LLVM::LoopAnnotationAttr innerLoopAnnotation(MLIRContext *ctx) {
 /// Interchanges `op` to `order` and lowers it to annotated loops.
 LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
                                 ArrayRef<unsigned> order) {
+  // Decided before `op` is generalized or interchanged (and erased).
+  bool threads = op.getIteratorTypesArray()[order.front()] ==
+                     utils::IteratorType::parallel &&
+                 worthThreads(op, order.front());
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic) {
     FailureOr<linalg::GenericOp> generalized =
@@ -422,10 +426,7 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
       if (forOp.getBody()->getOps<scf::ForOp>().empty())
         forOp->setAttr("loop_annotation",
                        innerLoopAnnotation(rewriter.getContext()));
-  if (!loops->empty() &&
-      op.getIteratorTypesArray()[order.front()] ==
-          utils::IteratorType::parallel &&
-      worthThreads(op, order.front()))
+  if (!loops->empty() && threads)
     loops->front()->setAttr(kParallel, rewriter.getUnitAttr());
   return success();
 }
