@@ -388,6 +388,32 @@ bool isAccumulatorInit(Operation *op) {
   return isa_and_nonnull<linalg::FillOp, linalg::BroadcastOp>(op);
 }
 
+/// A vector v of N values broadcast to M x N and transposed (the bias of a
+/// convolution's tile, one value per filter row) as v viewed N x 1 and
+/// broadcast along its rows: each row a splat of one value, where the
+/// transpose would be lowered to shuffles.
+struct BroadcastColumn : OpRewritePattern<vector::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransposeOp transpose,
+                                PatternRewriter &rewriter) const override {
+    auto broadcast = transpose.getVector().getDefiningOp<vector::BroadcastOp>();
+    auto source = broadcast ? dyn_cast<VectorType>(broadcast.getSourceType())
+                            : VectorType();
+    VectorType result = transpose.getResultVectorType();
+    if (!source || source.getRank() != 1 || result.getRank() != 2 ||
+        transpose.getPermutation() != ArrayRef<int64_t>{1, 0} ||
+        result.getDimSize(0) != source.getDimSize(0))
+      return failure();
+    Value column = vector::ShapeCastOp::create(
+        rewriter, transpose.getLoc(),
+        VectorType::get({source.getDimSize(0), 1}, source.getElementType()),
+        broadcast.getSource());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(transpose, result, column);
+    return success();
+  }
+};
+
 /// a + b * c on vectors as one `vector.fma`: the multiply-adds of
 /// elementwise tiles (a filter gradient's) then compile to FMAs like the
 /// outer products do, without allowing LLVM to contract anything else.
@@ -1024,7 +1050,7 @@ struct TileContractionsPass
     vector::populateVectorContractLoweringPatterns(
         lower, vector::VectorContractLowering::OuterProduct);
     vector::populateVectorTransferPermutationMapLoweringPatterns(lower);
-    lower.add<FuseMultiplyAdd>(ctx);
+    lower.add<FuseMultiplyAdd, BroadcastColumn>(ctx);
     vector::TransferReadOp::getCanonicalizationPatterns(lower, ctx);
     vector::TransferWriteOp::getCanonicalizationPatterns(lower, ctx);
     lowering = FrozenRewritePatternSet(std::move(lower));

@@ -290,8 +290,13 @@ func.func @weight_gradient(%x: tensor<?x20xf32>, %dy: tensor<?x10xf32>) -> tenso
 // CHECK-NOT:     linalg.
 // CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c1
 // CHECK:           scf.for %{{.*}} = %c0 to %c28 step %c1
+// The bias, one value per filter, is a column broadcast along the rows
+// (splats), not a broadcast and a transpose (shuffles).
 // CHECK:             %[[BIAS:.*]] = vector.transfer_read %[[B]]
-// CHECK:             scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK-NOT:         vector.transpose
+// CHECK:             %[[COLUMN:.*]] = vector.shape_cast %[[BIAS]] : vector<8xf32> to vector<8x1xf32>
+// CHECK:             %[[ACC:.*]] = vector.broadcast %[[COLUMN]] : vector<8x1xf32> to vector<8x32xf32>
+// CHECK:             scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x32xf32>)
 // CHECK:               scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
 // CHECK:                 scf.for %{{.*}} = %c0 to %c3 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
 // CHECK:                   vector.transfer_read %{{.*}} {in_bounds = [true, true]} : tensor<8x1xf32>, vector<8x1xf32>
