@@ -152,39 +152,52 @@ bool isMultiplyAdd(linalg::LinalgOp op) {
 }
 
 /// A step of a product tile (k = 1) in generic form, out + lhs * rhs with
-/// lhs read as (m, k) or (k, m) and rhs as (k, n), as `linalg.matmul`
+/// lhs read as (m, k) or (k, m) and rhs as (k, n), in either order, as
+/// `linalg.matmul`
 /// (lhs [1, m] reshaped to [m, 1], the same elements): the vectorizer turns
 /// named contractions into `vector.contract`, i.e. FMAs, where a generic
 /// one would become separate multiplies and adds.
 linalg::MatmulOp asMatmulStep(RewriterBase &rewriter, linalg::GenericOp op) {
-  std::optional<MatmulDims> dims = matchMatmul(op);
-  if (!dims || !isMultiplyAdd(op) || op.getStaticLoopRanges()[dims->k] != 1)
+  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 || !isMultiplyAdd(op))
+    return nullptr;
+  // The result is (m, n); k is the other loop, of one step.
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (out.getNumResults() != 2 || !isa<AffineDimExpr>(out.getResult(0)) ||
+      !isa<AffineDimExpr>(out.getResult(1)))
     return nullptr;
   MLIRContext *ctx = op.getContext();
-  AffineExpr m = getAffineDimExpr(dims->m, ctx),
-             n = getAffineDimExpr(dims->n, ctx),
-             k = getAffineDimExpr(dims->k, ctx);
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps[1] != AffineMap::get(3, 0, {k, n}, ctx))
+  AffineExpr m = out.getResult(0), n = out.getResult(1);
+  unsigned kPos = 3 - cast<AffineDimExpr>(m).getPosition() -
+                  cast<AffineDimExpr>(n).getPosition();
+  if (m == n || kPos > 2 || op.getStaticLoopRanges()[kPos] != 1)
     return nullptr;
-  Value lhs = op.getDpsInputOperand(0)->get();
+  AffineExpr k = getAffineDimExpr(kPos, ctx);
+  // Either input may be the right-hand side, read (k, n) (a convolution's
+  // step has its input row first).
+  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
+  AffineMap rhsMap = AffineMap::get(3, 0, {k, n}, ctx);
+  if (op.getMatchingIndexingMap(rhs) != rhsMap)
+    std::swap(lhs, rhs);
+  if (op.getMatchingIndexingMap(rhs) != rhsMap)
+    return nullptr;
+  AffineMap lhsMap = op.getMatchingIndexingMap(lhs);
+  Value lhsValue = lhs->get();
   Location loc = op.getLoc();
-  if (maps[0] == AffineMap::get(3, 0, {k, m}, ctx)) {
-    auto type = cast<RankedTensorType>(lhs.getType());
+  if (lhsMap == AffineMap::get(3, 0, {k, m}, ctx)) {
+    auto type = cast<RankedTensorType>(lhsValue.getType());
     int64_t rows = type.getDimSize(1);
     Value flat = tensor::CollapseShapeOp::create(
         rewriter, loc, RankedTensorType::get({rows}, type.getElementType()),
-        lhs, ArrayRef<ReassociationIndices>{{0, 1}});
-    lhs = tensor::ExpandShapeOp::create(
+        lhsValue, ArrayRef<ReassociationIndices>{{0, 1}});
+    lhsValue = tensor::ExpandShapeOp::create(
         rewriter, loc, RankedTensorType::get({rows, 1}, type.getElementType()),
         flat, ArrayRef<ReassociationIndices>{{0, 1}});
-  } else if (maps[0] != AffineMap::get(3, 0, {m, k}, ctx)) {
+  } else if (lhsMap != AffineMap::get(3, 0, {m, k}, ctx)) {
     return nullptr;
   }
-  return linalg::MatmulOp::create(
-      rewriter, loc, op->getResultTypes(),
-      ValueRange{lhs, op.getDpsInputOperand(1)->get()},
-      ValueRange{op.getDpsInitOperand(0)->get()});
+  return linalg::MatmulOp::create(rewriter, loc, op->getResultTypes(),
+                                  ValueRange{lhsValue, rhs->get()},
+                                  ValueRange{op.getDpsInitOperand(0)->get()});
 }
 
 /// Whether operand `operand` of `op` is a matrix whose last dimension is
@@ -755,29 +768,8 @@ struct TileContractionsPass
       result = dropped->resultOp;
     }
     // A convolution's step is now a product of the filter column (f x 1)
-    // and the input row (1 x ow), its operands in the convolution's order:
-    // as `linalg.matmul` of filter and row it vectorizes to a contraction,
-    // i.e. outer products.
-    auto droppedGeneric = dyn_cast<linalg::GenericOp>(result);
-    if (keep && droppedGeneric && droppedGeneric.getNumLoops() == 3 &&
-        isMultiplyAdd(droppedGeneric)) {
-      MLIRContext *ctx = droppedGeneric.getContext();
-      AffineExpr m = getAffineDimExpr(0, ctx), n = getAffineDimExpr(1, ctx),
-                 k = getAffineDimExpr(2, ctx);
-      SmallVector<AffineMap> maps = droppedGeneric.getIndexingMapsArray();
-      if (maps[0] == AffineMap::get(3, 0, {k, n}, ctx) &&
-          maps[1] == AffineMap::get(3, 0, {m, k}, ctx) &&
-          maps[2] == AffineMap::get(3, 0, {m, n}, ctx)) {
-        rewriter.setInsertionPoint(droppedGeneric);
-        auto matmul = linalg::MatmulOp::create(
-            rewriter, droppedGeneric.getLoc(), droppedGeneric->getResultTypes(),
-            ValueRange{droppedGeneric.getDpsInputOperand(1)->get(),
-                       droppedGeneric.getDpsInputOperand(0)->get()},
-            ValueRange{droppedGeneric.getDpsInitOperand(0)->get()});
-        rewriter.replaceOp(droppedGeneric, matmul->getResults());
-        result = matmul;
-      }
-    }
+    // and the input row (1 x ow): asMatmulStep makes it a `linalg.matmul`
+    // before it is vectorized.
     result->removeAttr(kWindow);
     result->setAttr(kVectorTile, rewriter.getUnitAttr());
     result->setAttr(kMaskedRows, rewriter.getUnitAttr());

@@ -177,13 +177,14 @@ constexpr llvm::StringLiteral kParallel = "nnc.parallel";
 constexpr int64_t kMinParallelElements = 4096;
 constexpr int64_t kMinParallelElementsPerExample = 1024;
 
-/// Whether the iterations of parallel loop `dim` of `op` may run on
-/// different threads and are worth it: `dim` indexes every output plainly
-/// (its iterations write disjoint parts), spans more than one iteration,
-/// and the op is large.
+/// Whether the iterations of loop `dim` of `op` may run on
+/// different threads and are worth it: `dim` is parallel, indexes every
+/// output plainly (its iterations write disjoint parts), spans more than
+/// one iteration, and the op is large.
 bool worthThreads(linalg::LinalgOp op, unsigned dim) {
   SmallVector<int64_t> extents = op.getStaticLoopRanges();
-  if (extents[dim] == 1)
+  if (op.getIteratorTypesArray()[dim] != utils::IteratorType::parallel ||
+      extents[dim] == 1)
     return false;
   for (OpOperand &init : op.getDpsInitsMutable())
     if (!llvm::is_contained(op.getMatchingIndexingMap(&init).getResults(),
@@ -401,9 +402,7 @@ LLVM::LoopAnnotationAttr innerLoopAnnotation(MLIRContext *ctx) {
 LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
                                 ArrayRef<unsigned> order) {
   // Decided before `op` is generalized or interchanged (and erased).
-  bool threads = op.getIteratorTypesArray()[order.front()] ==
-                     utils::IteratorType::parallel &&
-                 worthThreads(op, order.front());
+  bool threads = worthThreads(op, order.front());
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic) {
     FailureOr<linalg::GenericOp> generalized =
@@ -435,9 +434,7 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
 /// when its outermost loop is worth running on threads, and marks that
 /// loop (pooling, arg-max and other ops whose rows are strided).
 LogicalResult lowerWithThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
-  if (op.getNumLoops() == 0 ||
-      op.getIteratorTypesArray().front() != utils::IteratorType::parallel ||
-      !worthThreads(op, 0))
+  if (op.getNumLoops() == 0 || !worthThreads(op, 0))
     return success();
   FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
   if (failed(loops))
