@@ -93,7 +93,8 @@ static LogicalResult verifyRole(Operation *op, StringRef what, unsigned index,
     return op->emitError() << "'" << kRoleAttr << "' of " << what << " "
                            << index
                            << " must be one of input, labels, step, seed, "
-                              "param, grad, state, loss, correct, workspace";
+                              "update, param, grad, state, loss, correct, "
+                              "workspace";
   return success();
 }
 

@@ -47,7 +47,7 @@ inline constexpr llvm::StringLiteral kRoleAttr = "nn.role";
 
 /// Roles of training entry-point arguments and results.
 inline constexpr llvm::StringLiteral kRoles[] = {
-    "input", "labels", "step", "seed",    "param",
+    "input", "labels", "step", "seed",    "update",   "param",
     "grad",  "state",  "loss", "correct", "workspace"};
 /// String attribute on a generated training function: which entry point it
 /// is ("gradient", "train_step" or "eval"). Such functions take a workspace

@@ -1,8 +1,10 @@
 //===- BuildTrainStep.cpp - Training entry points of a model ----*- C++ -*-===//
 //
 // Composes a model, its `@M.backward` (from nnc-autodiff), the loss of its
-// `train` block and the optimizer update into the three functions the C
-// interface exports: gradient, train_step and eval. Loss and gradients come
+// `train` block and the optimizer update into the two functions behind the
+// C interface's three training entry points: train_step (which, with its
+// `update` flag false, is also the gradient entry point: one copy of the
+// network in the object instead of two) and eval. Loss and gradients come
 // from the training forward `@M.train_forward` when the model has one (see
 // nnc-build-train-forward): it takes a key for its dropout masks and returns
 // new model state, which train_step stores in place of the optimizer update
@@ -21,6 +23,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace nnc {
@@ -96,7 +100,6 @@ public:
 
   void build() {
     b.setInsertionPointAfter(backward);
-    buildGradient();
     buildTrainStep();
     buildEval();
   }
@@ -135,16 +138,16 @@ private:
     return attrs;
   }
 
-  /// Arguments (x, labels, [step], [seed], params...), the prefix every entry
-  /// point shares.
-  SmallVector<std::pair<Type, NamedAttrList>> dataAndParams(bool withStep,
-                                                            bool withSeed) {
+  /// Arguments (x, labels, [step, seed, update], params...), the prefix
+  /// every entry point shares.
+  SmallVector<std::pair<Type, NamedAttrList>> dataAndParams(bool training) {
     SmallVector<std::pair<Type, NamedAttrList>> args{
         {argType(inputIndex), role("input")}, {labelsType, role("labels")}};
-    if (withStep)
+    if (training) {
       args.push_back({b.getI64Type(), role("step")});
-    if (withSeed)
       args.push_back({b.getI64Type(), role("seed")});
+      args.push_back({b.getI1Type(), role("update")});
+    }
     for (unsigned i : paramIndices)
       args.push_back({argType(i), role("param", i)});
     return args;
@@ -210,26 +213,10 @@ private:
     return r;
   }
 
-  void buildGradient() {
-    SmallVector<std::pair<Type, StringRef>> results{{lossType, "loss"}};
-    for (unsigned i : paramIndices)
-      results.push_back({argType(i), "grad"});
-    func::FuncOp func =
-        createFunction("gradient", dataAndParams(false, true), results);
-    Location loc = model.getLoc();
-    ValueRange args = func.getArguments();
-    LossAndGradients r = buildLossAndGradients(loc, args[0], args[1], args[2],
-                                               args.drop_front(3));
-    SmallVector<Value> returned{r.loss};
-    llvm::append_range(returned, r.grads);
-    func::ReturnOp::create(b, loc, returned);
-    b.setInsertionPointAfter(func);
-  }
-
   void buildTrainStep() {
     unsigned n = paramIndices.size(), states = config.statesPerParam();
     SmallVector<std::pair<Type, NamedAttrList>> args =
-        dataAndParams(true, true);
+        dataAndParams(/*training=*/true);
     for (unsigned s = 0; s < states; ++s)
       for (unsigned i : paramIndices)
         args.push_back({argType(i), role("state", i)});
@@ -245,8 +232,8 @@ private:
 
     Location loc = model.getLoc();
     ValueRange a = func.getArguments();
-    Value x = a[0], labels = a[1], step = a[2], seed = a[3];
-    ValueRange params = a.slice(4, n), state = a.drop_front(4 + n);
+    Value x = a[0], labels = a[1], step = a[2], seed = a[3], update = a[4];
+    ValueRange params = a.slice(5, n), state = a.drop_front(5 + n);
     // Every step draws new dropout masks: key = seed ^ (step * golden).
     Value golden = arith::ConstantOp::create(
         b, loc, b.getI64IntegerAttr(int64_t(0x9E3779B97F4A7C15ull)));
@@ -254,13 +241,43 @@ private:
         b, loc, seed, arith::MulIOp::create(b, loc, step, golden));
     LossAndGradients r = buildLossAndGradients(loc, x, labels, key, params);
 
+    // Parameters and state change only when `update` is set; otherwise the
+    // function is the gradient entry point and yields them unchanged.
+    SmallVector<Value> unchanged(params);
+    llvm::append_range(unchanged, state);
+    auto ifOp = scf::IfOp::create(b, loc, ValueRange(unchanged).getTypes(),
+                                  update, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, loc, unchanged);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    SmallVector<Value> updated = buildUpdates(loc, step, params, state, r);
+    scf::YieldOp::create(b, loc, updated);
+    b.setInsertionPointAfter(ifOp);
+
+    SmallVector<Value> returned{r.loss};
+    llvm::append_range(returned, r.grads);
+    llvm::append_range(returned, ifOp.getResults());
+    func::ReturnOp::create(b, loc, returned);
+    b.setInsertionPointAfter(func);
+  }
+
+  /// The new parameters, then the new optimizer state, after one optimizer
+  /// step (model-state parameters take the training forward's new value).
+  SmallVector<Value> buildUpdates(Location loc, Value step, ValueRange params,
+                                  ValueRange state, const LossAndGradients &r) {
+    unsigned n = params.size(), states = config.statesPerParam();
     SmallVector<Value> newParams, newStates(states * n);
     for (unsigned i = 0; i < n; ++i) {
       Type t = params[i].getType();
       if (isBuffer(i)) {
-        // Model state: the training forward's new value, no optimizer.
-        newParams.push_back(r.newState.lookup(i) ? r.newState.lookup(i)
-                                                 : params[i]);
+        // Model state: the training forward's new value, no optimizer. It
+        // is computed before the branch, so it is copied in here: the
+        // branch that does not update still reads the old value.
+        Value newState = r.newState.lookup(i);
+        newParams.push_back(
+            newState ? linalg::CopyOp::create(b, loc, newState, params[i])
+                           .getResult(0)
+                     : params[i]);
         for (unsigned s = 0; s < states; ++s)
           newStates[s * n + i] = state[s * n + i];
         continue;
@@ -286,18 +303,14 @@ private:
       if (states)
         newStates[i] = update.getResult(1);
     }
-    SmallVector<Value> returned{r.loss};
-    llvm::append_range(returned, r.grads);
-    llvm::append_range(returned, newParams);
-    llvm::append_range(returned, newStates);
-    func::ReturnOp::create(b, loc, returned);
-    b.setInsertionPointAfter(func);
+    llvm::append_range(newParams, newStates);
+    return newParams;
   }
 
   void buildEval() {
     auto correctType = RankedTensorType::get({}, b.getI64Type());
     func::FuncOp func =
-        createFunction("eval", dataAndParams(false, false),
+        createFunction("eval", dataAndParams(/*training=*/false),
                        {{lossType, "loss"}, {correctType, "correct"}});
     Location loc = model.getLoc();
     ValueRange args = func.getArguments();

@@ -102,15 +102,17 @@ public:
   }
 
   /// The leading arguments of every training entry point: the batch of
-  /// inputs, its labels, then the parameters (`withStep` and `withSeed` put
-  /// the step and the seed between labels and parameters).
-  void batchAndParams(bool withStep = false, bool withSeed = false) {
+  /// inputs, its labels, then the parameters (`training` puts the step, the
+  /// seed and the update flag of @M.train_step in between).
+  void batchAndParams(bool training = false, Value *step = nullptr,
+                      bool update = false) {
     memref(arg("x"), model.inputs.front().shape, /*batched=*/true);
     labels();
-    if (withStep)
-      scalar(arg("step"));
-    if (withSeed)
+    if (training) {
+      scalar(step);
       scalar(arg("seed"));
+      scalar(b.getInt1(update));
+    }
     paramViews(arg("params"));
   }
 
@@ -208,7 +210,7 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
                {ptr, "labels"},
                {i64, "batch"},
                {ptr, "workspace"}});
-    w.batchAndParams(/*withStep=*/true, /*withSeed=*/true);
+    w.batchAndParams(/*training=*/true, w.arg("step"), /*update=*/true);
     for (int64_t s = 0; s < stateCopies; ++s)
       w.paramViews(w.arg("opt_state"), s * model.paramSize);
     Value *loss = w.scalarOut(element);
@@ -254,11 +256,17 @@ Error emitTrainingEntryPoints(Module &module, const nnc::ModelInfo &model,
                {ptr, "labels"},
                {i64, "batch"},
                {ptr, "workspace"}});
-    w.batchAndParams(/*withStep=*/false, /*withSeed=*/true);
+    // @M.train_step without its update: step 0 makes the dropout key the
+    // seed itself. The optimizer state is never read then; the gradient
+    // buffer stands in for it.
+    w.batchAndParams(/*training=*/true, w.builder().getInt64(0),
+                     /*update=*/false);
+    for (int64_t s = 0; s < stateCopies; ++s)
+      w.paramViews(w.arg("grads"));
     Value *loss = w.scalarOut(element);
     w.paramViews(w.arg("grads"));
     w.workspace();
-    if (Error err = w.call(module, model.name + ".gradient"))
+    if (Error err = w.call(module, model.name + ".train_step"))
       return err;
     w.builder().CreateRet(w.builder().CreateLoad(element, loss));
     entries[2] = w.function();

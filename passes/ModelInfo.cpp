@@ -145,7 +145,7 @@ void nnc::readWorkspaceSizes(ModuleOp lowered,
   for (ModelInfo &model : models) {
     if (!model.train)
       continue;
-    for (StringRef entry : {"gradient", "train_step", "eval"}) {
+    for (StringRef entry : {"train_step", "eval"}) {
       Operation *func = SymbolTable::lookupSymbolIn(
           lowered, (model.name + "." + entry).str());
       if (!func)

@@ -163,25 +163,29 @@ def AutodiffPass : Pass<"nnc-autodiff", "mlir::ModuleOp"> {
 }
 
 def BuildTrainStepPass : Pass<"nnc-build-train-step", "mlir::ModuleOp"> {
-  let summary = "Build the gradient, train-step and eval functions of trainable models";
+  let summary = "Build the train-step and eval functions of trainable models";
   let description = [{
     For each model carrying an `nn.train` dictionary (loss, optimizer and
     hyper-parameters, from the `train` block) and its `@M.backward`, adds
     the functions below. Loss and gradients come from `@M.train_forward`
-    when nnc-build-train-forward made one (with key `seed` for gradient and
-    `seed ^ (step * 0x9E3779B97F4A7C15)` for train_step), eval uses `@M`.
-    - `@M.gradient(x, labels, seed, params...) -> (loss, grads...)`;
-    - `@M.train_step(x, labels, step, seed, params..., state...) -> (loss,
-      grads..., params'..., state'...)`, the gradient followed by the
-      optimizer update of every trained parameter and the new value of every
-      model-state one; parameters and optimizer state are updated in place
-      once bufferized;
+    when nnc-build-train-forward made one (with key
+    `seed ^ (step * 0x9E3779B97F4A7C15)`), eval uses `@M`.
+    - `@M.train_step(x, labels, step, seed, update, params..., state...) ->
+      (loss, grads..., params'..., state'...)`, the gradient followed, in an
+      `scf.if` on `update`, by the optimizer update of every trained
+      parameter and the new value of every model-state one; parameters and
+      optimizer state are updated in place once bufferized. With `update`
+      false (and step 0, so the key is `seed`) it is the gradient entry
+      point of the C interface, which therefore costs no second copy of the
+      network;
     - `@M.eval(x, labels, params...) -> (loss, correct)`.
     Arguments and results carry `nn.role` so the C interface can be derived
     from the signature.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
-                           "mlir::func::FuncDialect", "nnc::nn::NNDialect"];
+                           "mlir::func::FuncDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect", "nnc::nn::NNDialect"];
 }
 
 def DropInPlaceResultsPass : Pass<"nnc-drop-in-place-results", "mlir::func::FuncOp"> {
@@ -283,6 +287,19 @@ def TagParallelAccessesPass : Pass<"nnc-tag-parallel-accesses", "mlir::LLVM::LLV
     `llvm.store` of the natural loop of that edge. LLVM then knows the
     iterations are independent even though all buffers are views of one
     workspace, whose accesses its dependence analysis cannot tell apart.
+  }];
+}
+
+def LimitUnrollingPass : Pass<"nnc-limit-unrolling", "mlir::LLVM::LLVMFuncOp"> {
+  let summary = "Let LLVM unroll innermost loops only";
+  let description = [{
+    In the LLVM dialect, sets `unroll = <disable = true>` in the
+    `loop_annotation` of the back edge (an `llvm.br` or `llvm.cond_br` to
+    a block that dominates it) of every loop whose natural loop holds the
+    header of another loop, keeping the annotation's other fields. LLVM's
+    full unrolling of nests of short loops multiplies the code it then
+    optimises and selects instructions for; innermost loops are still
+    unrolled (and vectorized) as LLVM sees fit.
   }];
 }
 

@@ -119,6 +119,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   if (options.optLevel > 0) {
     OpPassManager &llvmFuncPM = pm.nest<LLVM::LLVMFuncOp>();
     llvmFuncPM.addPass(createTagParallelAccessesPass());
+    llvmFuncPM.addPass(createLimitUnrollingPass());
     llvmFuncPM.addPass(createCanonicalizerPass());
   }
 }

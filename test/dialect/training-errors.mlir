@@ -551,21 +551,21 @@ func.func @workspace_per_example_string() attributes {nn.workspace_per_example =
 // nn.role on function arguments and results
 //===----------------------------------------------------------------------===//
 
-// expected-error @+1 {{'nn.role' of argument 1 must be one of input, labels, step, seed, param, grad, state, loss, correct, workspace}}
+// expected-error @+1 {{'nn.role' of argument 1 must be one of input, labels, step, seed, update, param, grad, state, loss, correct, workspace}}
 func.func @role_unknown_argument(%x: tensor<?x4xf32> {nn.role = "input"}, %y: tensor<?xi32> {nn.role = "label"}) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{'nn.role' of argument 0 must be one of input, labels, step, seed, param, grad, state, loss, correct, workspace}}
+// expected-error @+1 {{'nn.role' of argument 0 must be one of input, labels, step, seed, update, param, grad, state, loss, correct, workspace}}
 func.func @role_not_string(%x: tensor<?x4xf32> {nn.role = 0 : i32}) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{'nn.role' of result 1 must be one of input, labels, step, seed, param, grad, state, loss, correct, workspace}}
+// expected-error @+1 {{'nn.role' of result 1 must be one of input, labels, step, seed, update, param, grad, state, loss, correct, workspace}}
 func.func private @role_unknown_result() -> (tensor<f32> {nn.role = "loss"}, tensor<4xf32> {nn.role = "gradient"})
 
 // -----

@@ -8,7 +8,7 @@
 // model with loss = "mse" trains fine (its labels take the output's type).
 // The labels should take the output's batch dimension.
 
-// CHECK-LABEL: func.func @static_batch.gradient(
+// CHECK-LABEL: func.func @static_batch.train_step(
 // CHECK-SAME:    %{{[^:]*}}: tensor<8x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %{{[^:]*}}: tensor<8xi32> {nn.role = "labels"},
 // CHECK:         nn.softmax_cross_entropy %{{.*}}, %{{.*}} : (tensor<8x3xf32>, tensor<8xi32>) -> tensor<f32>

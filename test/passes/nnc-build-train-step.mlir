@@ -2,35 +2,24 @@
 // RUN: not nnc-opt %s --nnc-build-train-step --split-input-file 2>&1 >/dev/null | FileCheck %s --check-prefix=NO-AUTODIFF
 
 // For every model with an `nn.train` dictionary, nnc-build-train-step adds
-// @M.gradient, @M.train_step and @M.eval, built from calls to the model and
-// to @M.backward (from nnc-autodiff), the loss and the optimizer update.
-// Arguments and results carry `nn.role`, parameter and state arguments also
-// the parameter's `nn.param`, and each function `nn.entry`.
+// @M.train_step and @M.eval, built from calls to the model and to
+// @M.backward (from nnc-autodiff), the loss and the optimizer update, which
+// runs in an scf.if on the `update` argument: without it, train_step is the
+// gradient entry point (there is no @M.gradient). Arguments and results
+// carry `nn.role`, parameter and state arguments also the parameter's
+// `nn.param`, and each function `nn.entry`.
 //
 // The second run leaves out nnc-autodiff, so every trainable model lacks its
 // backward function.
 
 // softmax cross-entropy with plain SGD (momentum 0): no optimizer state.
-// CHECK-LABEL: func.func @MLP.gradient(
-// CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.role = "input"},
-// CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
-// CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
-// CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "h.weight", nn.role = "param"},
-// CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "h.bias", nn.role = "param"})
-// CHECK-SAME:    -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.role = "grad"}, tensor<3xf32> {nn.role = "grad"})
-// CHECK-SAME:    attributes {nn.entry = "gradient"}
-// CHECK:         %[[OUT:.*]] = call @MLP(%[[X]], %[[W]], %[[B]])
-// CHECK:         %[[LOSS:.*]] = nn.softmax_cross_entropy %[[OUT]], %[[Y]] : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
-// CHECK:         %[[ONE:.*]] = arith.constant dense<1.000000e+00> : tensor<f32>
-// CHECK:         %[[DOUT:.*]] = nn.softmax_cross_entropy_grad %[[OUT]], %[[Y]], %[[ONE]]
-// CHECK:         %[[G:.*]]:2 = call @MLP.backward(%[[X]], %[[W]], %[[B]], %[[DOUT]])
-// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1 : tensor<f32>, tensor<4x3xf32>, tensor<3xf32>
-
+// CHECK-NOT: @MLP.gradient
 // CHECK-LABEL: func.func @MLP.train_step(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %[[STEP:[^:]*]]: i64 {nn.role = "step"},
 // CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
+// CHECK-SAME:    %[[UPDATE:[^:]*]]: i1 {nn.role = "update"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "h.weight", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "h.bias", nn.role = "param"})
 // CHECK-SAME:    -> (tensor<f32> {nn.role = "loss"}, tensor<4x3xf32> {nn.role = "grad"}, tensor<3xf32> {nn.role = "grad"},
@@ -38,11 +27,18 @@
 // CHECK-SAME:    attributes {nn.entry = "train_step"}
 // CHECK:         %[[KEY:.*]] = arith.xori %[[SEED]], %{{.*}} : i64
 // CHECK:         %[[OUT:.*]] = call @MLP(%[[X]], %[[W]], %[[B]])
-// CHECK:         %[[LOSS:.*]] = nn.{{softmax_cross_entropy|mse}} %[[OUT]], %[[Y]]
-// CHECK:         %[[G:.*]]:2 = call @MLP.backward(%[[X]], %[[W]], %[[B]], %{{.*}})
-// CHECK:         %[[NW:.*]] = nn.sgd_update %[[W]], %[[G]]#0 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
-// CHECK:         %[[NB:.*]] = nn.sgd_update %[[B]], %[[G]]#1 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
-// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[NW]], %[[NB]]
+// CHECK:         %[[LOSS:.*]] = nn.softmax_cross_entropy %[[OUT]], %[[Y]] : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
+// CHECK:         %[[ONE:.*]] = arith.constant dense<1.000000e+00> : tensor<f32>
+// CHECK:         %[[DOUT:.*]] = nn.softmax_cross_entropy_grad %[[OUT]], %[[Y]], %[[ONE]]
+// CHECK:         %[[G:.*]]:2 = call @MLP.backward(%[[X]], %[[W]], %[[B]], %[[DOUT]])
+// CHECK:         %[[NEW:.*]]:2 = scf.if %[[UPDATE]] -> (tensor<4x3xf32>, tensor<3xf32>) {
+// CHECK:           %[[NW:.*]] = nn.sgd_update %[[W]], %[[G]]#0 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+// CHECK:           %[[NB:.*]] = nn.sgd_update %[[B]], %[[G]]#1 {lr = 1.000000e-01 : f64, momentum = 0.000000e+00 : f64, weight_decay = 0.000000e+00 : f64} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+// CHECK:           scf.yield %[[NW]], %[[NB]]
+// CHECK:         } else {
+// CHECK:           scf.yield %[[W]], %[[B]]
+// CHECK:         }
+// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[NEW]]#0, %[[NEW]]#1
 
 // Cross-entropy models count the correct predictions.
 // CHECK-LABEL: func.func @MLP.eval(
@@ -75,6 +71,7 @@ func.func @MLP(%x: tensor<?x4xf32> {nn.input = "x"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %[[STEP:[^:]*]]: i64 {nn.role = "step"},
 // CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
+// CHECK-SAME:    %[[UPDATE:[^:]*]]: i1 {nn.role = "update"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "b", nn.role = "param"},
 // CHECK-SAME:    %[[VW:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "state"},
@@ -86,9 +83,14 @@ func.func @MLP(%x: tensor<?x4xf32> {nn.input = "x"},
 // CHECK:         %[[OUT:.*]] = call @momentum(%[[X]], %[[W]], %[[B]])
 // CHECK:         %[[LOSS:.*]] = nn.{{softmax_cross_entropy|mse}} %[[OUT]], %[[Y]]
 // CHECK:         %[[G:.*]]:2 = call @momentum.backward(%[[X]], %[[W]], %[[B]], %{{.*}})
-// CHECK:         %[[UW:.*]]:2 = nn.sgd_update %[[W]], %[[G]]#0, %[[VW]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>)
-// CHECK:         %[[UB:.*]]:2 = nn.sgd_update %[[B]], %[[G]]#1, %[[VB]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>)
-// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[UW]]#0, %[[UB]]#0, %[[UW]]#1, %[[UB]]#1
+// CHECK:         %[[NEW:.*]]:4 = scf.if %[[UPDATE]]
+// CHECK:           %[[UW:.*]]:2 = nn.sgd_update %[[W]], %[[G]]#0, %[[VW]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<4x3xf32>, tensor<4x3xf32>, tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<4x3xf32>)
+// CHECK:           %[[UB:.*]]:2 = nn.sgd_update %[[B]], %[[G]]#1, %[[VB]] {lr = 5.000000e-02 : f64, momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-03 : f64} : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>)
+// CHECK:           scf.yield %[[UW]]#0, %[[UB]]#0, %[[UW]]#1, %[[UB]]#1
+// CHECK:         } else {
+// CHECK:           scf.yield %[[W]], %[[B]], %[[VW]], %[[VB]]
+// CHECK:         }
+// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2, %[[NEW]]#3
 func.func @momentum(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"},
                     %b: tensor<3xf32> {nn.param = "b"}) -> tensor<?x3xf32>
     attributes {nn.model, nn.train = {loss = "softmax_cross_entropy", optimizer = "sgd", lr = 0.05 : f64, momentum = 0.9 : f64, weight_decay = 0.001 : f64}} {
@@ -120,6 +122,7 @@ func.func @defaults(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {n
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?xi32> {nn.role = "labels"},
 // CHECK-SAME:    %[[STEP:[^:]*]]: i64 {nn.role = "step"},
 // CHECK-SAME:    %[[SEED:[^:]*]]: i64 {nn.role = "seed"},
+// CHECK-SAME:    %[[UPDATE:[^:]*]]: i1 {nn.role = "update"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf32> {nn.param = "b", nn.role = "param"},
 // CHECK-SAME:    %[[MW:[^:]*]]: tensor<4x3xf32> {nn.param = "w", nn.role = "state"},
@@ -135,9 +138,14 @@ func.func @defaults(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {n
 // CHECK:         %[[OUT:.*]] = call @adam(%[[X]], %[[W]], %[[B]])
 // CHECK:         %[[LOSS:.*]] = nn.{{softmax_cross_entropy|mse}} %[[OUT]], %[[Y]]
 // CHECK:         %[[G:.*]]:2 = call @adam.backward(%[[X]], %[[W]], %[[B]], %{{.*}})
-// CHECK:         %[[PW:.*]], %[[NMW:.*]], %[[NVW:.*]] = nn.adam_update %[[W]], %[[G]]#0, %[[MW]], %[[VW]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
-// CHECK:         %[[PB:.*]], %[[NMB:.*]], %[[NVB:.*]] = nn.adam_update %[[B]], %[[G]]#1, %[[MB]], %[[VB]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
-// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[PW]], %[[PB]], %[[NMW]], %[[NMB]], %[[NVW]], %[[NVB]]
+// CHECK:         %[[NEW:.*]]:6 = scf.if %[[UPDATE]]
+// CHECK:           %[[PW:.*]], %[[NMW:.*]], %[[NVW:.*]] = nn.adam_update %[[W]], %[[G]]#0, %[[MW]], %[[VW]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
+// CHECK:           %[[PB:.*]], %[[NMB:.*]], %[[NVB:.*]] = nn.adam_update %[[B]], %[[G]]#1, %[[MB]], %[[VB]], %[[STEP]] {beta1 = 8.000000e-01 : f64, beta2 = 7.500000e-01 : f64, eps = 1.000000e-05 : f64, lr = 2.000000e-03 : f64}
+// CHECK:           scf.yield %[[PW]], %[[PB]], %[[NMW]], %[[NMB]], %[[NVW]], %[[NVB]]
+// CHECK:         } else {
+// CHECK:           scf.yield %[[W]], %[[B]], %[[MW]], %[[MB]], %[[VW]], %[[VB]]
+// CHECK:         }
+// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1, %[[NEW]]#0, %[[NEW]]#1, %[[NEW]]#2, %[[NEW]]#3, %[[NEW]]#4, %[[NEW]]#5
 func.func @adam(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf32> {nn.param = "w"},
                 %b: tensor<3xf32> {nn.param = "b"}) -> tensor<?x3xf32>
     attributes {nn.model, nn.train = {loss = "softmax_cross_entropy", optimizer = "adam", lr = 0.002 : f64, beta1 = 0.8 : f64, beta2 = 0.75 : f64, eps = 1.0e-5 : f64}} {
@@ -164,21 +172,18 @@ func.func @adam_defaults(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x3xf3
 // MSE on an f64 model whose input is not its first argument: labels have the
 // output's type, the loss and its seed are f64, the model and its backward
 // are called in model argument order, and eval counts nothing (a constant 0).
-// CHECK-LABEL: func.func @mse.gradient(
+// CHECK-LABEL: func.func @mse.train_step(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf64> {nn.role = "input"},
 // CHECK-SAME:    %[[Y:[^:]*]]: tensor<?x3xf64> {nn.role = "labels"},
+// CHECK-SAME:    i64 {nn.role = "step"}, %{{[^:]*}}: i64 {nn.role = "seed"}, %{{[^:]*}}: i1 {nn.role = "update"},
 // CHECK-SAME:    %[[W:[^:]*]]: tensor<4x3xf64> {nn.param = "w", nn.role = "param"},
 // CHECK-SAME:    %[[B:[^:]*]]: tensor<3xf64> {nn.param = "b", nn.role = "param"})
-// CHECK-SAME:    -> (tensor<f64> {nn.role = "loss"}, tensor<4x3xf64> {nn.role = "grad"}, tensor<3xf64> {nn.role = "grad"})
+// CHECK-SAME:    -> (tensor<f64> {nn.role = "loss"}, tensor<4x3xf64> {nn.role = "grad"}, tensor<3xf64> {nn.role = "grad"},
 // CHECK:         %[[OUT:.*]] = call @mse(%[[W]], %[[X]], %[[B]]) : (tensor<4x3xf64>, tensor<?x4xf64>, tensor<3xf64>) -> tensor<?x3xf64>
 // CHECK:         %[[LOSS:.*]] = nn.mse %[[OUT]], %[[Y]] : (tensor<?x3xf64>, tensor<?x3xf64>) -> tensor<f64>
 // CHECK:         %[[ONE:.*]] = arith.constant dense<1.000000e+00> : tensor<f64>
 // CHECK:         %[[DOUT:.*]] = nn.mse_grad %[[OUT]], %[[Y]], %[[ONE]] : (tensor<?x3xf64>, tensor<?x3xf64>, tensor<f64>) -> tensor<?x3xf64>
 // CHECK:         %[[G:.*]]:2 = call @mse.backward(%[[W]], %[[X]], %[[B]], %[[DOUT]])
-// CHECK:         return %[[LOSS]], %[[G]]#0, %[[G]]#1
-
-// CHECK-LABEL: func.func @mse.train_step(
-// CHECK-SAME:    %{{[^:]*}}: tensor<?x3xf64> {nn.role = "labels"}
 // CHECK:         nn.sgd_update {{.*}} : (tensor<4x3xf64>, tensor<4x3xf64>) -> tensor<4x3xf64>
 // CHECK:         nn.sgd_update {{.*}} : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
 
@@ -203,7 +208,7 @@ func.func @mse(%w: tensor<4x3xf64> {nn.param = "w"}, %x: tensor<?x4xf64> {nn.inp
 // -----
 
 // MSE accepts a rank-3 output; the labels take its shape.
-// CHECK-LABEL: func.func @mse_rank3.gradient(
+// CHECK-LABEL: func.func @mse_rank3.train_step(
 // CHECK-SAME:    %{{[^:]*}}: tensor<?x2x3xf32> {nn.role = "labels"}
 // CHECK:         nn.mse %{{.*}}, %{{.*}} : (tensor<?x2x3xf32>, tensor<?x2x3xf32>) -> tensor<f32>
 func.func @mse_rank3(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x6xf32> {nn.param = "w"},

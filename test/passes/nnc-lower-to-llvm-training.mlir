@@ -3,7 +3,8 @@
 // RUN: nnc-opt %s --nnc-lower-to-llvm --split-input-file | FileCheck %s --check-prefix=ONLY-LLVM
 
 // The whole pipeline on trainable models: autodiff and the train-step
-// builder add gradient / train_step / eval, the inliner and symbol-dce fold
+// builder add train_step / eval (train_step is also the gradient entry
+// point: its update is behind a branch on an i1 argument), the inliner and symbol-dce fold
 // the backward function into them and drop it, and everything is lowered to
 // the LLVM dialect. The entry points update parameters and optimizer state
 // in place (no result for them), take every intermediate buffer from the
@@ -17,10 +18,8 @@
 // ONLY-LLVM-NOT: unrealized_conversion_cast
 // ONLY-LLVM-NOT: backward
 
+// ENTRY-NOT:   .gradient
 // ENTRY-LABEL: llvm.func @MLP(
-// ENTRY-LABEL: llvm.func @MLP.gradient(
-// ENTRY-NOT:     llvm.call
-// ENTRY:         llvm.return{{$}}
 // ENTRY-LABEL: llvm.func @MLP.train_step(
 // ENTRY-NOT:     llvm.call
 // ENTRY:         llvm.return{{$}}
@@ -32,27 +31,16 @@
 // CHECK-LABEL: llvm.func @MLP(
 // CHECK-SAME:    attributes {nn.model, nn.train = {loss = "softmax_cross_entropy", lr = 1.000000e-01 : f64, momentum = 9.000000e-01 : f64, optimizer = "sgd"}}
 
-// gradient(x, labels, w, b) writes loss and gradients to out-parameters and
-// takes a workspace last; batch-sized buffers make its size per example.
-// CHECK-LABEL: llvm.func @MLP.gradient(
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64)
-// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = {{[0-9]+}} : i64, nn.workspace_per_example = {{[1-9][0-9]*}} : i64} {
-// CHECK:         llvm.return{{$}}
-
-// train_step(x, labels, step, w, b, vw, vb, loss*, gw*, gb*, workspace): no
-// out-parameter for the new parameters and velocities, which the update
-// loops store back into the argument buffers.
+// train_step(x, labels, step, seed, update, w, b, vw, vb, loss*, gw*, gb*,
+// workspace) writes loss and gradients to out-parameters and takes a
+// workspace last; batch-sized buffers make its size per example. There is
+// no out-parameter for the new parameters and velocities, which the update
+// loops, run only when `update` is set, store back into the argument
+// buffers.
 // CHECK-LABEL: llvm.func @MLP.train_step(
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: i64 {nn.role = "step"},
+// CHECK-SAME:    %{{[^:]*}}: i64 {nn.role = "step"}, %{{[^:]*}}: i64 {nn.role = "seed"}, %[[UPDATE:[^:]*]]: i1 {nn.role = "update"},
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[W:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[B:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[VW:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
@@ -68,8 +56,11 @@
 // CHECK:         llvm.store %{{.*}}, %[[LOSS]] : f32, !llvm.ptr
 // CHECK:         llvm.getelementptr {{.*}}%[[GW]][
 // CHECK:         llvm.getelementptr {{.*}}%[[GB]][
-// ...and the SGD loops (on row vectors, see nnc-vectorize-rows) read w / vw
-// and the gradient and update w / vw, then b / vb, in place.
+// ...and, if `update` is set, the SGD loops (on row vectors, see
+// nnc-vectorize-rows) read w / vw and the gradient and update w / vw, then
+// b / vb, in place.
+// CHECK:         llvm.cond_br %[[UPDATE]], ^[[UPDATING:.*]], ^
+// CHECK:       ^[[UPDATING]]:
 // CHECK:         llvm.getelementptr %[[W]][
 // CHECK:         llvm.intr.masked.load
 // CHECK:         llvm.getelementptr %[[VW]][
@@ -120,9 +111,6 @@ func.func @MLP(%x: tensor<?x4xf32> {nn.input = "x"},
 // layer); the entry points still do not, and Adam's bias corrections (exp of
 // step * ln beta) are approximated rather than calls.
 // ENTRY-LABEL: llvm.func @Reg(
-// ENTRY-LABEL: llvm.func @Reg.gradient(
-// ENTRY-NOT:     llvm.call
-// ENTRY:         llvm.return{{$}}
 // ENTRY-LABEL: llvm.func @Reg.train_step(
 // ENTRY-NOT:     llvm.call
 // ENTRY-NOT:     llvm.intr.exp
@@ -131,8 +119,6 @@ func.func @MLP(%x: tensor<?x4xf32> {nn.input = "x"},
 // ENTRY-NOT:     llvm.call
 // ENTRY:         llvm.return{{$}}
 
-// CHECK-LABEL: llvm.func @Reg.gradient(
-// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = {{[0-9]+}} : i64, nn.workspace_per_example = {{[1-9][0-9]*}} : i64} {
 // CHECK-LABEL: llvm.func @Reg.train_step(
 // CHECK-SAME:    i64 {nn.role = "step"},
 // CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = {{[0-9]+}} : i64, nn.workspace_per_example = {{[1-9][0-9]*}} : i64} {
@@ -160,9 +146,6 @@ func.func @Reg(%x: tensor<?x4xf32> {nn.input = "x"},
 // gets an out-parameter of its own, filled by a copy (an intrinsic, not a
 // call).
 // ENTRY-LABEL: llvm.func @Twin(
-// ENTRY-LABEL: llvm.func @Twin.gradient(
-// ENTRY-NOT:     llvm.call
-// ENTRY:         llvm.return{{$}}
 // ENTRY-LABEL: llvm.func @Twin.train_step(
 // ENTRY-NOT:     llvm.call
 // ENTRY:         llvm.return{{$}}
@@ -170,20 +153,23 @@ func.func @Reg(%x: tensor<?x4xf32> {nn.input = "x"},
 // ENTRY-NOT:     llvm.call
 // ENTRY:         llvm.return{{$}}
 
-// CHECK-LABEL: llvm.func @Twin.gradient(
+// CHECK-LABEL: llvm.func @Twin.train_step(
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: i64 {nn.role = "step"}, %{{[^:]*}}: i64 {nn.role = "seed"}, %{{[^:]*}}: i1 {nn.role = "update"},
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GW1:[^:]*]]: !llvm.ptr, %[[GW1OFF:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GB1:[^:]*]]: !llvm.ptr, %[[GB1OFF:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GW2:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GB2:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GW2:[^:]*]]: !llvm.ptr, %[[GW2OFF:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %[[GB2:[^:]*]]: !llvm.ptr, %[[GB2OFF:[^:]*]]: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
 // CHECK-SAME:    %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64)
-// CHECK-SAME:    attributes {nn.entry = "gradient", nn.workspace_fixed = {{[0-9]+}} : i64, nn.workspace_per_example = {{[1-9][0-9]*}} : i64} {
+// CHECK-SAME:    attributes {nn.entry = "train_step", nn.workspace_fixed = {{[0-9]+}} : i64, nn.workspace_per_example = {{[1-9][0-9]*}} : i64} {
 // CHECK:         %[[FROM1:.*]] = llvm.getelementptr %[[GW1]][%[[GW1OFF]]]
 // CHECK:         %[[TO1:.*]] = llvm.getelementptr %[[GW2]][
 // CHECK:         "llvm.intr.memcpy"(%[[TO1]], %[[FROM1]], %{{.*}})
