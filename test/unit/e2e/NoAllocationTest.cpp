@@ -8,7 +8,9 @@
 // with versions that forward to glibc and count while a step runs. As a
 // control, `forward`, which has no workspace argument and allocates its
 // intermediates by design, must be seen allocating: that shows the counter
-// sees the generated code's calls.
+// sees the generated code's calls. GradientEntryTest checks, with the same
+// models, that the gradient entry point (train_step without its update)
+// changes no parameter and gives train_step's gradients.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -142,6 +145,47 @@ void checkNoAllocation(const StepModel &m) {
   EXPECT_GT(control, 0) << "the counter did not see forward's allocations";
 }
 
+/// nnc_M_gradient is nnc_M_train_step without its update: it must leave
+/// parameters (batch norm's running statistics included) as they were, and
+/// give the gradients the first train step computes from the same
+/// parameters when nothing depends on the dropout key.
+void checkGradientUpdatesNothing(const StepModel &m, bool usesKey) {
+  SCOPED_TRACE(m.desc.name);
+  std::vector<float> params(m.desc.param_size), grads(m.desc.param_size);
+  nnc::initParams(m.desc, params.data(), /*seed=*/3);
+  const std::vector<float> initial = params;
+  std::vector<float> x(kBatch * m.inputSize);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = float(i % 11) / 11.0f - 0.3f;
+  bool mse = m.desc.train->loss == NNC_LOSS_MSE;
+  std::vector<int32_t> classes(kBatch);
+  std::vector<float> targets(kBatch * m.outputSize, 0.25f);
+  for (int64_t n = 0; n < kBatch; ++n)
+    classes[n] = int32_t((n * 3) % m.outputSize);
+  const void *labels = mse ? static_cast<const void *>(targets.data())
+                           : static_cast<const void *>(classes.data());
+  std::unique_ptr<void, FreeDeleter> workspace(
+      std::aligned_alloc(64, (m.workspaceBytes + 63) / 64 * 64));
+  ASSERT_TRUE(workspace);
+
+  float loss = m.gradient(params.data(), grads.data(), /*seed=*/7, x.data(),
+                          labels, kBatch, workspace.get());
+  EXPECT_TRUE(std::isfinite(loss));
+  EXPECT_EQ(params, initial) << "gradient changed the parameters";
+  EXPECT_TRUE(std::any_of(grads.begin(), grads.end(),
+                          [](float g) { return g != 0.0f; }));
+  if (usesKey)
+    return;
+  std::vector<float> stepGrads(m.desc.param_size);
+  std::vector<float> optState(m.optStateSize, 0.0f);
+  float stepLoss = m.trainStep(params.data(), stepGrads.data(), optState.data(),
+                               /*step=*/1, /*seed=*/7, x.data(), labels, kBatch,
+                               workspace.get());
+  EXPECT_EQ(stepLoss, loss);
+  EXPECT_EQ(stepGrads, grads);
+  EXPECT_NE(params, initial) << "train_step did not update";
+}
+
 TEST(NoAllocationTest, Dense) { checkNoAllocation(STEP_MODEL(StepMLP)); }
 TEST(NoAllocationTest, ConvBatchNormDropout) {
   checkNoAllocation(STEP_MODEL(StepCNN));
@@ -153,5 +197,13 @@ TEST(NoAllocationTest, LstmWithInitialStates) {
   checkNoAllocation(STEP_MODEL(StepLSTM));
 }
 TEST(NoAllocationTest, ElmanMse) { checkNoAllocation(STEP_MODEL(StepRNN)); }
+
+TEST(GradientEntryTest, UpdatesNothing) {
+  checkGradientUpdatesNothing(STEP_MODEL(StepMLP), /*usesKey=*/false);
+  checkGradientUpdatesNothing(STEP_MODEL(StepCNN), /*usesKey=*/true);
+  checkGradientUpdatesNothing(STEP_MODEL(StepGRU), /*usesKey=*/false);
+  checkGradientUpdatesNothing(STEP_MODEL(StepLSTM), /*usesKey=*/false);
+  checkGradientUpdatesNothing(STEP_MODEL(StepRNN), /*usesKey=*/false);
+}
 
 } // namespace
