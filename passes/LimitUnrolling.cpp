@@ -12,11 +12,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/NaturalLoop.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Dominance.h"
-#include "llvm/ADT/SetVector.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_LIMITUNROLLINGPASS
@@ -24,23 +24,9 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using nnc::naturalLoop;
 
 namespace {
-
-/// The blocks of the natural loop with back edge latch -> header.
-llvm::SetVector<Block *> naturalLoop(Block *header, Block *latch) {
-  llvm::SetVector<Block *> blocks;
-  blocks.insert(header);
-  SmallVector<Block *> worklist{latch};
-  while (!worklist.empty()) {
-    Block *block = worklist.pop_back_val();
-    if (!blocks.insert(block))
-      continue;
-    for (Block *pred : block->getPredecessors())
-      worklist.push_back(pred);
-  }
-  return blocks;
-}
 
 /// `annotation` (possibly null) with unrolling disabled.
 LLVM::LoopAnnotationAttr withoutUnrolling(MLIRContext *ctx,

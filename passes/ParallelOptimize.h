@@ -1,7 +1,7 @@
 //===- ParallelOptimize.h - LLVM's pipeline on several threads --*- C++ -*-===//
 //
-// The entry points of a model (forward, eval, gradient, train_step) share no
-// code, so LLVM can optimise them independently: the module is cut into
+// The entry points of a model (forward, eval, train_step) share no code,
+// so LLVM can optimise them independently: the module is cut into
 // partitions along its call graph, each partition is optimised on its own
 // thread in its own LLVMContext, and the results are linked back into the
 // original module.

@@ -12,10 +12,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/NaturalLoop.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "llvm/ADT/SetVector.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_TAGPARALLELACCESSESPASS
@@ -23,23 +23,9 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using nnc::naturalLoop;
 
 namespace {
-
-/// The blocks of the natural loop with back edge latch -> header.
-llvm::SetVector<Block *> naturalLoop(Block *header, Block *latch) {
-  llvm::SetVector<Block *> blocks;
-  blocks.insert(header);
-  SmallVector<Block *> worklist{latch};
-  while (!worklist.empty()) {
-    Block *block = worklist.pop_back_val();
-    if (!blocks.insert(block))
-      continue;
-    for (Block *pred : block->getPredecessors())
-      worklist.push_back(pred);
-  }
-  return blocks;
-}
 
 struct TagParallelAccessesPass
     : nnc::impl::TagParallelAccessesPassBase<TagParallelAccessesPass> {
