@@ -446,6 +446,18 @@ const WindowCase kWindowCases[] = {
     {"MaxPoolTies", 3, 7, 8, true, Op::MaxPool,
      "maxpool2d(h, 3, stride=2, padding=1)",
      convSpec(0, window(3, 3, 2, 2, {1, 1, 1, 1})), /*ties=*/true},
+    // Windows that tile the rows (stride = kernel, no padding) run on
+    // vectors of windows: the last row and column of a 7x9 image are in no
+    // window, a 2x3 window over 13 columns leaves one, and 40 columns make
+    // more than one vector of 16 windows.
+    {"MaxPoolTiling", 5, 7, 9, true, Op::MaxPool, "maxpool2d(h, 2)",
+     convSpec(0, window(2, 2, 2, 2))},
+    {"MaxPoolTilingTies", 3, 8, 8, true, Op::MaxPool, "maxpool2d(h, 2)",
+     convSpec(0, window(2, 2, 2, 2)), /*ties=*/true},
+    {"MaxPoolTilingWide", 4, 6, 13, true, Op::MaxPool, "maxpool2d(h, [2, 3])",
+     convSpec(0, window(2, 3, 2, 3))},
+    {"MaxPoolTilingLong", 2, 4, 40, true, Op::MaxPool, "maxpool2d(h, 2)",
+     convSpec(0, window(2, 2, 2, 2))},
     {"AvgPoolPadding", 6, 8, 9, true, Op::AvgPool,
      "avgpool2d(h, 3, stride=2, padding=1)",
      convSpec(0, window(3, 3, 2, 2, {1, 1, 1, 1}))},
