@@ -21,7 +21,9 @@
 //    generalized, interchanged and lowered to scf.for loops whose innermost
 //    loop carries an `llvm.loop` annotation (vectorize, do not unroll first,
 //    parallel accesses; see nnc-tag-parallel-accesses) for LLVM's vectorizer.
-// Everything else is left to convert-linalg-to-loops.
+// Elementwise ops on contiguous buffers first have their trailing static
+// dimensions folded into one (linalg's collapseOpIterationDims), so their
+// rows are long. Everything else is left to convert-linalg-to-loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -167,6 +169,40 @@ bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
       return false;
   }
   return true;
+}
+
+/// An elementwise op on contiguous buffers (every map the identity, every
+/// operand an identity-layout memref) with its trailing static dimensions
+/// folded into one: rows of a [N, 16, 14, 14] image, or of a [784, 10]
+/// weight, would each end in a partial vector; one row of 3136 (or 7840)
+/// values does not. `op` itself when there is nothing to fold.
+linalg::LinalgOp flattenElementwise(RewriterBase &rewriter,
+                                    linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || op.getNumLoops() < 2 ||
+      op.getNumParallelLoops() != op.getNumLoops() ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return op;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (Value operand : op->getOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.getType());
+    if (!type || !type.getLayout().isIdentity())
+      return op;
+  }
+  int64_t first = ranges.size();
+  while (first > 0 && !ShapedType::isDynamic(ranges[first - 1]))
+    --first;
+  if (ranges.size() - first < 2)
+    return op;
+  SmallVector<ReassociationIndices> fold{
+      llvm::to_vector(llvm::seq<int64_t>(first, ranges.size()))};
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(op, fold, rewriter);
+  if (failed(collapsed))
+    return op;
+  rewriter.replaceOp(op, collapsed->results);
+  return collapsed->collapsedOp;
 }
 
 /// Marks a loop whose iterations are independent, for nnc-parallelize-tiles
@@ -457,6 +493,8 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      op = flattenElementwise(rewriter, op);
       rewriter.setInsertionPoint(op);
       std::optional<unsigned> row = chooseRowLoop(op);
       if (!row) {

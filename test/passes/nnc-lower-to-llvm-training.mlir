@@ -58,19 +58,20 @@
 // CHECK:         llvm.getelementptr {{.*}}%[[GB]][
 // ...and, if `update` is set, the SGD loops (on row vectors, see
 // nnc-vectorize-rows) read w / vw and the gradient and update w / vw, then
-// b / vb, in place.
+// b / vb, in place. The 4x8 w is one flat row of two whole vectors; the 8
+// values of b are half of one, masked.
 // CHECK:         llvm.cond_br %[[UPDATE]], ^[[UPDATING:.*]], ^
 // CHECK:       ^[[UPDATING]]:
 // CHECK:         llvm.getelementptr %[[W]][
-// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.load {{.*}} : !llvm.ptr -> vector<16xf32>
 // CHECK:         llvm.getelementptr %[[VW]][
-// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.load {{.*}} : !llvm.ptr -> vector<16xf32>
 // CHECK:         llvm.getelementptr %[[GW]][
-// CHECK:         llvm.intr.masked.load
+// CHECK:         llvm.load {{.*}} : !llvm.ptr -> vector<16xf32>
 // CHECK:         %[[PW:.*]] = llvm.getelementptr %[[W]][
-// CHECK:         llvm.intr.masked.store %{{.*}}, %[[PW]]
+// CHECK:         llvm.store %{{.*}}, %[[PW]] {{.*}} : vector<16xf32>, !llvm.ptr
 // CHECK:         %[[PVW:.*]] = llvm.getelementptr %[[VW]][
-// CHECK:         llvm.intr.masked.store %{{.*}}, %[[PVW]]
+// CHECK:         llvm.store %{{.*}}, %[[PVW]] {{.*}} : vector<16xf32>, !llvm.ptr
 // CHECK:         llvm.getelementptr %[[B]][
 // CHECK:         llvm.intr.masked.load
 // CHECK:         llvm.getelementptr %[[VB]][

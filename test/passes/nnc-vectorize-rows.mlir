@@ -147,3 +147,61 @@ func.func @matmul_transposed_rhs(%a: memref<?x64xf32>, %b: memref<128x64xf32>, %
     ins(%a, %b : memref<?x64xf32>, memref<128x64xf32>) outs(%c : memref<?x128xf32>)
   return
 }
+
+// -----
+
+// Elementwise ops on contiguous buffers run over their trailing static
+// dimensions as one row: [N, 16, 14, 14] as [N, 3136], 196 whole vectors a
+// row and no masks, not 14-wide rows that each end in a masked vector.
+// CHECK-LABEL: func.func @flat_image
+// CHECK-SAME:    (%[[X:.*]]: memref<?x16x14x14xf32>, %[[Y:.*]]: memref<?x16x14x14xf32>)
+// CHECK-DAG:     %[[XF:.*]] = memref.collapse_shape %[[X]] {{\[\[}}0], [1, 2, 3]] : memref<?x16x14x14xf32> into memref<?x3136xf32>
+// CHECK-DAG:     %[[YF:.*]] = memref.collapse_shape %[[Y]] {{\[\[}}0], [1, 2, 3]] : memref<?x16x14x14xf32> into memref<?x3136xf32>
+// CHECK:         scf.for
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:             vector.load %[[XF]][{{.*}}] : memref<?x3136xf32>, vector<16xf32>
+// CHECK:             arith.maximumf {{.*}} : vector<16xf32>
+// CHECK:             vector.store %{{.*}}, %[[YF]][{{.*}}] : memref<?x3136xf32>, vector<16xf32>
+func.func @flat_image(%x: memref<?x16x14x14xf32>, %y: memref<?x16x14x14xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (n, c, h, w)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<?x16x14x14xf32>) outs(%y : memref<?x16x14x14xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %r = arith.maximumf %a, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A static [784, 10] weight (an optimizer update): one row of 7840. An op
+// that broadcasts (not every map the identity) keeps its shape.
+// CHECK-LABEL: func.func @flat_weight
+// CHECK:         memref.collapse_shape %{{.*}} {{\[\[}}0, 1]] : memref<784x10xf32> into memref<7840xf32>
+// CHECK-LABEL: func.func @broadcast_kept
+// CHECK-NOT:     memref.collapse_shape
+// CHECK:         return
+func.func @flat_weight(%p: memref<784x10xf32>, %g: memref<784x10xf32>) {
+  %lr = arith.constant 0.01 : f32
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%g : memref<784x10xf32>) outs(%p : memref<784x10xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.mulf %a, %lr : f32
+    %r = arith.subf %b, %s : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @broadcast_kept(%b: memref<10xf32>, %y: memref<784x10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%b : memref<10xf32>) outs(%y : memref<784x10xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.addf %a, %o : f32
+    linalg.yield %r : f32
+  }
+  return
+}
