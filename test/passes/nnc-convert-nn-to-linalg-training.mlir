@@ -483,8 +483,10 @@ func.func @sgd_momentum_weight_decay(%p: tensor<8xf64>, %g: tensor<8xf64>, %v: t
 // -----
 
 // Adam: the bias corrections 1 - beta^step = 1 - exp(step ln beta) are
-// scalars computed once from the run-time step (ln 0.5 and ln 0.75 here);
-// the update writes parameter, first and second moment in place.
+// scalars computed once from the run-time step (ln 0.5 and ln 0.75 here),
+// the second as the reciprocal of its square root, which the update
+// multiplies by; the update writes parameter, first and second moment in
+// place.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0) -> (d0)>
 // CHECK-LABEL: func.func @adam
 // CHECK-SAME:    (%[[P:.*]]: tensor<8xf32>, %[[G:.*]]: tensor<8xf32>, %[[M:.*]]: tensor<8xf32>, %[[V:.*]]: tensor<8xf32>, %[[STEP:.*]]: i64)
@@ -495,11 +497,13 @@ func.func @sgd_momentum_weight_decay(%p: tensor<8xf64>, %g: tensor<8xf64>, %v: t
 // CHECK:         %[[POW1:.*]] = math.exp %[[X1]] : f32
 // CHECK:         %[[C1:.*]] = arith.subf %{{.*}}, %[[POW1]] : f32
 // CHECK:         %[[STEPSIZE:.*]] = arith.divf %[[LR]], %[[C1]] : f32
+// CHECK:         %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK:         %[[LN2:.*]] = arith.constant -0.287682086 : f32
 // CHECK:         %[[X2:.*]] = arith.mulf %[[T]], %[[LN2]] : f32
 // CHECK:         %[[POW2:.*]] = math.exp %[[X2]] : f32
 // CHECK:         %[[C2:.*]] = arith.subf %{{.*}}, %[[POW2]] : f32
 // CHECK:         %[[SQRTC2:.*]] = math.sqrt %[[C2]] : f32
+// CHECK:         %[[INVSQRTC2:.*]] = arith.divf %[[ONE]], %[[SQRTC2]] : f32
 // CHECK:         %[[NEW:.*]]:3 = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel"]}
 // CHECK-SAME:        ins(%[[G]] : tensor<8xf32>) outs(%[[P]], %[[M]], %[[V]] : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>)
 // CHECK:         ^bb0(%[[GV:.*]]: f32, %[[PV:.*]]: f32, %[[MV:.*]]: f32, %[[VV:.*]]: f32):
@@ -515,7 +519,7 @@ func.func @sgd_momentum_weight_decay(%p: tensor<8xf64>, %g: tensor<8xf64>, %v: t
 // CHECK:           %[[V2:.*]] = arith.mulf %[[OMB2]], %[[GG]] : f32
 // CHECK:           %[[NV:.*]] = arith.addf %[[V1]], %[[V2]] : f32
 // CHECK:           %[[SQ:.*]] = math.sqrt %[[NV]] : f32
-// CHECK:           %[[HAT:.*]] = arith.divf %[[SQ]], %[[SQRTC2]] : f32
+// CHECK:           %[[HAT:.*]] = arith.mulf %[[SQ]], %[[INVSQRTC2]] : f32
 // CHECK:           %[[EPS:.*]] = arith.constant 9.99999993E-9 : f32
 // CHECK:           %[[DEN:.*]] = arith.addf %[[HAT]], %[[EPS]] : f32
 // CHECK:           %[[RATIO:.*]] = arith.divf %[[NM]], %[[DEN]] : f32
