@@ -12,6 +12,13 @@
 
 namespace nnc {
 
+/// Marks on linalg ops that one pass leaves for a later one. The kernel
+/// [KH, KW] of a max-pooling arg-max (`windowArgMax`) or gradient write
+/// (`scatterToTilingWindows`) over windows that tile the image, which
+/// nnc-vectorize-rows runs on vectors of windows.
+inline constexpr llvm::StringLiteral kWindowArgMaxAttr = "nnc.window_argmax";
+inline constexpr llvm::StringLiteral kWindowScatterAttr = "nnc.window_scatter";
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

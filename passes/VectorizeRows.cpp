@@ -23,7 +23,9 @@
 //    parallel accesses; see nnc-tag-parallel-accesses) for LLVM's vectorizer.
 // Elementwise ops on contiguous buffers first have their trailing static
 // dimensions folded into one (linalg's collapseOpIterationDims), so their
-// rows are long. Everything else is left to convert-linalg-to-loops.
+// rows are long. Max pooling over windows that tile the image, its arg-max
+// and its gradient's write run on vectors of windows (see below).
+// Everything else is left to convert-linalg-to-loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,8 +42,11 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include <array>
+#include <limits>
 
 namespace nnc {
 #define GEN_PASS_DEF_VECTORIZEROWSPASS
@@ -49,6 +54,8 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using nnc::kWindowArgMaxAttr;
+using nnc::kWindowScatterAttr;
 
 namespace {
 
@@ -417,6 +424,309 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   rewriter.eraseOp(op);
 }
 
+//===----------------------------------------------------------------------===//
+// Max pooling over windows that tile the image's rows, on vectors
+//===----------------------------------------------------------------------===//
+//
+// With stride = kernel, window j of an image row covers the columns
+// [j * KW, (j + 1) * KW): a vector of L windows reads L * KW contiguous
+// columns, and its KW members (column j * KW + kw of every window) are
+// shuffles of that one read. Max pooling, its arg-max (nnc.window_argmax)
+// and its gradient's write (nnc.window_scatter) then work on L windows at
+// once; row by row they read the image at stride KW, which would otherwise
+// be scalar or gather code. Reads and writes past the end of a row are out
+// of bounds of the transfer (padding in, nothing out), so rows need not be
+// multiples of L.
+
+/// Windows at most this wide run on vectors (a read of 4 x 16 f32).
+constexpr int64_t kMaxVectorWindowWidth = 4;
+
+/// The kernel [KH, KW] of `op` if it is max pooling, its arg-max or its
+/// gradient's write over windows that tile the image and are narrow enough,
+/// on f32 / f64 images with unit inner strides.
+std::optional<std::array<int64_t, 2>> tilingWindow(linalg::LinalgOp op) {
+  std::array<int64_t, 2> kernel;
+  if (auto pool = dyn_cast<linalg::PoolingNchwMaxOp>(op.getOperation())) {
+    auto window = cast<MemRefType>(pool.getInputs()[1].getType());
+    kernel = {window.getDimSize(0), window.getDimSize(1)};
+    if (!llvm::all_of(pool.getDilations().getValues<int64_t>(),
+                      [](int64_t d) { return d == 1; }) ||
+        !llvm::equal(pool.getStrides().getValues<int64_t>(), kernel))
+      return std::nullopt;
+  } else if (auto attr =
+                 op->getAttrOfType<DenseI64ArrayAttr>(kWindowArgMaxAttr)) {
+    kernel = {attr[0], attr[1]};
+  } else if (auto attr =
+                 op->getAttrOfType<DenseI64ArrayAttr>(kWindowScatterAttr)) {
+    kernel = {attr[0], attr[1]};
+  } else {
+    return std::nullopt;
+  }
+  if (kernel[1] > kMaxVectorWindowWidth)
+    return std::nullopt;
+  for (Value operand : op->getOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.getType());
+    if (!type || !hasUnitInnerStride(operand))
+      return std::nullopt;
+  }
+  Type element = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
+  if (isa<linalg::PoolingNchwMaxOp>(op) || op->hasAttr(kWindowArgMaxAttr))
+    element = getElementTypeOrSelf(op.getDpsInputOperand(0)->get());
+  if (!isa<Float32Type, Float64Type>(element))
+    return std::nullopt;
+  return kernel;
+}
+
+/// The KW members of `lanes` windows of image row (n, c, h) starting at
+/// window `j`: member kw holds column (j + i) * KW + kw in lane i.
+SmallVector<Value> windowMembers(OpBuilder &b, Location loc, Value image,
+                                 ValueRange at, Value j, int64_t lanes,
+                                 int64_t width, Value pad) {
+  Type element = getElementTypeOrSelf(image);
+  SmallVector<Value> indices(at);
+  indices.push_back(arith::MulIOp::create(
+      b, loc, j, arith::ConstantIndexOp::create(b, loc, width)));
+  Value row = vector::TransferReadOp::create(
+      b, loc, VectorType::get({lanes * width}, element), image, indices, pad,
+      ArrayRef<bool>{false});
+  SmallVector<Value> members;
+  for (int64_t kw = 0; kw < width; ++kw) {
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < lanes; ++i)
+      mask.push_back(i * width + kw);
+    members.push_back(vector::ShuffleOp::create(b, loc, row, row, mask));
+  }
+  return members;
+}
+
+/// Member kw of `lanes` windows in lane i of members[kw], interleaved back
+/// into columns: lane i * KW + kw.
+Value interleaveMembers(OpBuilder &b, Location loc, ArrayRef<Value> members,
+                        int64_t lanes) {
+  int64_t width = members.size();
+  Value all = members.front();
+  for (Value member : members.drop_front()) {
+    int64_t size = cast<VectorType>(all.getType()).getNumElements();
+    all = vector::ShuffleOp::create(
+        b, loc, all, member,
+        llvm::to_vector(llvm::seq<int64_t>(0, size + lanes)));
+  }
+  if (width == 1)
+    return all;
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < lanes; ++i)
+    for (int64_t kw = 0; kw < width; ++kw)
+      mask.push_back(kw * lanes + i);
+  return vector::ShuffleOp::create(b, loc, all, all, mask);
+}
+
+/// The `linalg.fill` that last wrote `buffer` before `op`, if it is the
+/// previous op of the block to use `buffer` at all (anything else, a view
+/// or a loop that might write it, and there is no such fill).
+linalg::FillOp precedingFill(Operation *op, Value buffer) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    bool uses = llvm::is_contained(prev->getOperands(), buffer);
+    prev->walk([&](Operation *nested) {
+      uses |= llvm::is_contained(nested->getOperands(), buffer);
+    });
+    if (!uses)
+      continue;
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.getOutputs().front() == buffer)
+      return fill;
+    return nullptr;
+  }
+  return nullptr;
+}
+
+/// The constant every element of `buffer` holds when `op` runs, if a fill
+/// just wrote it (the fill is then erased: the pooling ops below overwrite
+/// every element); null otherwise.
+TypedAttr takeFilledConstant(RewriterBase &rewriter, Operation *op,
+                             Value buffer) {
+  linalg::FillOp fill = precedingFill(op, buffer);
+  if (!fill)
+    return nullptr;
+  auto constant = fill.getInputs().front().getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return nullptr;
+  rewriter.eraseOp(fill);
+  return constant.getValue();
+}
+
+/// A vector of `type` splatting `value`, as a constant of the body it is
+/// built in (a value from outside an outlined parallel loop would reach it
+/// as an opaque argument).
+Value splatConstant(OpBuilder &b, Location loc, VectorType type,
+                    TypedAttr value) {
+  return arith::ConstantOp::create(b, loc, type,
+                                   SplatElementsAttr::get(type, value));
+}
+
+/// Loops over (n, c, oh) of the pooled [N, C, OH, OW] `pooled`, the outer
+/// one marked for threads when `op` is worth them.
+void forEachPooledRow(
+    RewriterBase &rewriter, linalg::LinalgOp op, Value pooled,
+    function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  Location loc = op.getLoc();
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d = 0; d < 3; ++d) {
+    lbs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+    ubs.push_back(getValueOrCreateConstantIndexOp(
+        rewriter, loc, memref::getMixedSize(rewriter, loc, pooled, d)));
+    steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
+  if (worthThreads(op, 0))
+    nest.loops.front()->setAttr(kParallel, rewriter.getUnitAttr());
+}
+
+/// Max pooling (`argMax` false: outputs[0] is the pooled image) or its
+/// arg-max (outputs[0] the maxima, outputs[1] the positions kh * KW + kw of
+/// each window's first maximum) of `image` over tiling windows, starting
+/// from the outputs' values, on vectors of windows.
+void lowerPoolRows(RewriterBase &rewriter, linalg::LinalgOp op,
+                   std::array<int64_t, 2> kernel, bool argMax) {
+  Value image = op.getDpsInputOperand(0)->get();
+  Value maxima = op.getDpsInitOperand(0)->get();
+  Value positions = argMax ? op.getDpsInitOperand(1)->get() : Value();
+  Type element = getElementTypeOrSelf(image);
+  int64_t lanes = kVectorBytes * 8 / element.getIntOrFloatBitWidth();
+  int64_t width = kernel[1];
+  int64_t windows = cast<MemRefType>(maxima.getType()).getDimSize(3);
+  // Outputs filled with a constant just before (-inf and 0, as the nn
+  // lowering does) start from that constant rather than a read of it:
+  // LLVM's NaN- and signed-zero-exact maximum of two unknown values costs
+  // several instructions more than one of a known -inf.
+  auto valueType = VectorType::get({lanes}, element);
+  auto positionType = VectorType::get({lanes}, rewriter.getI32Type());
+  TypedAttr initialBest = takeFilledConstant(rewriter, op, maxima);
+  TypedAttr initialWhere =
+      argMax ? takeFilledConstant(rewriter, op, positions) : nullptr;
+  forEachPooledRow(
+      rewriter, op, maxima, [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value n = ivs[0], c = ivs[1], oh = ivs[2];
+        Value minusInf = arith::ConstantOp::create(
+            b, l,
+            b.getFloatAttr(element, -std::numeric_limits<double>::infinity()));
+        for (int64_t j = 0; j < windows; j += lanes) {
+          Value first = arith::ConstantIndexOp::create(b, l, j);
+          SmallVector<Value> out{n, c, oh, first};
+          Value best = initialBest ? splatConstant(b, l, valueType, initialBest)
+                                   : vector::TransferReadOp::create(
+                                         b, l, valueType, maxima, out, minusInf,
+                                         ArrayRef<bool>{false})
+                                         .getResult();
+          Value where;
+          if (argMax)
+            where =
+                initialWhere
+                    ? splatConstant(b, l, positionType, initialWhere)
+                    : vector::TransferReadOp::create(
+                          b, l, positionType, positions, out,
+                          arith::ConstantIntOp::create(b, l, b.getI32Type(), 0),
+                          ArrayRef<bool>{false})
+                          .getResult();
+          for (int64_t kh = 0; kh < kernel[0]; ++kh) {
+            Value h = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(
+                    b, l, oh, arith::ConstantIndexOp::create(b, l, kernel[0])),
+                arith::ConstantIndexOp::create(b, l, kh));
+            SmallVector<Value> members =
+                windowMembers(b, l, image, ValueRange{n, c, h}, first, lanes,
+                              width, minusInf);
+            for (auto [kw, v] : llvm::enumerate(members)) {
+              if (!argMax) {
+                best = arith::MaximumFOp::create(b, l, best, v);
+                continue;
+              }
+              // Strictly greater, in row-major window order: the first
+              // maximum wins, as in the generic's body.
+              Value greater = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OGT, v, best);
+              best = arith::SelectOp::create(b, l, greater, v, best);
+              Value position = vector::BroadcastOp::create(
+                  b, l, positionType,
+                  arith::ConstantIntOp::create(b, l, b.getI32Type(),
+                                               kh * width + int64_t(kw)));
+              where = arith::SelectOp::create(b, l, greater, position, where);
+            }
+          }
+          vector::TransferWriteOp::create(b, l, best, maxima, out,
+                                          ArrayRef<bool>{false});
+          if (argMax)
+            vector::TransferWriteOp::create(b, l, where, positions, out,
+                                            ArrayRef<bool>{false});
+        }
+      });
+  rewriter.eraseOp(op);
+}
+
+/// The gradient's write (nnc.window_scatter): row kh of window row oh of
+/// the [N, C, OH, KH, OW, KW] view of dx gets dy where the window's arg-max
+/// is (kh, kw), interleaved over kw.
+LogicalResult lowerScatterRows(RewriterBase &rewriter, linalg::LinalgOp op,
+                               std::array<int64_t, 2> kernel) {
+  Location loc = op.getLoc();
+  Value argMax = op.getDpsInputOperand(0)->get();
+  Value dy = op.getDpsInputOperand(1)->get();
+  Value windows = op.getDpsInitOperand(0)->get();
+  auto windowsType = cast<MemRefType>(windows.getType());
+  if (windowsType.getRank() != 6 ||
+      !memref::CollapseShapeOp::isGuaranteedCollapsible(
+          windowsType, {{0}, {1}, {2}, {3}, {4, 5}}))
+    return failure();
+  // The image rows: [N, C, OH, KH, OW * KW].
+  Value rows = memref::CollapseShapeOp::create(
+      rewriter, loc, windows,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3}, {4, 5}});
+  Type element = getElementTypeOrSelf(dy);
+  int64_t lanes = kVectorBytes * 8 / element.getIntOrFloatBitWidth();
+  int64_t width = kernel[1];
+  int64_t count = cast<MemRefType>(dy.getType()).getDimSize(3);
+  forEachPooledRow(
+      rewriter, op, dy, [&](OpBuilder &b, Location l, ValueRange ivs) {
+        Value n = ivs[0], c = ivs[1], oh = ivs[2];
+        Value zero =
+            arith::ConstantOp::create(b, l, b.getFloatAttr(element, 0));
+        auto valueType = VectorType::get({lanes}, element);
+        auto positionType = VectorType::get({lanes}, b.getI32Type());
+        Value zeros = vector::BroadcastOp::create(b, l, valueType, zero);
+        for (int64_t j = 0; j < count; j += lanes) {
+          Value first = arith::ConstantIndexOp::create(b, l, j);
+          Value at = vector::TransferReadOp::create(
+              b, l, positionType, argMax, ValueRange{n, c, oh, first},
+              arith::ConstantIntOp::create(b, l, b.getI32Type(), -1),
+              ArrayRef<bool>{false});
+          Value grad = vector::TransferReadOp::create(
+              b, l, valueType, dy, ValueRange{n, c, oh, first}, zero,
+              ArrayRef<bool>{false});
+          Value column = arith::ConstantIndexOp::create(b, l, j * width);
+          for (int64_t kh = 0; kh < kernel[0]; ++kh) {
+            SmallVector<Value> members;
+            for (int64_t kw = 0; kw < width; ++kw) {
+              Value position = vector::BroadcastOp::create(
+                  b, l, positionType,
+                  arith::ConstantIntOp::create(b, l, b.getI32Type(),
+                                               kh * width + kw));
+              Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                                at, position);
+              members.push_back(
+                  arith::SelectOp::create(b, l, hit, grad, zeros));
+            }
+            vector::TransferWriteOp::create(
+                b, l, interleaveMembers(b, l, members, lanes), rows,
+                ValueRange{n, c, oh, arith::ConstantIndexOp::create(b, l, kh),
+                           column},
+                ArrayRef<bool>{false});
+          }
+        }
+      });
+  rewriter.eraseOp(op);
+  return success();
+}
+
 /// For the innermost loop of an interchanged op: its iterations are
 /// independent (a parallel linalg dimension), which
 /// nnc-tag-parallel-accesses tells LLVM through the access group once loads
@@ -494,6 +804,16 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
       rewriter.setInsertionPoint(op);
+      if (std::optional<std::array<int64_t, 2>> kernel = tilingWindow(op)) {
+        if (op->hasAttr(kWindowScatterAttr)) {
+          if (succeeded(lowerScatterRows(rewriter, op, *kernel)))
+            continue;
+        } else {
+          lowerPoolRows(rewriter, op, *kernel,
+                        /*argMax=*/op->hasAttr(kWindowArgMaxAttr));
+          continue;
+        }
+      }
       op = flattenElementwise(rewriter, op);
       rewriter.setInsertionPoint(op);
       std::optional<unsigned> row = chooseRowLoop(op);

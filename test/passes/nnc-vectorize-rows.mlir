@@ -105,9 +105,9 @@ func.func @matmul(%a: memref<?x64xf32>, %b: memref<64x128xf32>, %c: memref<?x128
 // CHECK:                     memref.store
 // CHECK:                   } {loop_annotation = #[[ANN]]}
 // CHECK-NOT:     linalg.
-func.func @maxpool_strided(%x: memref<?x4x28x28xf32>, %win: memref<2x2xf32>, %y: memref<?x4x14x14xf32>) {
+func.func @maxpool_strided(%x: memref<?x4x28x28xf32>, %win: memref<3x3xf32>, %y: memref<?x4x13x13xf32>) {
   linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
-    ins(%x, %win : memref<?x4x28x28xf32>, memref<2x2xf32>) outs(%y : memref<?x4x14x14xf32>)
+    ins(%x, %win : memref<?x4x28x28xf32>, memref<3x3xf32>) outs(%y : memref<?x4x13x13xf32>)
   return
 }
 
@@ -201,6 +201,148 @@ func.func @broadcast_kept(%b: memref<10xf32>, %y: memref<784x10xf32>) {
       ins(%b : memref<10xf32>) outs(%y : memref<784x10xf32>) {
   ^bb0(%a: f32, %o: f32):
     %r = arith.addf %a, %o : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Max pooling over windows that tile the rows (stride = kernel): loops over
+// (n, c, oh), then per window row one read of 2 x 16 columns split into
+// the windows' two members by shuffles. The output was just filled with
+// -inf: the maxima start from that constant and the fill goes.
+// CHECK-LABEL: func.func @maxpool_tiling
+// CHECK-SAME:    (%[[X:.*]]: memref<?x4x28x28xf32>, %{{.*}}: memref<2x2xf32>, %[[Y:.*]]: memref<?x4x14x14xf32>)
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for %[[N:.*]] =
+// CHECK:           scf.for %[[C:.*]] =
+// CHECK:             scf.for %[[OH:.*]] =
+// CHECK:               %[[START:.*]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK:               %[[ROW:.*]] = vector.transfer_read %[[X]][%[[N]], %[[C]], %{{.*}}, %{{.*}}], %{{.*}} : memref<?x4x28x28xf32>, vector<32xf32>
+// CHECK:               %[[E:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK:               %[[O:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// CHECK:               %[[M0:.*]] = arith.maximumf %[[START]], %[[E]] : vector<16xf32>
+// CHECK:               arith.maximumf %[[M0]], %[[O]] : vector<16xf32>
+// CHECK:               vector.transfer_read %[[X]]
+// CHECK:               arith.maximumf
+// CHECK:               %[[M:.*]] = arith.maximumf
+// CHECK:               vector.transfer_write %[[M]], %[[Y]][%[[N]], %[[C]], %[[OH]], %{{.*}}] : vector<16xf32>, memref<?x4x14x14xf32>
+// CHECK:         } {nnc.parallel}
+// CHECK-NOT:     linalg.pooling_nchw_max
+func.func @maxpool_tiling(%x: memref<?x4x28x28xf32>, %win: memref<2x2xf32>, %y: memref<?x4x14x14xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  linalg.fill ins(%ninf : f32) outs(%y : memref<?x4x14x14xf32>)
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %win : memref<?x4x28x28xf32>, memref<2x2xf32>) outs(%y : memref<?x4x14x14xf32>)
+  return
+}
+
+// -----
+
+// Without a fill just before, the maxima start from the output's values;
+// 3-wide windows read 3 x 16 columns; 13 columns make one vector.
+// CHECK-LABEL: func.func @maxpool_tiling_unfilled
+// CHECK-SAME:    (%[[X:.*]]: memref<?x2x6x39xf32>, %{{.*}}: memref<2x3xf32>, %[[Y:.*]]: memref<?x2x3x13xf32>)
+// CHECK:         %[[START:.*]] = vector.transfer_read %[[Y]]{{.*}} : memref<?x2x3x13xf32>, vector<16xf32>
+// CHECK:         %[[ROW:.*]] = vector.transfer_read %[[X]]{{.*}} : memref<?x2x6x39xf32>, vector<48xf32>
+// CHECK:         vector.shuffle %[[ROW]], %[[ROW]] [0, 3, 6,
+// CHECK:         vector.shuffle %[[ROW]], %[[ROW]] [1, 4, 7,
+// CHECK:         vector.shuffle %[[ROW]], %[[ROW]] [2, 5, 8,
+// CHECK:         arith.maximumf %[[START]], %{{.*}} : vector<16xf32>
+func.func @maxpool_tiling_unfilled(%x: memref<?x2x6x39xf32>, %win: memref<2x3xf32>, %y: memref<?x2x3x13xf32>) {
+  linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<[2, 3]> : tensor<2xi64>}
+    ins(%x, %win : memref<?x2x6x39xf32>, memref<2x3xf32>) outs(%y : memref<?x2x3x13xf32>)
+  return
+}
+
+// -----
+
+// The arg-max (nnc.window_argmax, from the nn lowering): for every window
+// row and member, a strictly greater value takes its position kh * KW + kw;
+// maxima and positions start from the constants they were filled with.
+// CHECK-LABEL: func.func @window_argmax
+// CHECK-NOT:     linalg.fill
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK-DAG:           %[[BEST:.*]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK-DAG:           %[[AT:.*]] = arith.constant dense<0> : vector<16xi32>
+// CHECK:               %[[ROW:.*]] = vector.transfer_read
+// CHECK:               %[[E:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [0, 2,
+// CHECK:               %[[O:.*]] = vector.shuffle %[[ROW]], %[[ROW]] [1, 3,
+// CHECK:               %[[G0:.*]] = arith.cmpf ogt, %[[E]], %[[BEST]] : vector<16xf32>
+// CHECK:               %[[B0:.*]] = arith.select %[[G0]], %[[E]], %[[BEST]]
+// CHECK:               %[[P0:.*]] = arith.select %[[G0]], %{{.*}}, %[[AT]] : vector<16xi1>, vector<16xi32>
+// CHECK:               %[[G1:.*]] = arith.cmpf ogt, %[[O]], %[[B0]] : vector<16xf32>
+// CHECK:               arith.select %[[G1]], %{{.*}}, %[[P0]] : vector<16xi1>, vector<16xi32>
+// CHECK:               vector.transfer_write {{.*}} : vector<16xf32>, memref<?x3x4x4xf32>
+// CHECK:               vector.transfer_write {{.*}} : vector<16xi32>, memref<?x3x4x4xi32>
+// CHECK-NOT:     linalg.generic
+func.func @window_argmax(%x: memref<?x3x8x8xf32>, %win: memref<2x2xf32>, %max: memref<?x3x4x4xf32>, %at: memref<?x3x4x4xi32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0 : i32
+  linalg.fill ins(%ninf : f32) outs(%max : memref<?x3x4x4xf32>)
+  linalg.fill ins(%zero : i32) outs(%at : memref<?x3x4x4xi32>)
+  linalg.generic {indexing_maps = [affine_map<(n, c, i, j, kh, kw) -> (n, c, i * 2 + kh, j * 2 + kw)>,
+                                   affine_map<(n, c, i, j, kh, kw) -> (kh, kw)>,
+                                   affine_map<(n, c, i, j, kh, kw) -> (n, c, i, j)>,
+                                   affine_map<(n, c, i, j, kh, kw) -> (n, c, i, j)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %win : memref<?x3x8x8xf32>, memref<2x2xf32>) outs(%max, %at : memref<?x3x4x4xf32>, memref<?x3x4x4xi32>)
+      attrs = {nnc.window_argmax = array<i64: 2, 2>} {
+  ^bb0(%v: f32, %w: f32, %best: f32, %pos: i32):
+    %kh = linalg.index 4 : index
+    %kw = linalg.index 5 : index
+    %c2 = arith.constant 2 : index
+    %p0 = arith.muli %kh, %c2 : index
+    %p1 = arith.addi %p0, %kw : index
+    %p = arith.index_cast %p1 : index to i32
+    %gt = arith.cmpf ogt, %v, %best : f32
+    %nb = arith.select %gt, %v, %best : f32
+    %np = arith.select %gt, %p, %pos : i32
+    linalg.yield %nb, %np : f32, i32
+  }
+  return
+}
+
+// -----
+
+// The gradient's write (nnc.window_scatter) into the [N, C, OH, KH, OW, KW]
+// view of dx: per window row, dy where the arg-max is (kh, 0) or (kh, 1),
+// interleaved back into a row of 2 x 16 columns of the view's (OW, KW)
+// folded together.
+// CHECK-LABEL: func.func @window_scatter
+// CHECK-SAME:    (%[[AT:.*]]: memref<?x3x4x4xi32>, %[[DY:.*]]: memref<?x3x4x4xf32>, %[[DX:.*]]: memref<?x3x4x2x4x2xf32>)
+// CHECK:         %[[ROWS:.*]] = memref.collapse_shape %[[DX]] {{\[\[}}0], [1], [2], [3], [4, 5]] : memref<?x3x4x2x4x2xf32> into memref<?x3x4x2x8xf32>
+// CHECK:         scf.for
+// CHECK:               %[[A:.*]] = vector.transfer_read %[[AT]]{{.*}} : memref<?x3x4x4xi32>, vector<16xi32>
+// CHECK:               %[[G:.*]] = vector.transfer_read %[[DY]]{{.*}} : memref<?x3x4x4xf32>, vector<16xf32>
+// CHECK:               %[[H0:.*]] = arith.cmpi eq, %[[A]], %{{.*}} : vector<16xi32>
+// CHECK:               %[[P0:.*]] = arith.select %[[H0]], %[[G]], %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK:               %[[H1:.*]] = arith.cmpi eq, %[[A]], %{{.*}} : vector<16xi32>
+// CHECK:               %[[P1:.*]] = arith.select %[[H1]], %[[G]], %{{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK:               %[[BOTH:.*]] = vector.shuffle %[[P0]], %[[P1]]
+// CHECK:               %[[COLS:.*]] = vector.shuffle %[[BOTH]], %[[BOTH]] [0, 16, 1, 17,
+// CHECK:               vector.transfer_write %[[COLS]], %[[ROWS]]{{.*}} : vector<32xf32>, memref<?x3x4x2x8xf32>
+// CHECK-NOT:     linalg.generic
+func.func @window_scatter(%at: memref<?x3x4x4xi32>, %dy: memref<?x3x4x4xf32>, %dx: memref<?x3x4x2x4x2xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, i, kh, j, kw) -> (n, c, i, j)>,
+                                   affine_map<(n, c, i, kh, j, kw) -> (n, c, i, j)>,
+                                   affine_map<(n, c, i, kh, j, kw) -> (n, c, i, kh, j, kw)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%at, %dy : memref<?x3x4x4xi32>, memref<?x3x4x4xf32>) outs(%dx : memref<?x3x4x2x4x2xf32>)
+      attrs = {nnc.window_scatter = array<i64: 2, 2>} {
+  ^bb0(%a: i32, %g: f32, %o: f32):
+    %kh = linalg.index 3 : index
+    %kw = linalg.index 5 : index
+    %c2 = arith.constant 2 : index
+    %p0 = arith.muli %kh, %c2 : index
+    %p1 = arith.addi %p0, %kw : index
+    %p = arith.index_cast %p1 : index to i32
+    %hit = arith.cmpi eq, %a, %p : i32
+    %zero = arith.constant 0.0 : f32
+    %r = arith.select %hit, %g, %zero : f32
     linalg.yield %r : f32
   }
   return

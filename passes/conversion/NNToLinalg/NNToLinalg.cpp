@@ -1,8 +1,7 @@
 //===- NNToLinalg.cpp - The nn -> linalg conversion pass --------*- C++ -*-===//
 //
 // A thin pass over the pattern sets of this folder: every `nn` op is
-// illegal, linalg / tensor / arith / math are the targets (and scf /
-// vector, for the loops of max pooling over tiling windows). A partial
+// illegal, linalg / tensor / arith / math are the targets. A partial
 // conversion leaves func and other dialects alone and reports any `nn` op no
 // pattern handled. The recurrent ops stay for nnc-lower-recurrent
 // (passes/LowerRecurrent.cpp).
@@ -18,9 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace nnc {
@@ -54,8 +51,7 @@ struct ConvertNNToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, scf::SCFDialect,
-                           tensor::TensorDialect, vector::VectorDialect>();
+                           math::MathDialect, tensor::TensorDialect>();
     target.addLegalOp<nn::RnnOp, nn::GruOp, nn::LstmOp, nn::RecurrentTrainOp,
                       nn::RecurrentGradOp>();
     RewritePatternSet patterns(ctx);

@@ -12,25 +12,21 @@
 // that tile the image (stride = kernel, no padding, the usual 2x2 pooling)
 // take a cheaper path: each input element lies in exactly one window, so
 // the image viewed as [N, C, OH, KH, OW, KW] is written elementwise from
-// the window's arg-max and dy, with no search over candidate windows. When
-// such windows are at most 4 wide, max pooling, its arg-max and that write
-// are built here directly as loops over vectors of windows (see "Max
-// pooling over windows that tile the image's rows" below): the pooled rows
-// read the image at a stride, which linalg's vectorizer cannot turn into
-// contiguous vector reads, and as scalar loops they were a third of a small
-// CNN's training step.
+// the window's arg-max and dy, with no search over candidate windows. The
+// arg-max and that write carry `nnc.window_argmax` / `nnc.window_scatter`
+// (the kernel) so that nnc-vectorize-rows can run them, like max pooling
+// over such windows, on vectors of windows.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Passes.h"
 #include "passes/conversion/NNToLinalg/NNToLinalg.h"
 
 #include "dialect/NNOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 #include <limits>
@@ -82,238 +78,6 @@ Value scale(OpBuilder &b, Location loc, Value value, double factor) {
       });
 }
 
-//===----------------------------------------------------------------------===//
-// Max pooling over windows that tile the image's rows, on vectors
-//===----------------------------------------------------------------------===//
-//
-// With stride = kernel and no padding, window j of an image row covers the
-// columns [j * KW, (j + 1) * KW): a vector of L windows reads L * KW
-// contiguous columns, and its KW members (column j * KW + kw of every
-// window) are shuffles of that one read. Pooling, arg-max and the gradient
-// then work on L windows at once. linalg's vectorizer cannot do this: the
-// pooled rows read the image at stride KW, which it turns into gathers or
-// scalar loops. Reads and writes past the end of a row are out of bounds of
-// the transfer (padding in, nothing out), so rows need not be multiples of
-// L; every loop nest runs over (n * C + c, output row) and its outer loop
-// is marked for threads when the op is large.
-
-constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
-
-/// Windows at most this wide take the vector path (a read of 4 x 16 f32).
-constexpr int64_t kMaxVectorWindowWidth = 4;
-
-/// Whether max pooling with these windows takes the vector path.
-bool tilesRows(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-               ArrayRef<int64_t> padding, Type element) {
-  return kernel == strides &&
-         llvm::all_of(padding, [](int64_t p) { return p == 0; }) &&
-         kernel[1] <= kMaxVectorWindowWidth &&
-         isa<Float32Type, Float64Type>(element);
-}
-
-/// Windows per vector: one 512-bit register of f32 or f64 values.
-int64_t windowLanes(Type element) { return element.isF64() ? 8 : 16; }
-
-/// Builds loops over (n * C + c, oh) of an [N, C, OH, ...] result carried
-/// as `init`; `body` returns the result with row (n, c, oh) written.
-Value forEachPooledRow(
-    OpBuilder &b, Location loc, Value init, int64_t channels, int64_t rows,
-    function_ref<Value(OpBuilder &, Location, Value, Value, Value, Value)>
-        body) {
-  auto type = cast<RankedTensorType>(init.getType());
-  auto index = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  Value batch = tensor::DimOp::create(b, loc, init, 0);
-  Value images = arith::MulIOp::create(b, loc, batch, index(channels));
-  Value zero = index(0), one = index(1), c = index(channels);
-  auto outer = scf::ForOp::create(
-      b, loc, zero, images, one, ValueRange{init},
-      [&](OpBuilder &ob, Location l, Value image, ValueRange acc) {
-        Value n = arith::DivUIOp::create(ob, l, image, c);
-        Value ch = arith::RemUIOp::create(ob, l, image, c);
-        auto inner = scf::ForOp::create(
-            ob, l, zero, arith::ConstantIndexOp::create(ob, l, rows), one, acc,
-            [&](OpBuilder &ib, Location il, Value row, ValueRange rowAcc) {
-              scf::YieldOp::create(ib, il,
-                                   body(ib, il, n, ch, row, rowAcc.front()));
-            });
-        scf::YieldOp::create(ob, l, inner.getResults());
-      });
-  // As nnc-vectorize-rows decides for its ops: 1024 results per example.
-  int64_t perExample = 1;
-  for (int64_t d : type.getShape().drop_front())
-    perExample *= d;
-  if (perExample >= 1024)
-    outer->setAttr(kParallelAttr, b.getUnitAttr());
-  return outer.getResult(0);
-}
-
-/// The KW members of `lanes` windows of image row (n, c, h) starting at
-/// window `j`: member kw holds column (j + i) * KW + kw in lane i.
-SmallVector<Value> windowMembers(OpBuilder &b, Location loc, Value image,
-                                 Value n, Value c, Value h, Value j,
-                                 int64_t lanes, int64_t width, Value pad) {
-  Type element = cast<RankedTensorType>(image.getType()).getElementType();
-  Value column = arith::MulIOp::create(
-      b, loc, j, arith::ConstantIndexOp::create(b, loc, width));
-  Value row = vector::TransferReadOp::create(
-      b, loc, VectorType::get({lanes * width}, element), image,
-      ValueRange{n, c, h, column}, pad, ArrayRef<bool>{false});
-  SmallVector<Value> members;
-  for (int64_t kw = 0; kw < width; ++kw) {
-    SmallVector<int64_t> mask;
-    for (int64_t i = 0; i < lanes; ++i)
-      mask.push_back(i * width + kw);
-    members.push_back(vector::ShuffleOp::create(b, loc, row, row, mask));
-  }
-  return members;
-}
-
-/// The row of `lanes` windows at window `j` of `members` (member kw of
-/// window i in lane i of members[kw]), interleaved back into columns.
-Value interleaveMembers(OpBuilder &b, Location loc, ArrayRef<Value> members,
-                        int64_t lanes) {
-  int64_t width = members.size();
-  Value all = members.front();
-  for (Value member : members.drop_front()) {
-    int64_t size = cast<VectorType>(all.getType()).getNumElements();
-    all = vector::ShuffleOp::create(
-        b, loc, all, member,
-        llvm::to_vector(llvm::seq<int64_t>(0, size + lanes)));
-  }
-  if (width == 1)
-    return all;
-  SmallVector<int64_t> mask;
-  for (int64_t i = 0; i < lanes; ++i)
-    for (int64_t kw = 0; kw < width; ++kw)
-      mask.push_back(kw * lanes + i);
-  return vector::ShuffleOp::create(b, loc, all, all, mask);
-}
-
-/// Max pooling of `x` [N, C, H, W] into `type` [N, C, OH, OW], or the
-/// position kh * KW + kw of each window's first maximum (as i32) when
-/// `argMax`, on vectors of windows.
-Value poolRowsOnVectors(OpBuilder &b, Location loc, Value x,
-                        RankedTensorType type, ArrayRef<int64_t> kernel,
-                        bool argMax) {
-  Type element = type.getElementType();
-  int64_t lanes = windowLanes(element), width = kernel[1];
-  int64_t windows = type.getDimSize(3);
-  Type resultElement = argMax ? Type(b.getI32Type()) : element;
-  auto resultType = RankedTensorType::get(type.getShape(), resultElement);
-  Value init = lowering::createEmptyLike(b, loc, resultType, x);
-  return forEachPooledRow(
-      b, loc, init, type.getDimSize(1), type.getDimSize(2),
-      [&](OpBuilder &rb, Location l, Value n, Value c, Value oh, Value acc) {
-        auto floatVector = VectorType::get({lanes}, element);
-        Value minusInf = createFloatConstant(rb, l, element, kMinusInfinity);
-        Value best = vector::BroadcastOp::create(rb, l, floatVector, minusInf);
-        Value bestIndex = vector::BroadcastOp::create(
-            rb, l, VectorType::get({lanes}, rb.getI32Type()),
-            arith::ConstantIntOp::create(rb, l, rb.getI32Type(), 0));
-        for (int64_t j = 0; j < windows; j += lanes) {
-          Value first = arith::ConstantIndexOp::create(rb, l, j);
-          Value maxima = best, positions = bestIndex;
-          for (int64_t kh = 0; kh < kernel[0]; ++kh) {
-            Value h = arith::AddIOp::create(
-                rb, l,
-                arith::MulIOp::create(
-                    rb, l, oh,
-                    arith::ConstantIndexOp::create(rb, l, kernel[0])),
-                arith::ConstantIndexOp::create(rb, l, kh));
-            SmallVector<Value> members =
-                windowMembers(rb, l, x, n, c, h, first, lanes, width, minusInf);
-            for (auto [kw, v] : llvm::enumerate(members)) {
-              if (!argMax) {
-                maxima = arith::MaximumFOp::create(rb, l, maxima, v);
-                continue;
-              }
-              // Strictly greater, in row-major window order: the first
-              // maximum wins, as in windowArgMax.
-              Value greater = arith::CmpFOp::create(
-                  rb, l, arith::CmpFPredicate::OGT, v, maxima);
-              maxima = arith::SelectOp::create(rb, l, greater, v, maxima);
-              Value position = vector::BroadcastOp::create(
-                  rb, l, positions.getType(),
-                  arith::ConstantIntOp::create(rb, l, rb.getI32Type(),
-                                               kh * width + int64_t(kw)));
-              positions =
-                  arith::SelectOp::create(rb, l, greater, position, positions);
-            }
-          }
-          acc = vector::TransferWriteOp::create(
-                    rb, l, argMax ? positions : maxima, acc,
-                    ValueRange{n, c, oh, first}, ArrayRef<bool>{false})
-                    .getResult();
-        }
-        return acc;
-      });
-}
-
-/// The max-pooling gradient of windows that tile the image's rows, on
-/// vectors: row kh of window row oh gets dy where the window's arg-max is
-/// (kh, kw), interleaved over kw. Pixels in no window (rows and columns
-/// past the last one) are 0.
-Value scatterRowsOnVectors(OpBuilder &b, Location loc, RankedTensorType type,
-                           Value x, Value dy, Value argMax,
-                           ArrayRef<int64_t> kernel) {
-  Type element = type.getElementType();
-  auto pooledType = cast<RankedTensorType>(dy.getType());
-  int64_t lanes = windowLanes(element), width = kernel[1];
-  int64_t windows = pooledType.getDimSize(3);
-  bool exact = pooledType.getDimSize(2) * kernel[0] == type.getDimSize(2) &&
-               windows * width == type.getDimSize(3);
-  Value init = exact ? lowering::createEmptyLike(b, loc, type, x)
-                     : createFilled(b, loc, type, x,
-                                    createFloatConstant(b, loc, element, 0));
-  // Rows of dx, not of dy: the loops run over (n * C + c, oh) and write
-  // the KH rows of each.
-  return forEachPooledRow(
-      b, loc, init, type.getDimSize(1), pooledType.getDimSize(2),
-      [&](OpBuilder &rb, Location l, Value n, Value c, Value oh, Value acc) {
-        Value zero = createFloatConstant(rb, l, element, 0);
-        auto floatVector = VectorType::get({lanes}, element);
-        auto indexVector = VectorType::get({lanes}, rb.getI32Type());
-        Value zeros = vector::BroadcastOp::create(rb, l, floatVector, zero);
-        for (int64_t j = 0; j < windows; j += lanes) {
-          Value first = arith::ConstantIndexOp::create(rb, l, j);
-          Value at = vector::TransferReadOp::create(
-              rb, l, indexVector, argMax, ValueRange{n, c, oh, first},
-              arith::ConstantIntOp::create(rb, l, rb.getI32Type(), -1),
-              ArrayRef<bool>{false});
-          Value grad = vector::TransferReadOp::create(
-              rb, l, floatVector, dy, ValueRange{n, c, oh, first}, zero,
-              ArrayRef<bool>{false});
-          Value column = arith::ConstantIndexOp::create(rb, l, j * width);
-          for (int64_t kh = 0; kh < kernel[0]; ++kh) {
-            SmallVector<Value> members;
-            for (int64_t kw = 0; kw < width; ++kw) {
-              Value position = vector::BroadcastOp::create(
-                  rb, l, indexVector,
-                  arith::ConstantIntOp::create(rb, l, rb.getI32Type(),
-                                               kh * width + kw));
-              Value hit = arith::CmpIOp::create(rb, l, arith::CmpIPredicate::eq,
-                                                at, position);
-              members.push_back(
-                  arith::SelectOp::create(rb, l, hit, grad, zeros));
-            }
-            Value h = arith::AddIOp::create(
-                rb, l,
-                arith::MulIOp::create(
-                    rb, l, oh,
-                    arith::ConstantIndexOp::create(rb, l, kernel[0])),
-                arith::ConstantIndexOp::create(rb, l, kh));
-            acc = vector::TransferWriteOp::create(
-                      rb, l, interleaveMembers(rb, l, members, lanes), acc,
-                      ValueRange{n, c, h, column}, ArrayRef<bool>{false})
-                      .getResult();
-          }
-        }
-        return acc;
-      });
-}
-
 struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -324,13 +88,6 @@ struct MaxPool2DLowering : OpConversionPattern<nn::MaxPool2DOp> {
     auto type = cast<RankedTensorType>(op.getType());
     Type element = type.getElementType();
     Value x = adaptor.getInput();
-    if (tilesRows(op.getKernelSize(), op.getStrides(), op.getPadding(),
-                  element)) {
-      rewriter.replaceOp(op, poolRowsOnVectors(rewriter, loc, x, type,
-                                               op.getKernelSize(),
-                                               /*argMax=*/false));
-      return success();
-    }
     Value padded =
         lowering::padImage(rewriter, loc, x, op.getPadding(), kMinusInfinity);
     Value init = createFilled(
@@ -413,6 +170,8 @@ Value windowArgMax(OpBuilder &b, Location loc, Value padded,
                 arith::SelectOp::create(nb, l, greater, x, best),
                 arith::SelectOp::create(nb, l, greater, index, bestIndex)});
       });
+  if (kernel == strides)
+    generic->setAttr(kWindowArgMaxAttr, b.getDenseI64ArrayAttr(kernel));
   return generic.getResult(1);
 }
 
@@ -471,6 +230,7 @@ Value scatterToTilingWindows(OpBuilder &b, Location loc, RankedTensorType type,
             ValueRange{arith::SelectOp::create(
                 nb, l, hit, args[1], createFloatConstant(nb, l, element, 0))});
       });
+  generic->setAttr(kWindowScatterAttr, b.getDenseI64ArrayAttr(kernel));
   Value result = tensor::CollapseShapeOp::create(b, loc, covered.getType(),
                                                  generic.getResult(0), split);
   if (exact)
@@ -492,13 +252,6 @@ struct MaxPool2DGradLowering : OpConversionPattern<nn::MaxPool2DGradOp> {
     auto pooledType = cast<RankedTensorType>(dy.getType());
     ArrayRef<int64_t> kernel = op.getKernelSize(), strides = op.getStrides(),
                       padding = op.getPadding();
-    if (tilesRows(kernel, strides, padding, element)) {
-      Value argMax = poolRowsOnVectors(rewriter, loc, x, pooledType, kernel,
-                                       /*argMax=*/true);
-      rewriter.replaceOp(
-          op, scatterRowsOnVectors(rewriter, loc, type, x, dy, argMax, kernel));
-      return success();
-    }
     Value padded =
         lowering::padImage(rewriter, loc, x, padding, kMinusInfinity);
     Value argMax =
