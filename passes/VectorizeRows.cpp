@@ -469,9 +469,9 @@ std::optional<std::array<int64_t, 2>> tilingWindow(linalg::LinalgOp op) {
     if (!type || !hasUnitInnerStride(operand))
       return std::nullopt;
   }
-  Type element = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
-  if (isa<linalg::PoolingNchwMaxOp>(op) || op->hasAttr(kWindowArgMaxAttr))
-    element = getElementTypeOrSelf(op.getDpsInputOperand(0)->get());
+  // The image's values: the first input, or dy after the scatter's arg-max.
+  Type element = getElementTypeOrSelf(
+      op.getDpsInputOperand(op->hasAttr(kWindowScatterAttr) ? 1 : 0)->get());
   if (!isa<Float32Type, Float64Type>(element))
     return std::nullopt;
   return kernel;
@@ -525,7 +525,7 @@ Value interleaveMembers(OpBuilder &b, Location loc, ArrayRef<Value> members,
 /// or a loop that might write it, and there is no such fill).
 linalg::FillOp precedingFill(Operation *op, Value buffer) {
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    bool uses = llvm::is_contained(prev->getOperands(), buffer);
+    bool uses = false;
     prev->walk([&](Operation *nested) {
       uses |= llvm::is_contained(nested->getOperands(), buffer);
     });
