@@ -19,6 +19,11 @@ namespace nnc {
 inline constexpr llvm::StringLiteral kWindowArgMaxAttr = "nnc.window_argmax";
 inline constexpr llvm::StringLiteral kWindowScatterAttr = "nnc.window_scatter";
 
+/// `i32 nnc_threads()`: how many threads parallel loops run on.
+/// nnc-parallelize-tiles declares it and calls it before each parallel loop;
+/// nnc-thread-count defines it.
+inline constexpr llvm::StringLiteral kThreadsFunction = "nnc_threads";
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

@@ -84,23 +84,31 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
   ];
 }
 
-def ParallelizeTilesPass : Pass<"nnc-parallelize-tiles", "mlir::func::FuncOp"> {
+def ParallelizeTilesPass : Pass<"nnc-parallelize-tiles", "mlir::ModuleOp"> {
   let summary = "Turn the loops over independent tiles into scf.parallel";
   let description = [{
     After bufferization, rewrites every `scf.for` marked `nnc.parallel` (the
     loop over row tiles of a matrix product that nnc-tile-contractions
     created) that carries no values and is not nested in another parallel
-    loop into an `scf.parallel`, for convert-scf-to-openmp.
+    loop into `scf.if (nnc_threads() > 1)`, whose then-branch is an
+    `scf.parallel` with a copy of the loop's body (for convert-scf-to-openmp)
+    and whose else-branch is the loop itself. Declares `i32 nnc_threads()`,
+    which nnc-thread-count defines.
   }];
-  let dependentDialects = ["mlir::scf::SCFDialect"];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::scf::SCFDialect",
+  ];
 }
 
 def ThreadCountPass : Pass<"nnc-thread-count", "mlir::ModuleOp"> {
   let summary = "Run OpenMP parallel regions on NNC_THREADS threads (default 1)";
   let description = [{
-    In the LLVM dialect, adds `i32 nnc_threads()` to the module (linkonce_odr:
+    In the LLVM dialect, defines `i32 nnc_threads()` in the module (linkonce_odr:
     NNC_THREADS from the environment when a positive integer, else 1, read
-    once) and gives every `omp.parallel` a `num_threads` operand from it.
+    once), replacing the declaration nnc-parallelize-tiles made, and gives
+    every `omp.parallel` a `num_threads` operand from it.
   }];
   let dependentDialects = [
     "mlir::LLVM::LLVMDialect",

@@ -89,7 +89,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
   if (options.parallel && options.optLevel > 0) {
-    pm.addNestedPass<func::FuncOp>(createParallelizeTilesPass());
+    pm.addPass(createParallelizeTilesPass());
     pm.addPass(createConvertSCFToOpenMPPass());
     // (Inlines the memref.alloca_scope the conversion wraps each body in:
     // the tiles allocate nothing, and the scope must not hold the blocks

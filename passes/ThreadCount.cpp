@@ -5,8 +5,9 @@
 // reproducible and a program that embeds a model decides. In the LLVM
 // dialect, this pass gives every `omp.parallel` a `num_threads` operand
 // read from `nnc_threads()` (and an `if` that skips the fork for one
-// thread), a function it adds to the module (linkonce_odr,
-// so several model objects can be linked together): the value of the
+// thread), a function it defines in the module (linkonce_odr, so several
+// model objects can be linked together; nnc-parallelize-tiles declared it
+// and branches on it around each parallel loop): the value of the
 // environment variable NNC_THREADS when it is a positive integer, 1
 // otherwise, read once. The environment is the only switch, so a host that
 // offers fewer cores than threads asked for merely time-shares them
@@ -29,7 +30,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr llvm::StringLiteral kFunction = "nnc_threads";
 constexpr llvm::StringLiteral kCache = "nnc_threads.count";
 constexpr llvm::StringLiteral kName = "nnc_threads.env";
 
@@ -68,7 +68,10 @@ void buildThreadsFunction(OpBuilder &b, ModuleOp module) {
                          LLVM::linkage::Linkage::LinkonceODR, kName,
                          b.getStringAttr(text));
 
-  auto func = LLVM::LLVMFuncOp::create(b, loc, kFunction,
+  // nnc-parallelize-tiles declared the function; calls name it by symbol.
+  if (Operation *declaration = module.lookupSymbol(nnc::kThreadsFunction))
+    declaration->erase();
+  auto func = LLVM::LLVMFuncOp::create(b, loc, nnc::kThreadsFunction,
                                        LLVM::LLVMFunctionType::get(i32, {}));
   func.setLinkageAttr(linkonce);
   Block *entry = func.addEntryBlock(b);
@@ -115,12 +118,15 @@ struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
     ModuleOp module = getOperation();
     SmallVector<omp::ParallelOp> regions;
     module.walk([&](omp::ParallelOp op) { regions.push_back(op); });
-    if (regions.empty())
+    auto existing =
+        module.lookupSymbol<LLVM::LLVMFuncOp>(nnc::kThreadsFunction);
+    if (regions.empty() && !existing)
       return;
     OpBuilder b(module.getContext());
-    if (!module.lookupSymbol(kFunction))
+    if (!existing || existing.isExternal())
       buildThreadsFunction(b, module);
-    auto function = module.lookupSymbol<LLVM::LLVMFuncOp>(kFunction);
+    auto function =
+        module.lookupSymbol<LLVM::LLVMFuncOp>(nnc::kThreadsFunction);
     for (omp::ParallelOp region : regions) {
       b.setInsertionPoint(region);
       Value count =

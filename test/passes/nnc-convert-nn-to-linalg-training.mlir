@@ -486,7 +486,8 @@ func.func @sgd_momentum_weight_decay(%p: tensor<8xf64>, %g: tensor<8xf64>, %v: t
 // scalars computed once from the run-time step (ln 0.5 and ln 0.75 here),
 // the second as the reciprocal of its square root, which the update
 // multiplies by; the update writes parameter, first and second moment in
-// place.
+// place. The division by the denominator (>= eps > 0) is `arcp ninf`: LLVM
+// may compute it as a reciprocal estimate refined by a Newton step.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0) -> (d0)>
 // CHECK-LABEL: func.func @adam
 // CHECK-SAME:    (%[[P:.*]]: tensor<8xf32>, %[[G:.*]]: tensor<8xf32>, %[[M:.*]]: tensor<8xf32>, %[[V:.*]]: tensor<8xf32>, %[[STEP:.*]]: i64)
@@ -522,7 +523,7 @@ func.func @sgd_momentum_weight_decay(%p: tensor<8xf64>, %g: tensor<8xf64>, %v: t
 // CHECK:           %[[HAT:.*]] = arith.mulf %[[SQ]], %[[INVSQRTC2]] : f32
 // CHECK:           %[[EPS:.*]] = arith.constant 9.99999993E-9 : f32
 // CHECK:           %[[DEN:.*]] = arith.addf %[[HAT]], %[[EPS]] : f32
-// CHECK:           %[[RATIO:.*]] = arith.divf %[[NM]], %[[DEN]] : f32
+// CHECK:           %[[RATIO:.*]] = arith.divf %[[NM]], %[[DEN]] fastmath<ninf,arcp> : f32
 // CHECK:           %[[UPD:.*]] = arith.mulf %[[STEPSIZE]], %[[RATIO]] : f32
 // CHECK:           %[[NP:.*]] = arith.subf %[[PV]], %[[UPD]] : f32
 // CHECK:           linalg.yield %[[NP]], %[[NM]], %[[NV]] : f32, f32, f32

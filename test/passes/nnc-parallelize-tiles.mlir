@@ -1,0 +1,88 @@
+// RUN: nnc-opt %s --nnc-parallelize-tiles --split-input-file | FileCheck %s
+
+// A loop over row tiles marked nnc.parallel runs as an scf.parallel only
+// when nnc_threads() asks for more than one thread; otherwise the loop
+// itself runs, unmarked, in the function. nnc_threads is declared once.
+// CHECK-LABEL: func.func private @nnc_threads() -> i32
+// CHECK-NOT:   func.func private @nnc_threads
+// CHECK-LABEL: func.func @rows
+// CHECK:         %[[N:.*]] = call @nnc_threads() : () -> i32
+// CHECK:         %[[ONE:.*]] = arith.constant 1 : i32
+// CHECK:         %[[MANY:.*]] = arith.cmpi sgt, %[[N]], %[[ONE]] : i32
+// CHECK:         scf.if %[[MANY]] {
+// CHECK:           scf.parallel (%[[I:.*]]) = (%[[LB:.*]]) to (%[[UB:.*]]) step (%[[S:.*]]) {
+// CHECK:             memref.store %{{.*}}, %{{.*}}[%[[I]]]
+// CHECK:             scf.reduce
+// CHECK:         } else {
+// CHECK:           scf.for %[[J:.*]] = %[[LB]] to %[[UB]] step %[[S]] {
+// CHECK-NEXT:        memref.store %{{.*}}, %{{.*}}[%[[J]]]
+// CHECK-NOT:       nnc.parallel
+// CHECK:       func.func @other
+// CHECK:         call @nnc_threads()
+func.func @rows(%out: memref<64xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  scf.for %i = %c0 to %c64 step %c1 {
+    memref.store %x, %out[%i] : memref<64xf32>
+  } {nnc.parallel}
+  return
+}
+func.func @other(%out: memref<64xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  scf.for %i = %c0 to %c64 step %c1 {
+    memref.store %x, %out[%i] : memref<64xf32>
+  } {nnc.parallel}
+  return
+}
+
+// -----
+
+// A marked loop inside another marked loop stays sequential (a parallel
+// region within one would only add fork-join overhead); unmarked loops and
+// loops that carry values are left alone, and a module with nothing to
+// parallelize declares nothing.
+// CHECK-LABEL: func.func @nested
+// CHECK:         scf.if
+// CHECK:           scf.parallel
+// CHECK:             scf.for
+// CHECK-NOT:           scf.parallel
+// CHECK:         } else {
+// CHECK:           scf.for
+// CHECK:             scf.for
+// CHECK-NOT:   scf.if
+// CHECK-NOT:   nnc.parallel
+func.func @nested(%out: memref<8x8xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  scf.for %i = %c0 to %c8 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      memref.store %x, %out[%i, %j] : memref<8x8xf32>
+    } {nnc.parallel}
+  } {nnc.parallel}
+  return
+}
+
+// -----
+
+// CHECK-NOT: nnc_threads
+// CHECK-LABEL: func.func @sequential
+// CHECK-NOT:     scf.if
+// CHECK:         scf.for
+// CHECK-NOT:     scf.parallel
+func.func @sequential(%out: memref<64xf32>, %x: f32) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %s = scf.for %i = %c0 to %c64 step %c1 iter_args(%acc = %x) -> f32 {
+    %y = arith.addf %acc, %x : f32
+    scf.yield %y : f32
+  } {nnc.parallel}
+  scf.for %i = %c0 to %c64 step %c1 {
+    memref.store %x, %out[%i] : memref<64xf32>
+  }
+  return %s : f32
+}
