@@ -9,7 +9,10 @@
 // threads run it). Unmarked loops are left alone.
 //
 // The parallel loop runs only when `nnc_threads()` (declared here, defined
-// by nnc-thread-count) asks for more than one thread; otherwise the original
+// by nnc-thread-count) asks for more than one thread and, for a loop whose
+// mark gives the points of one iteration (a loop over the batch, marked by
+// nnc-vectorize-rows), when the trip count times those is at least
+// nnc::kMinParallelElements; otherwise the original
 // `scf.for` runs, in the function itself. One thread is the default, and a
 // region OpenMP runs serialized still costs its fork bookkeeping and, worse,
 // sits in an outlined function that LLVM optimizes apart from its caller
@@ -59,6 +62,22 @@ void buildParallelCopy(RewriterBase &rewriter, scf::ForOp loop) {
     rewriter.clone(op, mapping);
 }
 
+/// Whether `loop`, each iteration of which computes `points` points, has
+/// at least nnc::kMinParallelElements in all (its trip count is known at
+/// run time only, when it runs over the batch).
+Value largeEnough(RewriterBase &rewriter, scf::ForOp loop, IntegerAttr points) {
+  Location loc = loop.getLoc();
+  Value span = arith::SubIOp::create(rewriter, loc, loop.getUpperBound(),
+                                     loop.getLowerBound());
+  Value trips = arith::CeilDivSIOp::create(rewriter, loc, span, loop.getStep());
+  Value total = arith::MulIOp::create(
+      rewriter, loc, trips,
+      arith::ConstantIndexOp::create(rewriter, loc, points.getInt()));
+  return arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::sge, total,
+      arith::ConstantIndexOp::create(rewriter, loc, nnc::kMinParallelElements));
+}
+
 struct ParallelizeTilesPass
     : nnc::impl::ParallelizeTilesPassBase<ParallelizeTilesPass> {
   void runOnOperation() override {
@@ -75,6 +94,7 @@ struct ParallelizeTilesPass
     for (scf::ForOp loop : loops) {
       // Only the outermost marked loop runs in parallel: nested parallel
       // regions would only add fork-join overhead.
+      Attribute mark = loop->getAttr(kParallel);
       bool nested = false;
       for (Operation *op = loop->getParentOp(); op && !nested;
            op = op->getParentOp())
@@ -90,6 +110,9 @@ struct ParallelizeTilesPass
       Value many = arith::CmpIOp::create(
           rewriter, loc, arith::CmpIPredicate::sgt, count,
           arith::ConstantIntOp::create(rewriter, loc, 1, 32));
+      if (auto points = dyn_cast_or_null<IntegerAttr>(mark))
+        many = arith::AndIOp::create(rewriter, loc, many,
+                                     largeEnough(rewriter, loop, points));
       auto branch = scf::IfOp::create(rewriter, loc, many,
                                       /*withElseRegion=*/true);
       rewriter.setInsertionPointToStart(branch.thenBlock());

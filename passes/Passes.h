@@ -24,6 +24,10 @@ inline constexpr llvm::StringLiteral kWindowScatterAttr = "nnc.window_scatter";
 /// nnc-thread-count defines it.
 inline constexpr llvm::StringLiteral kThreadsFunction = "nnc_threads";
 
+/// Loops with fewer points in all (iterations times the points of one) run
+/// on one thread: a fork and join would cost more than they save.
+inline constexpr int64_t kMinParallelElements = 4096;
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 

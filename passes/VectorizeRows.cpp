@@ -15,8 +15,11 @@
 //    vectors (16 f32 / 8 f64 lanes, the last one masked): each output row
 //    chunk is loaded once, carried through the reduction loops in registers
 //    and stored once; inputs that do not depend on the row are broadcast;
-//    the outermost loop of a large op is marked `nnc.parallel` when it is
-//    a parallel dimension of every output (see nnc-parallelize-tiles);
+//    the outermost loop is marked `nnc.parallel` when it is a parallel
+//    dimension of every output (see nnc-parallelize-tiles, which decides
+//    from the op's size whether it is worth threads), and a long row with
+//    no loop around it is cut into chunks of 4096 elements, the loop over
+//    them marked;
 //  - otherwise, when that order differs from the op's, the op is
 //    generalized, interchanged and lowered to scf.for loops whose innermost
 //    loop carries an `llvm.loop` annotation (vectorize, do not unroll first,
@@ -215,31 +218,36 @@ linalg::LinalgOp flattenElementwise(RewriterBase &rewriter,
 /// Marks a loop whose iterations are independent, for nnc-parallelize-tiles
 /// (which runs it on several threads when the object is built --parallel).
 constexpr llvm::StringLiteral kParallel = "nnc.parallel";
-/// Ops smaller than this many elements are not worth a fork and join; a
-/// loop over the (dynamic) batch needs this many per example.
-constexpr int64_t kMinParallelElements = 4096;
-constexpr int64_t kMinParallelElementsPerExample = 1024;
+/// The chunk of a long row that one iteration of a loop run on threads
+/// covers (a multiple of every vector width).
+constexpr int64_t kRowChunk = 4096;
 
-/// Whether the iterations of loop `dim` of `op` may run on
-/// different threads and are worth it: `dim` is parallel, indexes every
-/// output plainly (its iterations write disjoint parts), spans more than
-/// one iteration, and the op is large.
-bool worthThreads(linalg::LinalgOp op, unsigned dim) {
+/// The `nnc.parallel` mark for loop `dim` of `op`, or null when its
+/// iterations may not run on different threads or are not worth it. They
+/// may when `dim` is parallel, indexes every output plainly (its
+/// iterations write disjoint parts) and spans more than one iteration. A
+/// static loop is worth it when the op has nnc::kMinParallelElements points
+/// (a unit mark); a dynamic one (over the batch) is marked with the points
+/// of one iteration, and nnc-parallelize-tiles compares their product with
+/// the trip count at run time.
+Attribute threadsMark(linalg::LinalgOp op, unsigned dim, Builder &b) {
   SmallVector<int64_t> extents = op.getStaticLoopRanges();
   if (op.getIteratorTypesArray()[dim] != utils::IteratorType::parallel ||
       extents[dim] == 1)
-    return false;
+    return {};
   for (OpOperand &init : op.getDpsInitsMutable())
     if (!llvm::is_contained(op.getMatchingIndexingMap(&init).getResults(),
                             getAffineDimExpr(dim, op.getContext())))
-      return false;
+      return {};
   int64_t elements = 1;
   for (int64_t extent : extents)
     if (!ShapedType::isDynamic(extent))
       elements *= extent;
-  return elements >= (ShapedType::isDynamic(extents[dim])
-                          ? kMinParallelElementsPerExample
-                          : kMinParallelElements);
+  if (ShapedType::isDynamic(extents[dim]))
+    return b.getI64IntegerAttr(elements);
+  if (elements < nnc::kMinParallelElements)
+    return {};
+  return b.getUnitAttr();
 }
 
 /// Lowers `op` to loops over rows of vectors along loop `row`.
@@ -280,8 +288,24 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
     }
   };
   bounds(outer, lbs, ubs, steps);
-  lbs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
-  ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, rowLength));
+  // A long row with no loop around it (an optimizer update over a whole
+  // weight matrix, folded into one row) is cut into chunks, the loop over
+  // them marked for threads.
+  Value rowBegin = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value rowEnd = arith::ConstantIndexOp::create(rewriter, loc, rowLength);
+  scf::ForOp chunks;
+  if (outer.empty() && rowLength >= 2 * kRowChunk) {
+    Value chunk = arith::ConstantIndexOp::create(rewriter, loc, kRowChunk);
+    chunks = scf::ForOp::create(rewriter, loc, rowBegin, rowEnd, chunk);
+    chunks->setAttr(kParallel, rewriter.getI64IntegerAttr(kRowChunk));
+    rewriter.setInsertionPoint(chunks.getBody()->getTerminator());
+    rowBegin = chunks.getInductionVar();
+    rowEnd = arith::MinSIOp::create(
+        rewriter, loc, arith::AddIOp::create(rewriter, loc, rowBegin, chunk),
+        rowEnd);
+  }
+  lbs.push_back(rowBegin);
+  ubs.push_back(rowEnd);
   steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, lanes));
 
   scf::LoopNest rows = scf::buildLoopNest(
@@ -419,8 +443,11 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
             vector::StoreOp::create(b, l, result, init.get(), at);
         }
       });
-  if (!outer.empty() && worthThreads(op, outer.front()))
-    rows.loops.front()->setAttr(kParallel, rewriter.getUnitAttr());
+  if (Attribute mark = outer.empty() ? Attribute()
+                                     : threadsMark(op, outer.front(), rewriter))
+    rows.loops.front()->setAttr(kParallel, mark);
+  if (chunks)
+    rewriter.setInsertionPointAfter(chunks);
   rewriter.eraseOp(op);
 }
 
@@ -577,8 +604,8 @@ void forEachPooledRow(
     steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
   }
   scf::LoopNest nest = scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
-  if (worthThreads(op, 0))
-    nest.loops.front()->setAttr(kParallel, rewriter.getUnitAttr());
+  if (Attribute mark = threadsMark(op, 0, rewriter))
+    nest.loops.front()->setAttr(kParallel, mark);
 }
 
 /// Max pooling (`argMax` false: outputs[0] is the pooled image) or its
@@ -748,7 +775,7 @@ LLVM::LoopAnnotationAttr innerLoopAnnotation(MLIRContext *ctx) {
 LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
                                 ArrayRef<unsigned> order) {
   // Decided before `op` is generalized or interchanged (and erased).
-  bool threads = worthThreads(op, order.front());
+  Attribute threads = threadsMark(op, order.front(), rewriter);
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
   if (!generic) {
     FailureOr<linalg::GenericOp> generalized =
@@ -772,7 +799,7 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
         forOp->setAttr("loop_annotation",
                        innerLoopAnnotation(rewriter.getContext()));
   if (!loops->empty() && threads)
-    loops->front()->setAttr(kParallel, rewriter.getUnitAttr());
+    loops->front()->setAttr(kParallel, threads);
   return success();
 }
 
@@ -780,14 +807,16 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
 /// when its outermost loop is worth running on threads, and marks that
 /// loop (pooling, arg-max and other ops whose rows are strided).
 LogicalResult lowerWithThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
-  if (op.getNumLoops() == 0 || !worthThreads(op, 0))
+  Attribute threads =
+      op.getNumLoops() == 0 ? Attribute() : threadsMark(op, 0, rewriter);
+  if (!threads)
     return success();
   FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
   if (failed(loops))
     return op.emitError("could not lower this op to loops");
   rewriter.eraseOp(op);
   if (!loops->empty())
-    loops->front()->setAttr(kParallel, rewriter.getUnitAttr());
+    loops->front()->setAttr(kParallel, threads);
   return success();
 }
 

@@ -86,3 +86,31 @@ func.func @sequential(%out: memref<64xf32>, %x: f32) -> f32 {
   }
   return %s : f32
 }
+
+// -----
+
+// A loop over the batch marked with the points of one iteration runs on
+// threads only when the trip count times those reaches 4096.
+// CHECK-LABEL: func.func @batch
+// CHECK-SAME:    (%{{.*}}: memref<?x32xf32>, %{{.*}}: f32, %[[N:.*]]: index)
+// CHECK:         %[[T:.*]] = call @nnc_threads() : () -> i32
+// CHECK:         %[[MANY:.*]] = arith.cmpi sgt, %[[T]], %{{.*}} : i32
+// CHECK:         %[[SPAN:.*]] = arith.subi %[[N]], %{{.*}} : index
+// CHECK:         %[[TRIPS:.*]] = arith.ceildivsi %[[SPAN]], %{{.*}} : index
+// CHECK:         %[[PER:.*]] = arith.constant 32 : index
+// CHECK:         %[[ALL:.*]] = arith.muli %[[TRIPS]], %[[PER]] : index
+// CHECK:         %[[MIN:.*]] = arith.constant 4096 : index
+// CHECK:         %[[BIG:.*]] = arith.cmpi sge, %[[ALL]], %[[MIN]] : index
+// CHECK:         %[[BOTH:.*]] = arith.andi %[[MANY]], %[[BIG]] : i1
+// CHECK:         scf.if %[[BOTH]] {
+// CHECK:           scf.parallel
+// CHECK:         } else {
+// CHECK:           scf.for
+func.func @batch(%out: memref<?x32xf32>, %x: f32, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %n step %c1 {
+    memref.store %x, %out[%i, %c0] : memref<?x32xf32>
+  } {nnc.parallel = 32 : i64}
+  return
+}

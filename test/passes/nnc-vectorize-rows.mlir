@@ -29,8 +29,9 @@
 // CHECK:                       scf.yield %[[S]] : vector<16xf32>
 // CHECK:                 vector.maskedstore %[[Y]][{{.*}}], %[[MASK]], %[[SUM]] : memref<?x32x14x14xf32>, vector<16xi1>, vector<16xf32>
 // The loop over images indexes the output: its iterations may run on
-// threads (32 x 14 x 14 x 16 x 3 x 3 elements per image is large).
-// CHECK:         } {nnc.parallel}
+// threads, marked with the points of one image (32 x 14 x 14 x 16 x 3 x 3),
+// which nnc-parallelize-tiles weighs against the batch at run time.
+// CHECK:         } {nnc.parallel = 903168 : i64}
 // CHECK-NOT:     linalg.
 func.func @conv(%x: memref<?x16x16x16xf32>, %w: memref<32x16x3x3xf32>, %y: memref<?x32x14x14xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -53,8 +54,9 @@ func.func @conv(%x: memref<?x16x16x16xf32>, %w: memref<32x16x3x3xf32>, %y: memre
 // CHECK:             %[[Z:.*]] = vector.broadcast %{{.*}} : f64 to vector<8xf64>
 // CHECK:             %[[R:.*]] = arith.maximumf %[[V]], %[[Z]] : vector<8xf64>
 // CHECK:             vector.store %[[R]], %[[Y]][{{.*}}] : memref<?x32xf64>, vector<8xf64>
-// Small (32 elements per example): not worth threads.
-// CHECK-NOT:     nnc.parallel
+// 32 elements per example: whether that is worth threads depends on the
+// batch, known at run time.
+// CHECK:         } {nnc.parallel = 32 : i64}
 // CHECK:         return
 func.func @relu_f64(%x: memref<?x32xf64>, %y: memref<?x32xf64>) {
   linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
@@ -114,12 +116,12 @@ func.func @maxpool_strided(%x: memref<?x4x28x28xf32>, %win: memref<3x3xf32>, %y:
 // -----
 
 // Rows of 4 are too short for vectors: plain loops in the op's order (what
-// convert-linalg-to-loops makes), the loop over images on threads (4 x 4 x
-// 4 x 4 x 3 x 3 elements per image are enough).
+// convert-linalg-to-loops makes), the loop over images marked for threads
+// with the 4 x 4 x 4 x 4 x 3 x 3 points of one image.
 // CHECK-LABEL: func.func @short_rows
 // CHECK-NOT:     vector.
 // CHECK:         scf.for
-// CHECK:         } {nnc.parallel}
+// CHECK:         } {nnc.parallel = 2304 : i64}
 // CHECK-NOT:     linalg.conv_2d_nchw_fchw
 func.func @short_rows(%x: memref<?x4x6x6xf32>, %w: memref<4x4x3x3xf32>, %y: memref<?x4x4x4xf32>) {
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -131,8 +133,9 @@ func.func @short_rows(%x: memref<?x4x6x6xf32>, %w: memref<4x4x3x3xf32>, %y: memr
 
 // The transposed rhs of a matmul (dy W^T) reads no row contiguously: no
 // loop qualifies for rows of vectors. The op is lowered to loops in its own
-// order (as convert-linalg-to-loops would), and since it is large, its
-// outer loop over rows, which indexes the output, may run on threads.
+// order (as convert-linalg-to-loops would), and its outer loop over rows,
+// which indexes the output, is marked for threads with the 128 x 64 points
+// of one row.
 // CHECK-LABEL: func.func @matmul_transposed_rhs
 // CHECK-NOT:     vector.
 // CHECK:         scf.for
@@ -140,7 +143,7 @@ func.func @short_rows(%x: memref<?x4x6x6xf32>, %w: memref<4x4x3x3xf32>, %y: memr
 // CHECK:             scf.for
 // CHECK:               memref.load
 // CHECK:               arith.mulf
-// CHECK:         } {nnc.parallel}
+// CHECK:         } {nnc.parallel = 8192 : i64}
 // CHECK-NOT:     linalg.matmul
 func.func @matmul_transposed_rhs(%a: memref<?x64xf32>, %b: memref<128x64xf32>, %c: memref<?x128xf32>) {
   linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
@@ -228,7 +231,7 @@ func.func @broadcast_kept(%b: memref<10xf32>, %y: memref<784x10xf32>) {
 // CHECK:               arith.maximumf
 // CHECK:               %[[M:.*]] = arith.maximumf
 // CHECK:               vector.transfer_write %[[M]], %[[Y]][%[[N]], %[[C]], %[[OH]], %{{.*}}] : vector<16xf32>, memref<?x4x14x14xf32>
-// CHECK:         } {nnc.parallel}
+// CHECK:         } {nnc.parallel = 3136 : i64}
 // CHECK-NOT:     linalg.pooling_nchw_max
 func.func @maxpool_tiling(%x: memref<?x4x28x28xf32>, %win: memref<2x2xf32>, %y: memref<?x4x14x14xf32>) {
   %ninf = arith.constant 0xFF800000 : f32
@@ -344,6 +347,32 @@ func.func @window_scatter(%at: memref<?x3x4x4xi32>, %dy: memref<?x3x4x4xf32>, %d
     %zero = arith.constant 0.0 : f32
     %r = arith.select %hit, %g, %zero : f32
     linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A long row with no loop around it (an optimizer update over a whole
+// weight matrix, its dimensions folded) is cut into chunks of 4096, the
+// loop over them marked for threads; the last chunk ends at the row's end.
+// CHECK-LABEL: func.func @long_row
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[END:.*]] = arith.constant 10000 : index
+// CHECK-DAG:     %[[CHUNK:.*]] = arith.constant 4096 : index
+// CHECK:         scf.for %[[I:.*]] = %[[C0]] to %[[END]] step %[[CHUNK]] {
+// CHECK:           %[[NEXT:.*]] = arith.addi %[[I]], %[[CHUNK]] : index
+// CHECK:           %[[STOP:.*]] = arith.minsi %[[NEXT]], %[[END]] : index
+// CHECK:           scf.for %[[J:.*]] = %[[I]] to %[[STOP]] step %{{.*}} {
+// CHECK:             %[[AT:.*]] = affine.apply #{{.*}}(%[[J]])
+// CHECK:             vector.load %{{.*}}[%[[AT]]] : memref<10000xf32>, vector<16xf32>
+// CHECK:         } {nnc.parallel = 4096 : i64}
+func.func @long_row(%x: memref<10000xf32>, %y: memref<10000xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%x : memref<10000xf32>) outs(%y : memref<10000xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %s = arith.mulf %a, %a : f32
+    linalg.yield %s : f32
   }
   return
 }
