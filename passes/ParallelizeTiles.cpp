@@ -97,9 +97,12 @@ struct ParallelizeTilesPass
       Attribute mark = loop->getAttr(kParallel);
       bool nested = false;
       for (Operation *op = loop->getParentOp(); op && !nested;
-           op = op->getParentOp())
-        nested = isa<scf::ParallelOp>(op) ||
-                 (op->hasAttr(kParallel) && isa<scf::ForOp>(op));
+           op = op->getParentOp()) {
+        auto outer = dyn_cast<scf::ForOp>(op);
+        nested =
+            isa<scf::ParallelOp>(op) ||
+            (outer && outer->hasAttr(kParallel) && outer.getNumResults() == 0);
+      }
       loop->removeAttr(kParallel);
       if (nested)
         continue;

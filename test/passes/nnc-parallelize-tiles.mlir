@@ -114,3 +114,25 @@ func.func @batch(%out: memref<?x32xf32>, %x: f32, %n: index) {
   } {nnc.parallel = 32 : i64}
   return
 }
+
+// -----
+
+// A marked loop inside a marked loop that carries values (which stays
+// sequential) is the outermost parallel one.
+// CHECK-LABEL: func.func @inside_carrying
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           scf.if
+// CHECK:             scf.parallel
+func.func @inside_carrying(%out: memref<8x8xf32>, %x: f32) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %s = scf.for %i = %c0 to %c8 step %c1 iter_args(%acc = %x) -> f32 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      memref.store %acc, %out[%i, %j] : memref<8x8xf32>
+    } {nnc.parallel}
+    %y = arith.addf %acc, %x : f32
+    scf.yield %y : f32
+  } {nnc.parallel}
+  return %s : f32
+}
