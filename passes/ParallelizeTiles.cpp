@@ -35,6 +35,7 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using nnc::kParallelAttr;
 
 namespace {
 
@@ -78,53 +79,67 @@ Value largeEnough(RewriterBase &rewriter, scf::ForOp loop, IntegerAttr points) {
       arith::ConstantIndexOp::create(rewriter, loc, nnc::kMinParallelElements));
 }
 
+/// Whether `op` is a marked loop that carries no values, which this pass
+/// makes parallel unless a loop around it is.
+bool isMarkedLoop(Operation *op) {
+  auto loop = dyn_cast<scf::ForOp>(op);
+  return loop && loop->hasAttr(kParallelAttr) && loop.getNumResults() == 0;
+}
+
+/// `nnc_threads() > 1`, computed once at the entry of `func`.
+Value manyThreads(RewriterBase &rewriter, func::FuncOp func,
+                  func::FuncOp threads) {
+  Location loc = func.getLoc();
+  rewriter.setInsertionPointToStart(&func.front());
+  Value count =
+      func::CallOp::create(rewriter, loc, threads, ValueRange{}).getResult(0);
+  return arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::sgt, count,
+      arith::ConstantIntOp::create(rewriter, loc, 1, 32));
+}
+
 struct ParallelizeTilesPass
     : nnc::impl::ParallelizeTilesPassBase<ParallelizeTilesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<scf::ForOp> loops;
     module.walk([&](scf::ForOp loop) {
-      if (loop->hasAttr(kParallel) && loop.getNumResults() == 0)
+      if (isMarkedLoop(loop))
         loops.push_back(loop);
     });
     if (loops.empty())
       return;
     func::FuncOp threads = threadsFunction(module);
     IRRewriter rewriter(&getContext());
+    DenseMap<Operation *, Value> many;
     for (scf::ForOp loop : loops) {
       // Only the outermost marked loop runs in parallel: nested parallel
       // regions would only add fork-join overhead.
-      Attribute mark = loop->getAttr(kParallel);
+      Attribute mark = loop->getAttr(kParallelAttr);
       bool nested = false;
       for (Operation *op = loop->getParentOp(); op && !nested;
-           op = op->getParentOp()) {
-        auto outer = dyn_cast<scf::ForOp>(op);
-        nested =
-            isa<scf::ParallelOp>(op) ||
-            (outer && outer->hasAttr(kParallel) && outer.getNumResults() == 0);
-      }
-      loop->removeAttr(kParallel);
+           op = op->getParentOp())
+        nested = isa<scf::ParallelOp>(op) || isMarkedLoop(op);
+      loop->removeAttr(kParallelAttr);
       if (nested)
         continue;
+      auto func = loop->getParentOfType<func::FuncOp>();
+      Value &parallel = many[func];
+      if (!parallel)
+        parallel = manyThreads(rewriter, func, threads);
       Location loc = loop.getLoc();
       rewriter.setInsertionPoint(loop);
-      Value count = func::CallOp::create(rewriter, loc, threads, ValueRange{})
-                        .getResult(0);
-      Value many = arith::CmpIOp::create(
-          rewriter, loc, arith::CmpIPredicate::sgt, count,
-          arith::ConstantIntOp::create(rewriter, loc, 1, 32));
+      Value condition = parallel;
       if (auto points = dyn_cast_or_null<IntegerAttr>(mark))
-        many = arith::AndIOp::create(rewriter, loc, many,
-                                     largeEnough(rewriter, loop, points));
-      auto branch = scf::IfOp::create(rewriter, loc, many,
+        condition = arith::AndIOp::create(rewriter, loc, condition,
+                                          largeEnough(rewriter, loop, points));
+      auto branch = scf::IfOp::create(rewriter, loc, condition,
                                       /*withElseRegion=*/true);
       rewriter.setInsertionPointToStart(branch.thenBlock());
       buildParallelCopy(rewriter, loop);
       rewriter.moveOpBefore(loop, branch.elseBlock()->getTerminator());
     }
   }
-
-  static constexpr llvm::StringLiteral kParallel = "nnc.parallel";
 };
 
 } // namespace

@@ -19,9 +19,16 @@ namespace nnc {
 inline constexpr llvm::StringLiteral kWindowArgMaxAttr = "nnc.window_argmax";
 inline constexpr llvm::StringLiteral kWindowScatterAttr = "nnc.window_scatter";
 
+/// Marks an `scf.for` whose iterations are independent (they write disjoint
+/// parts of every buffer they write), set by nnc-tile-contractions and
+/// nnc-vectorize-rows, read by nnc-parallelize-tiles: a unit attribute, or
+/// an i64 giving the points one iteration computes when the trip count is
+/// known at run time only (see kMinParallelElements).
+inline constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
+
 /// `i32 nnc_threads()`: how many threads parallel loops run on.
-/// nnc-parallelize-tiles declares it and calls it before each parallel loop;
-/// nnc-thread-count defines it.
+/// nnc-parallelize-tiles declares it and calls it once in each function
+/// with parallel loops, which branch on it; nnc-thread-count defines it.
 inline constexpr llvm::StringLiteral kThreadsFunction = "nnc_threads";
 
 /// Loops with fewer points in all (iterations times the points of one) run

@@ -59,6 +59,7 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using nnc::kParallelAttr;
 
 namespace {
 
@@ -153,10 +154,9 @@ bool isMultiplyAdd(linalg::LinalgOp op) {
 
 /// A step of a product tile (k = 1) in generic form, out + lhs * rhs with
 /// lhs read as (m, k) or (k, m) and rhs as (k, n), in either order, as
-/// `linalg.matmul`
-/// (lhs [1, m] reshaped to [m, 1], the same elements): the vectorizer turns
-/// named contractions into `vector.contract`, i.e. FMAs, where a generic
-/// one would become separate multiplies and adds.
+/// `linalg.matmul` (lhs [1, m] reshaped to [m, 1], the same elements): the
+/// vectorizer turns named contractions into `vector.contract`, i.e. FMAs,
+/// where a generic one would become separate multiplies and adds.
 linalg::MatmulOp asMatmulStep(RewriterBase &rewriter, linalg::GenericOp op) {
   if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 || !isMultiplyAdd(op))
     return nullptr;
@@ -595,8 +595,6 @@ constexpr llvm::StringLiteral kWindow = "nnc.window_tile";
 /// Marks a tile whose rows are vectorized in whole vector registers, the
 /// last one masked (a row of 28 as two registers, not 16 + 8 + 4 lanes).
 constexpr llvm::StringLiteral kMaskedRows = "nnc.masked_rows";
-/// Marks a loop over row tiles, whose iterations are independent.
-constexpr llvm::StringLiteral kParallel = "nnc.parallel";
 
 struct TileContractionsPass
     : nnc::impl::TileContractionsPassBase<TileContractionsPass> {
@@ -688,7 +686,7 @@ struct TileContractionsPass
     peel(rewriter, *loops);
     // Row tiles are independent: each writes its own rows (nnc-parallelize-
     // tiles may run them on several threads).
-    (*loops).front()->setAttr(kParallel, rewriter.getUnitAttr());
+    (*loops).front()->setAttr(kParallelAttr, rewriter.getUnitAttr());
     return success();
   }
 
@@ -729,7 +727,7 @@ struct TileContractionsPass
                              step = getConstantIntValue(forOp.getStep());
       if (lb && ub && step && *ub - *lb <= *step)
         continue;
-      forOp->setAttr(kParallel, rewriter.getUnitAttr());
+      forOp->setAttr(kParallelAttr, rewriter.getUnitAttr());
       break;
     }
     return success();
@@ -818,7 +816,7 @@ struct TileContractionsPass
     inner->tiledOps.back()->setAttr(kRegisterTile, rewriter.getUnitAttr());
     inner->tiledOps.back()->setAttr(kFusedRoot, rewriter.getUnitAttr());
     peel(rewriter, inner->loops);
-    inner->loops.front()->setAttr(kParallel, rewriter.getUnitAttr());
+    inner->loops.front()->setAttr(kParallelAttr, rewriter.getUnitAttr());
     return success();
   }
 

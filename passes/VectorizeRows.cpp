@@ -45,7 +45,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
-
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include <array>
@@ -57,6 +56,7 @@ namespace nnc {
 } // namespace nnc
 
 using namespace mlir;
+using nnc::kParallelAttr;
 using nnc::kWindowArgMaxAttr;
 using nnc::kWindowScatterAttr;
 
@@ -215,9 +215,6 @@ linalg::LinalgOp flattenElementwise(RewriterBase &rewriter,
   return collapsed->collapsedOp;
 }
 
-/// Marks a loop whose iterations are independent, for nnc-parallelize-tiles
-/// (which runs it on several threads when the object is built --parallel).
-constexpr llvm::StringLiteral kParallel = "nnc.parallel";
 /// The chunk of a long row that one iteration of a loop run on threads
 /// covers (a multiple of every vector width).
 constexpr int64_t kRowChunk = 4096;
@@ -297,7 +294,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   if (outer.empty() && rowLength >= 2 * kRowChunk) {
     Value chunk = arith::ConstantIndexOp::create(rewriter, loc, kRowChunk);
     chunks = scf::ForOp::create(rewriter, loc, rowBegin, rowEnd, chunk);
-    chunks->setAttr(kParallel, rewriter.getI64IntegerAttr(kRowChunk));
+    chunks->setAttr(kParallelAttr, rewriter.getI64IntegerAttr(kRowChunk));
     rewriter.setInsertionPoint(chunks.getBody()->getTerminator());
     rowBegin = chunks.getInductionVar();
     rowEnd = arith::MinSIOp::create(
@@ -445,7 +442,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
       });
   if (Attribute mark = outer.empty() ? Attribute()
                                      : threadsMark(op, outer.front(), rewriter))
-    rows.loops.front()->setAttr(kParallel, mark);
+    rows.loops.front()->setAttr(kParallelAttr, mark);
   if (chunks)
     rewriter.setInsertionPointAfter(chunks);
   rewriter.eraseOp(op);
@@ -605,7 +602,7 @@ void forEachPooledRow(
   }
   scf::LoopNest nest = scf::buildLoopNest(rewriter, loc, lbs, ubs, steps, body);
   if (Attribute mark = threadsMark(op, 0, rewriter))
-    nest.loops.front()->setAttr(kParallel, mark);
+    nest.loops.front()->setAttr(kParallelAttr, mark);
 }
 
 /// Max pooling (`argMax` false: outputs[0] is the pooled image) or its
@@ -799,7 +796,7 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
         forOp->setAttr("loop_annotation",
                        innerLoopAnnotation(rewriter.getContext()));
   if (!loops->empty() && threads)
-    loops->front()->setAttr(kParallel, threads);
+    loops->front()->setAttr(kParallelAttr, threads);
   return success();
 }
 
@@ -816,7 +813,7 @@ LogicalResult lowerWithThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
     return op.emitError("could not lower this op to loops");
   rewriter.eraseOp(op);
   if (!loops->empty())
-    loops->front()->setAttr(kParallel, threads);
+    loops->front()->setAttr(kParallelAttr, threads);
   return success();
 }
 
