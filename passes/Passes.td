@@ -116,6 +116,23 @@ def ThreadCountPass : Pass<"nnc-thread-count", "mlir::ModuleOp"> {
   ];
 }
 
+def SplitSharedFillsPass : Pass<"nnc-split-shared-fills", "mlir::func::FuncOp"> {
+  let summary = "Give every op that writes into a shared linalg.fill its own fill";
+  let description = [{
+    Before one-shot bufferization: a `linalg.fill` of a `tensor.empty` whose
+    result is the destination (DPS init) of several ops (CSE merges the
+    training forward's and the backward's -inf fills of a pooled image) is
+    cloned, with its `tensor.empty`, for every such op of the fill's block
+    but the first, right before it (not into loop bodies, where the clone
+    would run on every iteration). Each op then writes its own buffer, where bufferization would
+    otherwise copy the filled tensor for all but one of them.
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect",
+  ];
+}
+
 def ApproximateMathPass : Pass<"nnc-approximate-math"> {
   let summary = "Replace math ops with polynomial approximations";
   let description = [{

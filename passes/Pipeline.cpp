@@ -59,6 +59,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCSEPass());
   }
   pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
+  pm.addNestedPass<func::FuncOp>(createSplitSharedFillsPass());
 
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
