@@ -120,8 +120,7 @@ def SplitSharedFillsPass : Pass<"nnc-split-shared-fills", "mlir::func::FuncOp"> 
   let summary = "Give every op that writes into a shared linalg.fill its own fill";
   let description = [{
     Before one-shot bufferization: a `linalg.fill` of a `tensor.empty` whose
-    result several ops write into (as a DPS init, or as the initial value of
-    a loop-carried tensor) (CSE merges the
+    result is the destination (DPS init) of several ops (CSE merges the
     training forward's and the backward's -inf fills of a pooled image) is
     cloned, with its `tensor.empty`, for every such op of the fill's block
     but the first, right before it (not into loop bodies, where the clone

@@ -6,8 +6,7 @@
 // then has to copy it, since each op writes its destination in place: a
 // fill and a copy of the whole pooled activation, every step, on one
 // thread. This pass, run just before bufferization, gives every op that
-// writes into a shared fill (as its destination, or as the initial value of
-// a loop over tiles) its own `tensor.empty` and fill: filling is as
+// writes into a shared fill its own `tensor.empty` and fill: filling is as
 // cheap as copying, each op writes its own buffer, and nnc-vectorize-rows
 // can fold each fill into the pooling that follows it.
 //
@@ -19,7 +18,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/LoopLikeInterface.h"
 
 namespace nnc {
 #define GEN_PASS_DEF_SPLITSHAREDFILLSPASS
@@ -29,19 +27,6 @@ namespace nnc {
 using namespace mlir;
 
 namespace {
-
-/// Whether `use` is a tensor its owner writes into: the destination of a
-/// destination-style op, or the initial value of a loop-carried tensor (the
-/// tiles of a product are written into their loop's iter_args).
-bool writesInto(OpOperand &use) {
-  Operation *owner = use.getOwner();
-  if (auto dps = dyn_cast<DestinationStyleOpInterface>(owner))
-    return dps.isDpsInit(&use);
-  if (auto loop = dyn_cast<LoopLikeOpInterface>(owner))
-    return llvm::is_contained(llvm::make_pointer_range(loop.getInitsMutable()),
-                              &use);
-  return false;
-}
 
 struct SplitSharedFillsPass
     : nnc::impl::SplitSharedFillsPassBase<SplitSharedFillsPass> {
@@ -58,9 +43,12 @@ struct SplitSharedFillsPass
       // loop body would be filled on every iteration), in program order:
       // the first keeps the original.
       SmallVector<OpOperand *> destinations;
-      for (OpOperand &use : fill->getResult(0).getUses())
-        if (writesInto(use) && use.getOwner()->getBlock() == fill->getBlock())
+      for (OpOperand &use : fill->getResult(0).getUses()) {
+        auto user = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+        if (user && user.isDpsInit(&use) &&
+            user->getBlock() == fill->getBlock())
           destinations.push_back(&use);
+      }
       if (destinations.size() < 2)
         continue;
       llvm::sort(destinations, [](OpOperand *a, OpOperand *b) {

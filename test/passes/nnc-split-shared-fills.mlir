@@ -71,28 +71,3 @@ func.func @in_loop(%x: tensor<4xf32>, %n: index) -> (tensor<4xf32>, tensor<4xf32
   }
   return %a, %r : tensor<4xf32>, tensor<4xf32>
 }
-
-// -----
-
-// The initial value of a loop-carried tensor (a tiled product's loop over
-// row tiles writes into its iter_arg) is written into as well: the loop
-// gets its own fill.
-// CHECK-LABEL: func.func @loop_init
-// CHECK:         %[[F1:.*]] = linalg.fill
-// CHECK:         linalg.add {{.*}} outs(%[[F1]] : tensor<4xf32>)
-// CHECK:         %[[E2:.*]] = tensor.empty() : tensor<4xf32>
-// CHECK:         %[[F2:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E2]] : tensor<4xf32>)
-// CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[F2]])
-func.func @loop_init(%x: tensor<4xf32>, %n: index) -> (tensor<4xf32>, tensor<4xf32>) {
-  %zero = arith.constant 0.0 : f32
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %e = tensor.empty() : tensor<4xf32>
-  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
-  %a = linalg.add ins(%x, %x : tensor<4xf32>, tensor<4xf32>) outs(%f : tensor<4xf32>) -> tensor<4xf32>
-  %r = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %f) -> tensor<4xf32> {
-    %b = linalg.add ins(%acc, %x : tensor<4xf32>, tensor<4xf32>) outs(%acc : tensor<4xf32>) -> tensor<4xf32>
-    scf.yield %b : tensor<4xf32>
-  }
-  return %a, %r : tensor<4xf32>, tensor<4xf32>
-}
