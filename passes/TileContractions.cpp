@@ -13,7 +13,10 @@
 //    = 2 vector widths), the loops over m and n peeled so that the main tiles
 //    are static and vectorize without masks; what the peeling leaves over in
 //    m (at most mr - 1 rows, dynamic for a dynamic batch) is tiled by single
-//    rows, which are vectors as well: no scalar remainder;
+//    rows, which are vectors as well: no scalar remainder. Products without
+//    cache tiles are first tiled 4 nr wide; whole row tiles split that into
+//    nr, single rows keep it (8 accumulators rather than 2 whose FMAs wait
+//    on each other: the products of a batch of 1);
 //  - every static tile is vectorized to `vector.contract`, the accumulator is
 //    hoisted out of the k loop into registers (loop-invariant subset
 //    hoisting), and the contraction is lowered to outer products, i.e. mr
@@ -584,6 +587,10 @@ Operation *fusionGroup(linalg::LinalgOp product,
   return root;
 }
 
+/// How many register tiles (of 2 vectors) wide the tiles of a product
+/// without cache tiles are at first.
+constexpr int64_t kWideRow = 4;
+
 /// Marks the ops of a fused tile (other than the product) until they are
 /// vectorized, and the op whose tile the others feed.
 constexpr llvm::StringLiteral kVectorTile = "nnc.vector_tile";
@@ -832,8 +839,15 @@ struct TileContractionsPass
     bool small = !ShapedType::isDynamic(shapes[dims.k]) &&
                  !ShapedType::isDynamic(shapes[dims.n]) &&
                  4 * shapes[dims.k] * shapes[dims.n] <= l2Bytes / 2;
-    if (small || !consumers.empty() || ShapedType::isDynamic(shapes[dims.k]))
-      return tileFused(rewriter, op, dims, consumers, mr, nr);
+    if (small || !consumers.empty() || ShapedType::isDynamic(shapes[dims.k])) {
+      // Tiles kWideRow register tiles wide, which the static rows split back
+      // into register tiles and the rows a dynamic batch leaves over keep
+      // (see runOnOperation).
+      int64_t wide = nr;
+      if (!ShapedType::isDynamic(shapes[dims.n]))
+        wide = std::min(shapes[dims.n], kWideRow * nr);
+      return tileFused(rewriter, op, dims, consumers, mr, wide);
+    }
     return tileLarge(rewriter, op, dims, mr, nr);
   }
 
@@ -909,7 +923,11 @@ struct TileContractionsPass
       return signalPassFailure();
 
     // The rows a peeled m loop leaves over (a dynamic number) become tiles
-    // of single rows, with the same ops fused.
+    // of single rows, with the same ops fused, as wide as tileProduct made
+    // them: one row has a single accumulator per vector of columns, and a
+    // row of 2 vectors would wait on its FMAs' latency at every step of k
+    // (the products of a batch of 1). Tiles of static rows go back to
+    // register tiles of 2 vectors.
     bool failedRows = false;
     forEachTagged(func, kFusedRoot, [&](Operation *root) {
       auto op = cast<linalg::LinalgOp>(root);
@@ -918,19 +936,32 @@ struct TileContractionsPass
       // over k below.)
       SmallVector<int64_t> sizes;
       bool dynamicRows = false;
+      SmallVector<int64_t> extents = op.getStaticLoopRanges();
       for (auto [extent, iterator] :
-           llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray())) {
+           llvm::zip(extents, op.getIteratorTypesArray())) {
         bool split = ShapedType::isDynamic(extent) &&
                      iterator == utils::IteratorType::parallel;
         sizes.push_back(split ? 1 : 0);
         dynamicRows |= split;
       }
-      if (!dynamicRows)
-        return;
+      if (!dynamicRows) {
+        // The columns: the result's last dimension.
+        AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+        auto columns = out.getNumResults() == 0
+                           ? AffineDimExpr(nullptr)
+                           : dyn_cast<AffineDimExpr>(out.getResults().back());
+        if (root->hasAttr(kWindow) || !columns ||
+            ShapedType::isDynamic(extents[columns.getPosition()]) ||
+            extents[columns.getPosition()] <= 2 * lanes())
+          return;
+        sizes[columns.getPosition()] = 2 * lanes();
+      }
       auto loops = tileAndFuse(rewriter, root, sizes, [](Operation *op) {
         return op->hasAttr(kRegisterTile) || op->hasAttr(kVectorTile);
       });
       failedRows |= failed(loops);
+      if (succeeded(loops) && !dynamicRows)
+        peel(rewriter, *loops);
     });
     if (failedRows || failed(canonicalize()))
       return signalPassFailure();

@@ -7,8 +7,10 @@
 // Fused: the bias broadcast (the accumulator's initial value) and the
 // elementwise chain after the product (relu, then tanh) are computed on each
 // tile in registers; the tile is written once. The batch (m) loop is peeled:
-// whole tiles of 8 rows, then the rows left over one at a time, both vector
-// code; n = 128 is four tiles of 32 columns.
+// whole tiles of 8 rows, n = 128 as four tiles of 32 columns; then the rows
+// left over one at a time, each as one tile of all 128 columns (8
+// independent accumulators rather than 2 waiting on their FMAs), both
+// vector code.
 // CHECK-LABEL: func.func @dense_relu_tanh(
 // CHECK-SAME:    %[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<64x128xf32>, %[[B:.*]]: tensor<128xf32>
 // CHECK-NOT:     linalg.
@@ -23,11 +25,10 @@
 // CHECK:             %[[TANH:.*]] = math.tanh %[[RELU]] : vector<8x32xf32>
 // CHECK:             vector.transfer_write %[[TANH]]
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
-// CHECK:           scf.for %{{.*}} = %c0 to %c128 step %c32
-// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c1
-// CHECK:               scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}}) -> (vector<1x32xf32>)
-// CHECK:                 vector.fma {{.*}} : vector<32xf32>
-// CHECK:               arith.maximumf {{.*}} : vector<1x32xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK:             scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args(%{{.*}}) -> (vector<1x128xf32>)
+// CHECK:               vector.fma {{.*}} : vector<128xf32>
+// CHECK:             arith.maximumf {{.*}} : vector<1x128xf32>
 // CHECK-NOT:     linalg.
 // CHECK:         return
 #id = affine_map<(d0, d1) -> (d0, d1)>
@@ -401,21 +402,23 @@ func.func @filter_gradient(%x: tensor<?x2x16x16xf32>, %dy: tensor<?x8x14x14xf32>
 // viewed as [N, 16, 7, 7]: its n loops (c, h, w) are contiguous in every
 // operand, so it is folded into a product of matrices ([N, 784], W as
 // [784, 10], packed transposed) and tiled as one, its zero fill fused. The
-// batch loop stays apart. 784 columns are 24 tiles of 32 and one of 16, in
-// whole tiles of 8 rows and in the rows left over alike.
+// batch loop stays apart. 784 columns are 6 blocks of 128 and one of 16:
+// whole tiles of 8 rows split each block into 4 tiles of 32, the rows left
+// over take a block at a time.
 // CHECK-LABEL: func.func @flatten_input_gradient(
 // CHECK-SAME:    %[[DY:.*]]: tensor<?x10xf32>, %[[W:.*]]: tensor<16x7x7x10xf32>
 // CHECK:         %[[W2:.*]] = tensor.collapse_shape %[[W]] {{\[\[}}0, 1, 2], [3]] : tensor<16x7x7x10xf32> into tensor<784x10xf32>
 // CHECK:         linalg.transpose ins(%[[W2]] : tensor<784x10xf32>)
 // CHECK-NOT:     linalg.fill
 // CHECK:         scf.for %{{.*}} step %c8
-// CHECK:           scf.for %{{.*}} = %c0 to %c768 step %c32
-// CHECK:             scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
-// CHECK-COUNT-8:       vector.fma {{.*}} : vector<32xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %c768 step %c128
+// CHECK:             scf.for %{{.*}} = %c0 to %c128 step %c32
+// CHECK:               scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK-COUNT-8:         vector.fma {{.*}} : vector<32xf32>
 // CHECK:           scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<8x16xf32>)
 // CHECK:         scf.for %{{.*}} step %c8
-// CHECK:           scf.for %{{.*}} = %c0 to %c768 step %c32
-// CHECK:               scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<1x32xf32>)
+// CHECK:           scf.for %{{.*}} = %c0 to %c768 step %c128
+// CHECK:               scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<1x128xf32>)
 // CHECK:               scf.for %{{.*}} = %c0 to %c10 step %c1 iter_args(%{{.*}}) -> (vector<1x16xf32>)
 // CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2, 3]] {{.*}} into tensor<?x16x7x7xf32>
 #fl_dy = affine_map<(n, c, h, w, k) -> (n, k)>
