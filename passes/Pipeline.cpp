@@ -125,18 +125,38 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   }
 }
 
+namespace {
+/// The options `nnc-opt` gives the registered pipelines.
+struct RegisteredPipelineOptions
+    : public PassPipelineOptions<RegisteredPipelineOptions> {
+  Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the loops over row tiles as OpenMP worksharing "
+                     "loops (as `nnc --parallel`)"),
+      llvm::cl::init(false)};
+
+  nnc::PipelineOptions get() const {
+    nnc::PipelineOptions options;
+    options.parallel = parallel;
+    return options;
+  }
+};
+} // namespace
+
 void nnc::registerPipelines() {
   PassPipelineRegistration<>(
       "nnc-lower-to-linalg", "Lower the nn dialect to linalg on tensors",
       [](OpPassManager &pm) { buildNNToLinalgPipeline(pm, {}); });
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<RegisteredPipelineOptions>(
       "nnc-linalg-to-llvm",
       "Bufferize linalg on tensors and lower it to the LLVM dialect",
-      [](OpPassManager &pm) { buildLinalgToLLVMPipeline(pm, {}); });
-  PassPipelineRegistration<>("nnc-lower-to-llvm",
-                             "Lower the nn dialect all the way to LLVM",
-                             [](OpPassManager &pm) {
-                               buildNNToLinalgPipeline(pm, {});
-                               buildLinalgToLLVMPipeline(pm, {});
-                             });
+      [](OpPassManager &pm, const RegisteredPipelineOptions &options) {
+        buildLinalgToLLVMPipeline(pm, options.get());
+      });
+  PassPipelineRegistration<RegisteredPipelineOptions>(
+      "nnc-lower-to-llvm", "Lower the nn dialect all the way to LLVM",
+      [](OpPassManager &pm, const RegisteredPipelineOptions &options) {
+        buildNNToLinalgPipeline(pm, options.get());
+        buildLinalgToLLVMPipeline(pm, options.get());
+      });
 }

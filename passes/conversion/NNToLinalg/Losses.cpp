@@ -113,28 +113,43 @@ struct SoftmaxCrossEntropyLowering
     Value invBatch = inverseCount(rewriter, loc, logits, 1, element);
 
     MLIRContext *ctx = rewriter.getContext();
-    AffineMap full = AffineMap::getMultiDimIdentityMap(2, ctx);
-    AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
-    AffineMap scalar = AffineMap::get(2, 0, {}, ctx);
+    AffineMap row = AffineMap::getMultiDimIdentityMap(1, ctx);
+    AffineMap scalar = AffineMap::get(1, 0, {}, ctx);
     Value init = lowering::createZeros(rewriter, loc, resultType, {});
-    // sum over rows and columns of [column == label] (m + log s - logit) / B
+    Value classes = tensor::DimOp::create(rewriter, loc, logits, 1);
+    // sum over rows of (m + log s - logit[label]) / B: one logarithm per
+    // row, the label's logit read directly. A label outside [0, classes)
+    // adds nothing (as the one-hot form it replaces; the runtime refuses
+    // such labels before they get here).
     Value loss =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{resultType},
-            ValueRange{logits, labels, stats.max, stats.sumExp},
-            ValueRange{init},
-            SmallVector<AffineMap>{full, row, row, row, scalar},
-            {IteratorType::reduction, IteratorType::reduction},
+            ValueRange{labels, stats.max, stats.sumExp}, ValueRange{init},
+            SmallVector<AffineMap>{row, row, row, scalar},
+            {IteratorType::reduction},
             [&](OpBuilder &b, Location l, ValueRange args) {
-              Value logSum = math::LogOp::create(b, l, args[3]);
+              Value label =
+                  arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+              Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
+              Value inRange = arith::AndIOp::create(
+                  b, l,
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, label,
+                                        zeroIndex),
+                  arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, label,
+                                        classes));
+              Value column =
+                  arith::SelectOp::create(b, l, inRange, label, zeroIndex);
+              Value logit = tensor::ExtractOp::create(
+                  b, l, logits,
+                  ValueRange{linalg::IndexOp::create(b, l, 0), column});
+              Value logSum = math::LogOp::create(b, l, args[2]);
               Value nll = arith::SubFOp::create(
-                  b, l, arith::AddFOp::create(b, l, args[2], logSum), args[0]);
+                  b, l, arith::AddFOp::create(b, l, args[1], logSum), logit);
               Value term = arith::SelectOp::create(
-                  b, l, isLabel(b, l, args[1]),
-                  arith::MulFOp::create(b, l, nll, invBatch),
+                  b, l, inRange, arith::MulFOp::create(b, l, nll, invBatch),
                   createFloatConstant(b, l, element, 0));
               linalg::YieldOp::create(
-                  b, l, ValueRange{arith::AddFOp::create(b, l, args[4], term)});
+                  b, l, ValueRange{arith::AddFOp::create(b, l, args[3], term)});
             })
             .getResult(0);
     rewriter.replaceOp(op, loss);
