@@ -11,8 +11,9 @@
 //   nnc-bench [--threads N] [--min-time S] [--warmup S] [--data DIR] CASE...
 //
 // A case is `model:kind:batch` with model mlp, cnn, lstm or rnn and kind
-// `train` (images per second), `step` (the same call, reported as latency)
-// or `infer` (the forward function). Without CASE arguments cases are read
+// `train` (images per second), `step` (the same call, reported as latency),
+// `grad` (the gradient entry point: loss and gradients, no update) or
+// `infer` (the forward function). Without CASE arguments cases are read
 // from standard input, one per line, so the orchestrator can keep one
 // process alive and alternate it with PyTorch. The data are the first 1024
 // Fashion-MNIST training images when the data set is installed, otherwise
@@ -214,9 +215,11 @@ public:
     std::string k = kind;
     if (k == "train" || k == "step")
       return runTrain(caseName, *state, k, batch);
+    if (k == "grad")
+      return runGradient(caseName, *state, batch);
     if (k == "infer")
       return runInfer(caseName, *state, batch);
-    printError(caseName, "unknown kind (train, step or infer)");
+    printError(caseName, "unknown kind (train, step, grad or infer)");
   }
 
 private:
@@ -261,6 +264,21 @@ private:
           ", \"loss_first\": " + number(firstLoss) +
               ", \"loss_last\": " + number(lastLoss) +
               ", \"adam_step\": " + std::to_string(state.step));
+  }
+
+  void runGradient(const std::string &caseName, ModelState &state,
+                   int64_t batch) {
+    const nnc_train_desc &train = *state.entry.desc->train;
+    void *workspace = state.workspace(batch);
+    float loss = NAN;
+    Timing t = timeLoop(opts, [&](int64_t i) {
+      loss = train.gradient(state.params.data(), state.grads.data(),
+                            /*seed=*/1, batchInputs(i, batch),
+                            batchLabels(i, batch), batch, workspace);
+    });
+    if (!std::isfinite(loss))
+      return printError(caseName, "non-finite loss");
+    print(caseName, state, "grad", batch, t, "");
   }
 
   void runInfer(const std::string &caseName, ModelState &state, int64_t batch) {
@@ -308,7 +326,7 @@ private:
   std::fprintf(stderr,
                "usage: nnc-bench [--threads N] [--min-time S] [--warmup S] "
                "[--data DIR] [model:kind:batch...]\n"
-               "  model: mlp cnn lstm rnn; kind: train step infer\n"
+               "  model: mlp cnn lstm rnn; kind: train step grad infer\n"
                "  without cases, reads one case per line from stdin\n");
   std::exit(2);
 }
