@@ -26,8 +26,12 @@
 //    parallel accesses; see nnc-tag-parallel-accesses) for LLVM's vectorizer.
 // Elementwise ops on contiguous buffers first have their trailing static
 // dimensions folded into one (linalg's collapseOpIterationDims), so their
-// rows are long. Max pooling over windows that tile the image, its arg-max
-// and its gradient's write run on vectors of windows (see below).
+// rows are long. The body may read the loops' indices (a one-hot target):
+// along the row, each lane's. Ops that reduce the last dimension of their
+// inputs (the maximum and the sum of exponentials of each row of logits)
+// read those rows as vectors and fold them with a vector.reduction per
+// output (see below). Max pooling over windows that tile the image, its
+// arg-max and its gradient's write run on vectors of windows.
 // Everything else is left to convert-linalg-to-loops.
 //
 //===----------------------------------------------------------------------===//
@@ -139,6 +143,39 @@ bool hasUnitInnerStride(Value memref) {
          strides.back() == 1;
 }
 
+/// Whether the body of `op` is elementwise arithmetic that can run on
+/// vectors of its scalars.
+bool isVectorizableBody(linalg::LinalgOp op) {
+  for (Operation &inner : op.getBlock()->without_terminator()) {
+    if (isa<arith::ConstantOp, linalg::IndexOp>(inner))
+      continue;
+    // Masked-off lanes compute on zeros: no integer division may trap.
+    if (isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
+            arith::CeilDivSIOp, arith::CeilDivUIOp, arith::FloorDivSIOp>(inner))
+      return false;
+    if (!isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()) ||
+        !inner.hasTrait<OpTrait::Elementwise>() || inner.getNumRegions() ||
+        !isMemoryEffectFree(&inner) ||
+        !llvm::all_of(inner.getResultTypes(),
+                      [](Type t) { return t.isIntOrIndexOrFloat(); }))
+      return false;
+  }
+  return true;
+}
+
+/// The value of `index` (a linalg.index in the body of an op run on
+/// vectors along loop `row`) in each lane, given the loops' induction
+/// variables `ivs` (that of `row` being the first lane's).
+Value indexVector(OpBuilder &b, Location loc, linalg::IndexOp index,
+                  ArrayRef<Value> ivs, unsigned row, int64_t lanes) {
+  auto type = VectorType::get({lanes}, b.getIndexType());
+  Value first = vector::BroadcastOp::create(b, loc, type, ivs[index.getDim()]);
+  if (index.getDim() != row)
+    return first;
+  return arith::AddIOp::create(b, loc, first,
+                               vector::StepOp::create(b, loc, type));
+}
+
 /// Whether `op` can run as rows of vectors along loop `row`.
 bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
   if (ShapedType::isDynamic(op.getStaticLoopRanges()[row]))
@@ -164,21 +201,7 @@ bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
     if (!step || *step != 1)
       return false;
   }
-  for (Operation &inner : op.getBlock()->without_terminator()) {
-    if (isa<arith::ConstantOp>(inner))
-      continue;
-    // Masked-off lanes compute on zeros: no integer division may trap.
-    if (isa<arith::DivSIOp, arith::DivUIOp, arith::RemSIOp, arith::RemUIOp,
-            arith::CeilDivSIOp, arith::CeilDivUIOp, arith::FloorDivSIOp>(inner))
-      return false;
-    if (!isa<arith::ArithDialect, math::MathDialect>(inner.getDialect()) ||
-        !inner.hasTrait<OpTrait::Elementwise>() || inner.getNumRegions() ||
-        !isMemoryEffectFree(&inner) ||
-        !llvm::all_of(inner.getResultTypes(),
-                      [](Type t) { return t.isIntOrIndexOrFloat(); }))
-      return false;
-  }
-  return true;
+  return isVectorizableBody(op);
 }
 
 /// An elementwise op on contiguous buffers (every map the identity, every
@@ -393,6 +416,11 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
             return vec;
           };
           for (Operation &inner : block->without_terminator()) {
+            if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+              mapping.map(index.getResult(),
+                          indexVector(nb, nl, index, ivs, row, lanes));
+              continue;
+            }
             if (isa<arith::ConstantOp>(inner)) {
               Operation *clone = nb.clone(inner);
               mapping.map(inner.getResult(0),
@@ -800,6 +828,280 @@ LogicalResult lowerInterchanged(RewriterBase &rewriter, linalg::LinalgOp op,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Reductions along rows
+//===----------------------------------------------------------------------===//
+//
+// An op that reduces the last dimension of its inputs into outputs indexed
+// by the loops around it (the maximum and the sum of exponentials of each
+// row of logits, a sum over the pixels of a channel) has no parallel loop
+// along its inputs' rows, so it would run as scalar code accumulating
+// through memory. Here each row is read as vectors (the last one masked),
+// the body computes on them and combines into a vector of partial results,
+// which one `vector.reduction` folds into the output at the end of the
+// row. The combination order changes: lanes first, then across them.
+
+/// The combining op of output `init` of `op`: the op the body yields for it,
+/// taking the output's current value as one operand, which nothing else
+/// reads; null when there is none or LLVM has no vector reduction for it.
+Operation *rowCombiner(linalg::LinalgOp op, OpOperand &init) {
+  BlockArgument acc = op.getMatchingBlockArgument(&init);
+  Operation *yield = op.getBlock()->getTerminator();
+  Value yielded =
+      yield->getOperand(init.getOperandNumber() - op.getNumDpsInputs());
+  Operation *combiner = yielded.getDefiningOp();
+  if (!combiner || combiner->getBlock() != op.getBlock() ||
+      combiner->getNumOperands() != 2 || !acc.hasOneUse() ||
+      *acc.getUsers().begin() != combiner || !isa<FloatType>(acc.getType()) ||
+      !isa<arith::AddFOp, arith::MulFOp, arith::MaximumFOp, arith::MinimumFOp,
+           arith::MaxNumFOp, arith::MinNumFOp>(combiner) ||
+      !linalg::getCombinerOpKind(combiner) ||
+      !arith::getNeutralElement(combiner))
+    return nullptr;
+  return combiner;
+}
+
+/// Whether `op` reduces along the last dimension of its inputs as
+/// reduceAlongRows lowers it: its trailing loops are its reductions, the
+/// last with a static extent of at least kMinRowLength; every input that
+/// depends on that loop reads it contiguously as its last dimension; every
+/// output is a float indexed by the parallel loops only and combined as
+/// rowCombiner says; the body is elementwise arithmetic.
+bool canReduceAlongRows(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || op.getNumLoops() < 2)
+    return false;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned last = op.getNumLoops() - 1;
+  int64_t length = op.getStaticLoopRanges()[last];
+  if (iterators[last] != utils::IteratorType::reduction ||
+      ShapedType::isDynamic(length) || length < kMinRowLength)
+    return false;
+  bool inReductions = false;
+  for (utils::IteratorType it : iterators) {
+    if (it == utils::IteratorType::reduction)
+      inReductions = true;
+    else if (inReductions)
+      return false;
+  }
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type || !isa<FloatType>(type.getElementType()) ||
+        !hasUnitInnerStride(operand.get()))
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (op.isDpsInit(&operand)) {
+      for (unsigned d = 0; d <= last; ++d)
+        if (iterators[d] == utils::IteratorType::reduction &&
+            map.isFunctionOfDim(d))
+          return false;
+      if (!rowCombiner(op, operand))
+        return false;
+      continue;
+    }
+    if (map.getNumResults() == 0 || !map.isFunctionOfDim(last))
+      continue;
+    for (AffineExpr expr : map.getResults().drop_back())
+      if (expr.isFunctionOfDim(last))
+        return false;
+    std::optional<int64_t> step =
+        stepOf(map.getResults().back(), last, op.getNumLoops());
+    if (!step || *step != 1)
+      return false;
+  }
+  return isVectorizableBody(op);
+}
+
+/// Lowers `op` (canReduceAlongRows) to loops over its parallel dimensions,
+/// the outermost marked for threads as for rows, and, in each, loops over
+/// its other reductions and over the last one in vectors, carrying one
+/// vector of partial results per output.
+void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
+  Location loc = op.getLoc();
+  unsigned numLoops = op.getNumLoops();
+  unsigned last = numLoops - 1;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
+  int64_t rowLength = op.getStaticLoopRanges()[last];
+  auto value = [&](OpFoldResult ofr) {
+    return getValueOrCreateConstantIndexOp(rewriter, loc, ofr);
+  };
+  unsigned bits = 8;
+  for (Value operand : op->getOperands())
+    bits = std::max(
+        bits, getElementTypeOrSelf(operand.getType()).getIntOrFloatBitWidth());
+  int64_t lanes = std::max<int64_t>(1, kVectorBytes * 8 / bits);
+  auto vectorOf = [&](Type element) {
+    return VectorType::get({lanes}, element);
+  };
+  SmallVector<unsigned> outer, reductions;
+  for (unsigned d = 0; d < last; ++d)
+    (iterators[d] == utils::IteratorType::parallel ? outer : reductions)
+        .push_back(d);
+  auto bounds = [&](ArrayRef<unsigned> dims, SmallVector<Value> &lo,
+                    SmallVector<Value> &hi, SmallVector<Value> &st) {
+    for (unsigned d : dims) {
+      lo.push_back(value(ranges[d].offset));
+      hi.push_back(value(ranges[d].size));
+      st.push_back(value(ranges[d].stride));
+    }
+  };
+  SmallVector<Value> lbs, ubs, steps;
+  bounds(outer, lbs, ubs, steps);
+  SmallVector<Operation *> combiners;
+  for (OpOperand &init : op.getDpsInitsMutable())
+    combiners.push_back(rowCombiner(op, init));
+  Block *block = op.getBlock();
+
+  scf::LoopNest rows = scf::buildLoopNest(
+      rewriter, loc, lbs, ubs, steps,
+      [&](OpBuilder &b, Location l, ValueRange outerIvs) {
+        SmallVector<Value> ivs(numLoops);
+        for (auto [d, iv] : llvm::zip(outer, outerIvs))
+          ivs[d] = iv;
+        Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
+        auto indices = [&](OpBuilder &nb, Location nl, AffineMap map) {
+          SmallVector<Value> result;
+          for (unsigned r = 0; r < map.getNumResults(); ++r)
+            result.push_back(
+                affine::AffineApplyOp::create(nb, nl, map.getSubMap({r}), ivs));
+          return result;
+        };
+        // Vectors of the combiners' neutral elements.
+        SmallVector<Value> neutral;
+        for (Operation *combiner : combiners)
+          neutral.push_back(
+              splatConstant(b, l, vectorOf(combiner->getResult(0).getType()),
+                            *arith::getNeutralElement(combiner)));
+
+        auto chunk = [&](OpBuilder &nb, Location nl, Value column,
+                         ValueRange accs) -> SmallVector<Value> {
+          ivs[last] = column;
+          Value mask;
+          if (rowLength % lanes != 0) {
+            Value left = arith::SubIOp::create(
+                nb, nl, arith::ConstantIndexOp::create(nb, nl, rowLength),
+                column);
+            mask = vector::CreateMaskOp::create(
+                nb, nl, VectorType::get({lanes}, nb.getI1Type()),
+                ValueRange{left});
+          }
+          IRMapping mapping;
+          for (OpOperand *input : op.getDpsInputOperands()) {
+            AffineMap map = op.getMatchingIndexingMap(input);
+            Value arg = block->getArgument(input->getOperandNumber());
+            Type element = getElementTypeOrSelf(input->get().getType());
+            Value loaded;
+            if (map.getNumResults() != 0 && map.isFunctionOfDim(last)) {
+              SmallVector<Value> at = indices(nb, nl, map);
+              if (mask)
+                loaded = vector::MaskedLoadOp::create(
+                    nb, nl, vectorOf(element), input->get(), at, mask,
+                    arith::ConstantOp::create(
+                        nb, nl,
+                        cast<TypedAttr>(nb.getZeroAttr(vectorOf(element)))));
+              else
+                loaded = vector::LoadOp::create(nb, nl, vectorOf(element),
+                                                input->get(), at);
+            } else {
+              Value scalar = memref::LoadOp::create(nb, nl, input->get(),
+                                                    indices(nb, nl, map));
+              loaded = vector::BroadcastOp::create(nb, nl, vectorOf(element),
+                                                   scalar);
+            }
+            mapping.map(arg, loaded);
+          }
+          for (auto [i, acc] : llvm::enumerate(accs))
+            mapping.map(block->getArgument(op.getNumDpsInputs() + i), acc);
+          auto lookup = [&](Value v) -> Value {
+            if (Value mapped = mapping.lookupOrNull(v))
+              return mapped;
+            Value vec =
+                vector::BroadcastOp::create(nb, nl, vectorOf(v.getType()), v);
+            mapping.map(v, vec);
+            return vec;
+          };
+          for (Operation &inner : block->without_terminator()) {
+            if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+              mapping.map(index.getResult(),
+                          indexVector(nb, nl, index, ivs, last, lanes));
+              continue;
+            }
+            if (isa<arith::ConstantOp>(inner)) {
+              Operation *clone = nb.clone(inner);
+              mapping.map(inner.getResult(0),
+                          vector::BroadcastOp::create(
+                              nb, nl, vectorOf(clone->getResult(0).getType()),
+                              clone->getResult(0)));
+              continue;
+            }
+            // Masked-off lanes contribute the neutral element.
+            auto combiner = llvm::find(combiners, &inner);
+            if (mask && combiner != combiners.end()) {
+              unsigned i = combiner - combiners.begin();
+              BlockArgument acc = block->getArgument(op.getNumDpsInputs() + i);
+              unsigned other = inner.getOperand(0) == acc ? 1 : 0;
+              Value operand = lookup(inner.getOperand(other));
+              mapping.map(
+                  inner.getOperand(other),
+                  arith::SelectOp::create(nb, nl, mask, operand, neutral[i]));
+            }
+            OperationState state(nl, inner.getName());
+            for (Value operand : inner.getOperands())
+              state.addOperands(lookup(operand));
+            for (Type t : inner.getResultTypes())
+              state.addTypes(vectorOf(t));
+            state.addAttributes(inner.getAttrs());
+            Operation *vectorized = nb.create(state);
+            mapping.map(inner.getResults(), vectorized->getResults());
+          }
+          SmallVector<Value> yields;
+          for (Value v : block->getTerminator()->getOperands())
+            yields.push_back(lookup(v));
+          return yields;
+        };
+
+        auto row = [&](OpBuilder &nb, Location nl, ValueRange innerIvs,
+                       ValueRange accs) -> SmallVector<Value> {
+          for (auto [d, iv] : llvm::zip(reductions, innerIvs))
+            ivs[d] = iv;
+          auto columns = scf::ForOp::create(
+              nb, nl, arith::ConstantIndexOp::create(nb, nl, 0),
+              arith::ConstantIndexOp::create(nb, nl, rowLength),
+              arith::ConstantIndexOp::create(nb, nl, lanes), accs,
+              [&](OpBuilder &cb, Location cl, Value column, ValueRange cAccs) {
+                scf::YieldOp::create(cb, cl, chunk(cb, cl, column, cAccs));
+              });
+          return columns.getResults();
+        };
+        SmallVector<Value> partial;
+        if (reductions.empty()) {
+          partial = row(b, l, {}, neutral);
+        } else {
+          SmallVector<Value> rlbs, rubs, rsteps;
+          bounds(reductions, rlbs, rubs, rsteps);
+          partial = scf::buildLoopNest(b, l, rlbs, rubs, rsteps, neutral, row)
+                        .results;
+        }
+        for (unsigned d : reductions)
+          ivs[d] = zeroIndex;
+        ivs[last] = zeroIndex;
+        for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+          SmallVector<Value> at =
+              indices(b, l, op.getMatchingIndexingMap(&init));
+          Value current = memref::LoadOp::create(b, l, init.get(), at);
+          Value result = vector::ReductionOp::create(
+              b, l, *linalg::getCombinerOpKind(combiners[i]), partial[i],
+              current, arith::FastMathFlags::reassoc);
+          memref::StoreOp::create(b, l, result, init.get(), at);
+        }
+      });
+  if (!outer.empty())
+    if (Attribute mark = threadsMark(op, outer.front(), rewriter))
+      rows.loops.front()->setAttr(kParallelAttr, mark);
+  rewriter.eraseOp(op);
+}
+
 /// Lowers `op` to loops in its own order, as convert-linalg-to-loops would,
 /// when its outermost loop is worth running on threads, and marks that
 /// loop (pooling, arg-max and other ops whose rows are strided).
@@ -843,6 +1145,10 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
       op = flattenElementwise(rewriter, op);
       rewriter.setInsertionPoint(op);
       std::optional<unsigned> row = chooseRowLoop(op);
+      if (!row && canReduceAlongRows(op)) {
+        reduceAlongRows(rewriter, op);
+        continue;
+      }
       if (!row) {
         if (failed(lowerWithThreads(rewriter, op)))
           return signalPassFailure();

@@ -376,3 +376,119 @@ func.func @long_row(%x: memref<10000xf32>, %y: memref<10000xf32>) {
   }
   return
 }
+
+// -----
+
+// The sum of exp(x - m) over each row of 10 logits (softmax): no parallel
+// loop walks the rows, so each row is read as one masked vector, the body
+// runs on it, masked-off lanes add the neutral 0, and one reassociating
+// vector.reduction adds the lanes to the output at the end of the row.
+// CHECK-LABEL: func.func @row_sum_exp
+// CHECK-SAME:    (%[[X:.*]]: memref<?x10xf32>, %[[M:.*]]: memref<?xf32>, %[[S:.*]]: memref<?xf32>)
+// CHECK:         scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:           %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<16xf32>
+// CHECK:           %[[P:.*]] = scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %[[ZERO]]) -> (vector<16xf32>) {
+// CHECK:             %[[MASK:.*]] = vector.create_mask %{{.*}} : vector<16xi1>
+// CHECK:             %[[V:.*]] = vector.maskedload %[[X]][{{.*}}], %[[MASK]], %{{.*}} : memref<?x10xf32>, vector<16xi1>, vector<16xf32> into vector<16xf32>
+// CHECK:             %[[MV:.*]] = memref.load %[[M]][{{.*}}] : memref<?xf32>
+// CHECK:             %[[MB:.*]] = vector.broadcast %[[MV]] : f32 to vector<16xf32>
+// CHECK:             %[[D:.*]] = arith.subf %[[V]], %[[MB]] : vector<16xf32>
+// CHECK:             %[[E:.*]] = math.exp %[[D]] : vector<16xf32>
+// CHECK:             %[[SEL:.*]] = arith.select %[[MASK]], %[[E]], %[[ZERO]] : vector<16xi1>, vector<16xf32>
+// CHECK:             %[[SUM:.*]] = arith.addf %[[ACC]], %[[SEL]] : vector<16xf32>
+// CHECK:             scf.yield %[[SUM]] : vector<16xf32>
+// CHECK:           %[[OLD:.*]] = memref.load %[[S]][{{.*}}] : memref<?xf32>
+// CHECK:           %[[R:.*]] = vector.reduction <add>, %[[P]], %[[OLD]] fastmath<reassoc> : vector<16xf32> into f32
+// CHECK:           memref.store %[[R]], %[[S]][{{.*}}] : memref<?xf32>
+// CHECK:         } {nnc.parallel = 10 : i64}
+func.func @row_sum_exp(%x: memref<?x10xf32>, %m: memref<?xf32>, %s: memref<?xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : memref<?x10xf32>, memref<?xf32>) outs(%s : memref<?xf32>) {
+  ^bb0(%in: f32, %max: f32, %out: f32):
+    %d = arith.subf %in, %max : f32
+    %e = math.exp %d : f32
+    %a = arith.addf %out, %e : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+// A row maximum over 32 columns (two whole vectors, no mask) and an outer
+// reduction (h of a [N, C, H, 32] image): the partial maxima are carried
+// through both loops, starting from -inf, and reduced once per output.
+// CHECK-LABEL: func.func @row_max_two_reductions
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             %[[NEG:.*]] = arith.constant dense<0xFF800000> : vector<16xf32>
+// CHECK:             %[[H:.*]] = scf.for %{{.*}} iter_args(%[[HA:.*]] = %[[NEG]]) -> (vector<16xf32>) {
+// CHECK:               %[[W:.*]] = scf.for %{{.*}} iter_args(%[[WA:.*]] = %[[HA]]) -> (vector<16xf32>) {
+// CHECK-NOT:             vector.create_mask
+// CHECK:                 %[[V:.*]] = vector.load
+// CHECK:                 arith.maximumf %[[WA]], %[[V]] : vector<16xf32>
+// CHECK:             vector.reduction <maximumf>, %[[H]], %{{.*}} fastmath<reassoc> : vector<16xf32> into f32
+func.func @row_max_two_reductions(%x: memref<?x4x8x32xf32>, %y: memref<?x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x : memref<?x4x8x32xf32>) outs(%y : memref<?x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// Not a row reduction: the output is read other than by its combining op
+// (here it scales the term), so the order of the sum matters to the
+// result; it stays scalar loops, in its own order.
+// CHECK-LABEL: func.func @row_reduction_reads_output
+// CHECK-NOT:     vector
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK:             arith.addf %{{.*}}, %{{.*}} : f32
+func.func @row_reduction_reads_output(%x: memref<?x10xf32>, %s: memref<?xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<?x10xf32>) outs(%s : memref<?xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %t = arith.mulf %in, %out : f32
+    %a = arith.addf %out, %t : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+// The index of the row loop in the body (a one-hot target, as in the
+// softmax cross-entropy gradient) is each lane's column: the first lane's
+// broadcast plus vector.step; a per-row label is broadcast.
+// CHECK-LABEL: func.func @one_hot
+// CHECK-SAME:    (%[[Y:.*]]: memref<?xi32>, %[[T:.*]]: memref<?x10xf32>)
+// CHECK:         scf.for %{{.*}} {
+// CHECK:           scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:             %[[L:.*]] = memref.load %[[Y]][{{.*}}] : memref<?xi32>
+// CHECK:             %[[LB:.*]] = vector.broadcast %[[L]] : i32 to vector<16xi32>
+// CHECK:             %[[CB:.*]] = vector.broadcast %[[C]] : index to vector<16xindex>
+// CHECK:             %[[STEP:.*]] = vector.step : vector<16xindex>
+// CHECK:             %[[COL:.*]] = arith.addi %[[CB]], %[[STEP]] : vector<16xindex>
+// CHECK:             %[[LI:.*]] = arith.index_cast %[[LB]] : vector<16xi32> to vector<16xindex>
+// CHECK:             %[[HIT:.*]] = arith.cmpi eq, %[[COL]], %[[LI]] : vector<16xindex>
+// CHECK:             %[[V:.*]] = arith.select %[[HIT]], {{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK:             vector.maskedstore %[[T]][{{.*}}], %{{.*}}, %[[V]] : memref<?x10xf32>, vector<16xi1>, vector<16xf32>
+func.func @one_hot(%y: memref<?xi32>, %t: memref<?x10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%y : memref<?xi32>) outs(%t : memref<?x10xf32>) {
+  ^bb0(%label: i32, %out: f32):
+    %col = linalg.index 1 : index
+    %l = arith.index_cast %label : i32 to index
+    %hit = arith.cmpi eq, %col, %l : index
+    %one = arith.constant 1.0 : f32
+    %zero = arith.constant 0.0 : f32
+    %v = arith.select %hit, %one, %zero : f32
+    linalg.yield %v : f32
+  }
+  return
+}
