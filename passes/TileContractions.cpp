@@ -32,7 +32,11 @@
 // whole number of registers (28 = 16 + 12) are vectorized in whole
 // registers, the transfers running past the row's end (masked loads and
 // stores) and the extra lanes never stored, so no row needs 16 + 8 + 4-lane
-// pieces. The bias and elementwise consumers are fused as for products.
+// pieces. The bias and elementwise consumers are fused as for products:
+// the chain of elementwise ops that each read the previous result alone,
+// and also an activation of a result that something else reads later (the
+// relu of a pre-activation the backward pass reads again), the tiles then
+// writing both.
 // Vector width and cache sizes come from the pass options, which the
 // pipeline derives from the target CPU.
 //
@@ -359,15 +363,37 @@ int64_t chooseTile(int64_t extent, int64_t multiple, int64_t limit) {
   return 0;
 }
 
+/// Whether `consumer` can take a tile of `value` (a product's result, or
+/// the previous consumer's, of rank `rank`) directly: two parallel loops,
+/// identity maps for the outputs and for `value`, broadcasts or identities
+/// for anything else it reads (bias, residual, the forward activation of a
+/// backward step).
+bool fitsTile(linalg::GenericOp consumer, Value value, int64_t rank) {
+  if (consumer.getNumLoops() != rank || consumer.getNumParallelLoops() != rank)
+    return false;
+  for (OpOperand &init : consumer.getDpsInitsMutable())
+    if (!consumer.getMatchingIndexingMap(&init).isIdentity())
+      return false;
+  for (OpOperand *input : consumer.getDpsInputOperands()) {
+    AffineMap map = consumer.getMatchingIndexingMap(input);
+    if (!map.isProjectedPermutation() ||
+        (input->get() == value && !map.isIdentity()))
+      return false;
+  }
+  return true;
+}
+
 /// The elementwise ops that consume `product`'s result, one after the other
 /// (each the only user of the previous result), and that a tile of the
-/// product can feed directly: two parallel loops, identity maps for the
-/// outputs and for the value they consume, broadcasts or identities for
-/// anything else they read (bias, residual, the forward activation of a
-/// backward step), with as many loops as the product's result has
-/// dimensions. An op with several results ends the chain.
+/// product can feed directly (fitsTile), with as many loops as the
+/// product's result has dimensions. An op with several results ends the
+/// chain.
 ///
-/// A result with a second user is not fused, even when that user is the
+/// When the product's result has other users, its first user may still
+/// start the chain if it is an activation (an op of that result alone, with
+/// one result): a pre-activation the backward pass reads again. The tiles
+/// then write the product's result as well (see tileAndFuse). Other
+/// results with a second user are not fused, even when that user is the
 /// function's return: fusing the optimizer update into the tiles of a
 /// weight gradient (which the train step also returns) was measured slower
 /// (the MLP's train step at batch 1: 65 us fused, 39 us not).
@@ -375,20 +401,26 @@ SmallVector<linalg::GenericOp> elementwiseConsumers(linalg::LinalgOp product) {
   SmallVector<linalg::GenericOp> chain;
   Value value = product->getResult(0);
   int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
+  if (!value.hasOneUse() && !value.use_empty()) {
+    Operation *first = nullptr;
+    for (Operation *user : value.getUsers())
+      if (user->getBlock() == product->getBlock() &&
+          (!first || user->isBeforeInBlock(first)))
+        first = user;
+    auto activation = dyn_cast_or_null<linalg::GenericOp>(first);
+    if (!activation || activation.getNumDpsInputs() != 1 ||
+        activation->getNumResults() != 1 ||
+        !fitsTile(activation, value, rank) ||
+        llvm::any_of(value.getUsers(), [&](Operation *user) {
+          return user->getBlock() != product->getBlock();
+        }))
+      return chain;
+    chain.push_back(activation);
+    value = activation->getResult(0);
+  }
   while (value.hasOneUse()) {
     auto consumer = dyn_cast<linalg::GenericOp>(*value.getUsers().begin());
-    if (!consumer || consumer.getNumLoops() != rank ||
-        consumer.getNumParallelLoops() != rank)
-      break;
-    bool fits = true;
-    for (OpOperand &init : consumer.getDpsInitsMutable())
-      fits &= consumer.getMatchingIndexingMap(&init).isIdentity();
-    for (OpOperand *input : consumer.getDpsInputOperands()) {
-      AffineMap map = consumer.getMatchingIndexingMap(input);
-      fits &= map.isProjectedPermutation() &&
-              (input->get() != value || map.isIdentity());
-    }
-    if (!fits)
+    if (!consumer || !fitsTile(consumer, value, rank))
       break;
     chain.push_back(consumer);
     if (consumer->getNumResults() != 1)
@@ -632,6 +664,15 @@ struct TileContractionsPass
               function_ref<bool(Operation *)> fuse) {
     scf::SCFTilingOptions tiling;
     tiling.setTileSizes(getAsIndexOpFoldResult(root->getContext(), sizes));
+    // Fused ops whose results are read outside the group too (a
+    // pre-activation the backward pass reads) are written by the tiles as
+    // well.
+    llvm::SmallPtrSet<Operation *, 4> readElsewhere;
+    for (Operation &op : *root->getBlock())
+      if (&op != root && fuse(&op) &&
+          llvm::any_of(op.getUsers(),
+                       [&](Operation *user) { return !fuse(user); }))
+        readElsewhere.insert(&op);
     scf::SCFTileAndFuseOptions options;
     options.setTilingOptions(tiling);
     options.setFusionControlFn(
@@ -639,7 +680,8 @@ struct TileContractionsPass
             -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
           if (!fuse(producer.getOwner()))
             return std::nullopt;
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+          return scf::SCFTileAndFuseOptions::ControlFnResult{
+              readElsewhere.contains(producer.getOwner())};
         });
     rewriter.setInsertionPoint(root);
     FailureOr<scf::SCFTileAndFuseResult> result =
@@ -647,8 +689,15 @@ struct TileContractionsPass
             rewriter, cast<TilingInterface>(root), options);
     if (failed(result))
       return failure();
+    // Uses before the loops (the sizes the loops were built from) keep the
+    // original value, which then folds away.
+    Operation *outer = result->loops.front().getOperation();
     for (auto [value, replacement] : result->replacements)
-      rewriter.replaceAllUsesWith(value, replacement);
+      rewriter.replaceUsesWithIf(value, replacement, [&](OpOperand &use) {
+        Operation *user =
+            outer->getBlock()->findAncestorOpInBlock(*use.getOwner());
+        return !user || outer->isBeforeInBlock(user);
+      });
     for (Operation *op : result->tiledAndFusedOps) {
       auto linalgOp = cast<linalg::LinalgOp>(op);
       bool product = op->hasAttr(kWindow) ? linalgOp.getNumReductionLoops() > 0

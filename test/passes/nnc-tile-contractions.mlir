@@ -80,17 +80,23 @@ func.func @residual(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>, %r: tensor<16x
 
 // -----
 
-// Not fused: the product's result has two consumers, each of which would
-// need the whole tile; both stay separate ops after the tiled product.
+// Two users: the first, an activation of the product alone (relu of a
+// pre-activation that the backward pass reads again), is fused; the tiles
+// write the product's value as well, which the second user reads after
+// the loop.
 // CHECK-LABEL: func.func @two_users(
-// CHECK:         %[[MM:.*]] = scf.for
-// CHECK:           vector.fma
-// CHECK-NOT:       arith.maximumf
-// CHECK:         %[[RELU:.*]] = linalg.generic {{.*}} ins(%[[MM]] : tensor<16x32xf32>)
-// CHECK:           arith.maximumf
-// CHECK:         %[[NEG:.*]] = linalg.generic {{.*}} ins(%[[MM]] : tensor<16x32xf32>)
+// CHECK:         %[[LOOP:.*]]:2 = scf.for %{{.*}} iter_args(%[[A:.*]] = %{{.*}}, %[[P:.*]] = %{{.*}}) -> (tensor<16x32xf32>, tensor<16x32xf32>)
+// CHECK:           %[[SUM:.*]] = scf.for
+// CHECK:             vector.fma
+// CHECK:           %[[PW:.*]] = vector.transfer_write %[[SUM]]
+// CHECK:           %[[RELU:.*]] = arith.maximumf %[[SUM]], %{{.*}} : vector<8x32xf32>
+// CHECK:           %[[AW:.*]] = vector.transfer_write %[[RELU]]
+// CHECK:           %[[AI:.*]] = tensor.insert_slice %[[AW]] into %[[A]]
+// CHECK:           %[[PI:.*]] = tensor.insert_slice %[[PW]] into %[[P]]
+// CHECK:           scf.yield %[[AI]], %[[PI]]
+// CHECK:         %[[NEG:.*]] = linalg.generic {{.*}} ins(%[[LOOP]]#1 : tensor<16x32xf32>)
 // CHECK:           arith.negf
-// CHECK:         return %[[RELU]], %[[NEG]]
+// CHECK:         return %[[LOOP]]#0, %[[NEG]]
 #id = affine_map<(d0, d1) -> (d0, d1)>
 func.func @two_users(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
   %cst = arith.constant 0.0 : f32
@@ -467,4 +473,37 @@ func.func @recurrent_weight_gradient(%x: tensor<?x28x28xf32>, %dg: tensor<?x28x6
     linalg.yield %s : f32
   } -> tensor<28x64xf32>
   return %dw : tensor<28x64xf32>
+}
+
+// -----
+
+// Not fused: the first user of a result that has two reads the product
+// with something else (not an activation); both users stay separate ops
+// after the tiled product.
+// CHECK-LABEL: func.func @two_users_not_activation(
+// CHECK:         %[[MM:.*]] = scf.for
+// CHECK:           vector.fma
+// CHECK-NOT:       arith.addf
+// CHECK:         %[[ADD:.*]] = linalg.generic {{.*}} ins(%[[MM]], %{{.*}} : tensor<16x32xf32>, tensor<16x32xf32>)
+// CHECK:           arith.addf
+// CHECK:         %[[NEG:.*]] = linalg.generic {{.*}} ins(%[[MM]] : tensor<16x32xf32>)
+// CHECK:           arith.negf
+// CHECK:         return %[[ADD]], %[[NEG]]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @two_users_not_activation(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>, %r: tensor<16x32xf32>) -> (tensor<16x32xf32>, tensor<16x32xf32>) {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x32xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<16x32xf32>, tensor<32x32xf32>) outs(%z : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %add = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%mm, %r : tensor<16x32xf32>, tensor<16x32xf32>) outs(%e : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %a = arith.addf %in, %in2 : f32
+    linalg.yield %a : f32
+  } -> tensor<16x32xf32>
+  %neg = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%mm : tensor<16x32xf32>) outs(%e : tensor<16x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %n = arith.negf %in : f32
+    linalg.yield %n : f32
+  } -> tensor<16x32xf32>
+  return %add, %neg : tensor<16x32xf32>, tensor<16x32xf32>
 }
