@@ -4,10 +4,11 @@
 // otherwise; nnc's default is one thread, so that results and timings are
 // reproducible and a program that embeds a model decides. In the LLVM
 // dialect, this pass gives every `omp.parallel` a `num_threads` operand
-// read from `nnc_threads()` (and an `if` that skips the fork for one
-// thread), a function it defines in the module (linkonce_odr, so several
-// model objects can be linked together; nnc-parallelize-tiles declared it
-// and branches on it around each parallel loop): the value of the
+// read from `nnc_threads()`, a function it defines in the module
+// (linkonce_odr, so several model objects can be linked together;
+// nnc-parallelize-tiles declared it and branches on it around each
+// parallel loop, so a region only ever starts for more than one thread):
+// the value of the
 // environment variable NNC_THREADS when it is a positive integer, 1
 // otherwise, read once. The environment is the only switch, so a host that
 // offers fewer cores than threads asked for merely time-shares them
@@ -133,11 +134,6 @@ struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
           LLVM::CallOp::create(b, region.getLoc(), function, ValueRange{})
               .getResult();
       region.getNumThreadsMutable().assign(count);
-      // One thread: no fork at all (OpenMP runs the region serialized).
-      Value one =
-          LLVM::ConstantOp::create(b, region.getLoc(), b.getI32Type(), 1);
-      region.getIfExprMutable().assign(LLVM::ICmpOp::create(
-          b, region.getLoc(), LLVM::ICmpPredicate::sgt, count, one));
     }
   }
 };
