@@ -176,6 +176,59 @@ Value indexVector(OpBuilder &b, Location loc, linalg::IndexOp index,
                                vector::StepOp::create(b, loc, type));
 }
 
+/// Recreates the body of `op` on vectors of `lanes` lanes, its block
+/// arguments already mapped in `mapping`: linalg.index becomes each lane's
+/// index along loop `row` (indexVector), constants and scalars from outside
+/// the body are broadcast, and every other op takes vector types.
+/// `beforeOp` may remap an op's operands first (`lookup` gives an
+/// operand's vector). Returns the vectors the body yields.
+SmallVector<Value> vectorizeBody(
+    OpBuilder &b, Location loc, linalg::LinalgOp op, IRMapping &mapping,
+    ArrayRef<Value> ivs, unsigned row, int64_t lanes,
+    function_ref<void(Operation &, function_ref<Value(Value)>)> beforeOp =
+        nullptr) {
+  auto vectorOf = [&](Type element) {
+    return VectorType::get({lanes}, element);
+  };
+  auto lookup = [&](Value v) -> Value {
+    if (Value mapped = mapping.lookupOrNull(v))
+      return mapped;
+    Value vec = vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
+    mapping.map(v, vec);
+    return vec;
+  };
+  Block *block = op.getBlock();
+  for (Operation &inner : block->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      mapping.map(index.getResult(),
+                  indexVector(b, loc, index, ivs, row, lanes));
+      continue;
+    }
+    if (isa<arith::ConstantOp>(inner)) {
+      Operation *clone = b.clone(inner);
+      mapping.map(inner.getResult(0),
+                  vector::BroadcastOp::create(
+                      b, loc, vectorOf(clone->getResult(0).getType()),
+                      clone->getResult(0)));
+      continue;
+    }
+    if (beforeOp)
+      beforeOp(inner, lookup);
+    OperationState state(loc, inner.getName());
+    for (Value operand : inner.getOperands())
+      state.addOperands(lookup(operand));
+    for (Type t : inner.getResultTypes())
+      state.addTypes(vectorOf(t));
+    state.addAttributes(inner.getAttrs());
+    Operation *vectorized = b.create(state);
+    mapping.map(inner.getResults(), vectorized->getResults());
+  }
+  SmallVector<Value> yields;
+  for (Value v : block->getTerminator()->getOperands())
+    yields.push_back(lookup(v));
+  return yields;
+}
+
 /// Whether `op` can run as rows of vectors along loop `row`.
 bool canVectorizeRows(linalg::LinalgOp op, unsigned row) {
   if (ShapedType::isDynamic(op.getStaticLoopRanges()[row]))
@@ -270,6 +323,28 @@ Attribute threadsMark(linalg::LinalgOp op, unsigned dim, Builder &b) {
   return b.getUnitAttr();
 }
 
+/// Appends the offsets, sizes and strides of loops `dims` of `ranges` (an
+/// op's loop ranges) to `lo`, `hi` and `st` as index values.
+void appendBounds(OpBuilder &b, Location loc, ArrayRef<Range> ranges,
+                  ArrayRef<unsigned> dims, SmallVector<Value> &lo,
+                  SmallVector<Value> &hi, SmallVector<Value> &st) {
+  for (unsigned d : dims) {
+    lo.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].offset));
+    hi.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].size));
+    st.push_back(getValueOrCreateConstantIndexOp(b, loc, ranges[d].stride));
+  }
+}
+
+/// The lanes of the vectors `op` runs on: one width for the whole op, that
+/// of its widest element type in one vector register.
+int64_t lanesFor(linalg::LinalgOp op) {
+  unsigned bits = 8;
+  for (Value operand : op->getOperands())
+    bits = std::max(
+        bits, getElementTypeOrSelf(operand.getType()).getIntOrFloatBitWidth());
+  return std::max<int64_t>(1, kVectorBytes * 8 / bits);
+}
+
 /// Lowers `op` to loops over rows of vectors along loop `row`.
 void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   Location loc = op.getLoc();
@@ -277,16 +352,8 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
   int64_t rowLength = op.getStaticLoopRanges()[row];
-  auto value = [&](OpFoldResult ofr) {
-    return getValueOrCreateConstantIndexOp(rewriter, loc, ofr);
-  };
 
-  // One width for the whole op: that of its widest element type.
-  unsigned bits = 8;
-  for (Value operand : op->getOperands())
-    bits = std::max(
-        bits, getElementTypeOrSelf(operand.getType()).getIntOrFloatBitWidth());
-  int64_t lanes = std::max<int64_t>(1, kVectorBytes * 8 / bits);
+  int64_t lanes = lanesFor(op);
   auto vectorOf = [&](Type element) {
     return VectorType::get({lanes}, element);
   };
@@ -301,11 +368,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
   }
   auto bounds = [&](ArrayRef<unsigned> dims, SmallVector<Value> &lo,
                     SmallVector<Value> &hi, SmallVector<Value> &st) {
-    for (unsigned d : dims) {
-      lo.push_back(value(ranges[d].offset));
-      hi.push_back(value(ranges[d].size));
-      st.push_back(value(ranges[d].stride));
-    }
+    appendBounds(rewriter, loc, ranges, dims, lo, hi, st);
   };
   bounds(outer, lbs, ubs, steps);
   // A long row with no loop around it (an optimizer update over a whole
@@ -406,42 +469,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
           }
           for (auto [i, acc] : llvm::enumerate(accs))
             mapping.map(block->getArgument(op.getNumDpsInputs() + i), acc);
-          // Scalars from outside the body (and its constants) are broadcast.
-          auto lookup = [&](Value v) -> Value {
-            if (Value mapped = mapping.lookupOrNull(v))
-              return mapped;
-            Value vec =
-                vector::BroadcastOp::create(nb, nl, vectorOf(v.getType()), v);
-            mapping.map(v, vec);
-            return vec;
-          };
-          for (Operation &inner : block->without_terminator()) {
-            if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-              mapping.map(index.getResult(),
-                          indexVector(nb, nl, index, ivs, row, lanes));
-              continue;
-            }
-            if (isa<arith::ConstantOp>(inner)) {
-              Operation *clone = nb.clone(inner);
-              mapping.map(inner.getResult(0),
-                          vector::BroadcastOp::create(
-                              nb, nl, vectorOf(clone->getResult(0).getType()),
-                              clone->getResult(0)));
-              continue;
-            }
-            OperationState state(nl, inner.getName());
-            for (Value operand : inner.getOperands())
-              state.addOperands(lookup(operand));
-            for (Type t : inner.getResultTypes())
-              state.addTypes(vectorOf(t));
-            state.addAttributes(inner.getAttrs());
-            Operation *vectorized = nb.create(state);
-            mapping.map(inner.getResults(), vectorized->getResults());
-          }
-          SmallVector<Value> yields;
-          for (Value v : block->getTerminator()->getOperands())
-            yields.push_back(lookup(v));
-          return yields;
+          return vectorizeBody(nb, nl, op, mapping, ivs, row, lanes);
         };
 
         SmallVector<Value> results;
@@ -923,14 +951,7 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<Range> ranges = op.createLoopRanges(rewriter, loc);
   int64_t rowLength = op.getStaticLoopRanges()[last];
-  auto value = [&](OpFoldResult ofr) {
-    return getValueOrCreateConstantIndexOp(rewriter, loc, ofr);
-  };
-  unsigned bits = 8;
-  for (Value operand : op->getOperands())
-    bits = std::max(
-        bits, getElementTypeOrSelf(operand.getType()).getIntOrFloatBitWidth());
-  int64_t lanes = std::max<int64_t>(1, kVectorBytes * 8 / bits);
+  int64_t lanes = lanesFor(op);
   auto vectorOf = [&](Type element) {
     return VectorType::get({lanes}, element);
   };
@@ -940,11 +961,7 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
         .push_back(d);
   auto bounds = [&](ArrayRef<unsigned> dims, SmallVector<Value> &lo,
                     SmallVector<Value> &hi, SmallVector<Value> &st) {
-    for (unsigned d : dims) {
-      lo.push_back(value(ranges[d].offset));
-      hi.push_back(value(ranges[d].size));
-      st.push_back(value(ranges[d].stride));
-    }
+    appendBounds(rewriter, loc, ranges, dims, lo, hi, st);
   };
   SmallVector<Value> lbs, ubs, steps;
   bounds(outer, lbs, ubs, steps);
@@ -1013,52 +1030,21 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
           }
           for (auto [i, acc] : llvm::enumerate(accs))
             mapping.map(block->getArgument(op.getNumDpsInputs() + i), acc);
-          auto lookup = [&](Value v) -> Value {
-            if (Value mapped = mapping.lookupOrNull(v))
-              return mapped;
-            Value vec =
-                vector::BroadcastOp::create(nb, nl, vectorOf(v.getType()), v);
-            mapping.map(v, vec);
-            return vec;
-          };
-          for (Operation &inner : block->without_terminator()) {
-            if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-              mapping.map(index.getResult(),
-                          indexVector(nb, nl, index, ivs, last, lanes));
-              continue;
-            }
-            if (isa<arith::ConstantOp>(inner)) {
-              Operation *clone = nb.clone(inner);
-              mapping.map(inner.getResult(0),
-                          vector::BroadcastOp::create(
-                              nb, nl, vectorOf(clone->getResult(0).getType()),
-                              clone->getResult(0)));
-              continue;
-            }
-            // Masked-off lanes contribute the neutral element.
+          // Masked-off lanes contribute the neutral element.
+          auto maskOff = [&](Operation &inner,
+                             function_ref<Value(Value)> lookup) {
             auto combiner = llvm::find(combiners, &inner);
-            if (mask && combiner != combiners.end()) {
-              unsigned i = combiner - combiners.begin();
-              BlockArgument acc = block->getArgument(op.getNumDpsInputs() + i);
-              unsigned other = inner.getOperand(0) == acc ? 1 : 0;
-              Value operand = lookup(inner.getOperand(other));
-              mapping.map(
-                  inner.getOperand(other),
-                  arith::SelectOp::create(nb, nl, mask, operand, neutral[i]));
-            }
-            OperationState state(nl, inner.getName());
-            for (Value operand : inner.getOperands())
-              state.addOperands(lookup(operand));
-            for (Type t : inner.getResultTypes())
-              state.addTypes(vectorOf(t));
-            state.addAttributes(inner.getAttrs());
-            Operation *vectorized = nb.create(state);
-            mapping.map(inner.getResults(), vectorized->getResults());
-          }
-          SmallVector<Value> yields;
-          for (Value v : block->getTerminator()->getOperands())
-            yields.push_back(lookup(v));
-          return yields;
+            if (!mask || combiner == combiners.end())
+              return;
+            unsigned i = combiner - combiners.begin();
+            BlockArgument acc = block->getArgument(op.getNumDpsInputs() + i);
+            unsigned other = inner.getOperand(0) == acc ? 1 : 0;
+            Value operand = lookup(inner.getOperand(other));
+            mapping.map(
+                inner.getOperand(other),
+                arith::SelectOp::create(nb, nl, mask, operand, neutral[i]));
+          };
+          return vectorizeBody(nb, nl, op, mapping, ivs, last, lanes, maskOff);
         };
 
         auto row = [&](OpBuilder &nb, Location nl, ValueRange innerIvs,
