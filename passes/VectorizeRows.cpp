@@ -300,9 +300,11 @@ constexpr int64_t kRowChunk = 4096;
 /// may when `dim` is parallel, indexes every output plainly (its
 /// iterations write disjoint parts) and spans more than one iteration. A
 /// static loop is worth it when the op has nnc::kMinParallelElements points
-/// (a unit mark); a dynamic one (over the batch) is marked with the points
-/// of one iteration, and nnc-parallelize-tiles compares their product with
-/// the trip count at run time.
+/// or runs over the batch in another loop (a unit mark: the sum of a
+/// convolution's bias gradient over examples and pixels, one channel per
+/// iteration, grows with the batch); a dynamic one (over the batch) is
+/// marked with the points of one iteration, and nnc-parallelize-tiles
+/// compares their product with the trip count at run time.
 Attribute threadsMark(linalg::LinalgOp op, unsigned dim, Builder &b) {
   SmallVector<int64_t> extents = op.getStaticLoopRanges();
   if (op.getIteratorTypesArray()[dim] != utils::IteratorType::parallel ||
@@ -318,7 +320,8 @@ Attribute threadsMark(linalg::LinalgOp op, unsigned dim, Builder &b) {
       elements *= extent;
   if (ShapedType::isDynamic(extents[dim]))
     return b.getI64IntegerAttr(elements);
-  if (elements < nnc::kMinParallelElements)
+  if (elements < nnc::kMinParallelElements &&
+      !llvm::any_of(extents, ShapedType::isDynamic))
     return {};
   return b.getUnitAttr();
 }

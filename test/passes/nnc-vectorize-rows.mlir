@@ -492,3 +492,38 @@ func.func @one_hot(%y: memref<?xi32>, %t: memref<?x10xf32>) {
   }
   return
 }
+
+// -----
+
+// A static loop (16 channels) of an op that also runs over the batch (the
+// partial sums of a convolution's bias gradient over examples and rows,
+// 16 x 14 x 14 points per example): worth threads whatever its static
+// size, since the batch multiplies it. With a batch of 1 in the type, the
+// op is small and its loops stay on one thread.
+// CHECK-LABEL: func.func @bias_grad_partial
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %c16 step %{{.*}} {
+// CHECK:           scf.for
+// CHECK:             vector.maskedload
+// CHECK:             scf.for %{{.*}} = %{{.*}} to %[[N:.*]] step %{{.*}} iter_args
+// CHECK:         } {nnc.parallel}
+// CHECK-LABEL: func.func @bias_grad_partial_one
+// CHECK-NOT:     nnc.parallel
+// CHECK:         return
+func.func @bias_grad_partial(%dz: memref<?x16x14x14xf32>, %p: memref<16x14xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d2, d0, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%dz : memref<?x16x14x14xf32>) outs(%p : memref<16x14xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %out, %in : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+func.func @bias_grad_partial_one(%dz: memref<1x16x14x14xf32>, %p: memref<16x14xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d2, d0, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%dz : memref<1x16x14x14xf32>) outs(%p : memref<16x14xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %out, %in : f32
+    linalg.yield %a : f32
+  }
+  return
+}
