@@ -8,6 +8,9 @@
 // then makes an OpenMP worksharing loop (see nnc-thread-count for how many
 // threads run it). Unmarked loops are left alone.
 //
+// A marked loop of a few static iterations that holds one static loop
+// alone is coalesced with it first (see kFewIterations).
+//
 // The parallel loop runs only when `nnc_threads()` (declared here, defined
 // by nnc-thread-count) asks for more than one thread and, for a loop whose
 // mark gives the points of one iteration (a loop over the batch, marked by
@@ -27,6 +30,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace nnc {
@@ -79,6 +83,28 @@ Value largeEnough(RewriterBase &rewriter, scf::ForOp loop, IntegerAttr points) {
       arith::ConstantIndexOp::create(rewriter, loc, nnc::kMinParallelElements));
 }
 
+/// Loops with fewer iterations than this that run on threads take the
+/// loop nested in them along, coalesced into one (upstream coalesceLoops):
+/// the 3 rows of a 3 x 3 filter gradient's kernel split 2:1 between two
+/// threads, its 9 rows and columns 5:4.
+constexpr int64_t kFewIterations = 8;
+
+/// Coalesces `loop` with the loop it holds, alone and static, when `loop`
+/// has a few static iterations (kFewIterations).
+void coalesceShortLoop(RewriterBase &rewriter, scf::ForOp loop) {
+  std::optional<APInt> trips = loop.getStaticTripCount();
+  if (!trips || trips->getSExtValue() >= kFewIterations)
+    return;
+  Block *body = loop.getBody();
+  if (!llvm::hasSingleElement(body->without_terminator()))
+    return;
+  auto inner = dyn_cast<scf::ForOp>(body->front());
+  if (!inner || inner.getNumResults() != 0 || !inner.getStaticTripCount())
+    return;
+  SmallVector<scf::ForOp> nest{loop, inner};
+  (void)coalesceLoops(rewriter, nest);
+}
+
 /// Whether `op` is a marked loop that carries no values, which this pass
 /// makes parallel unless a loop around it is.
 bool isMarkedLoop(Operation *op) {
@@ -127,6 +153,8 @@ struct ParallelizeTilesPass
       Value &parallel = many[func];
       if (!parallel)
         parallel = manyThreads(rewriter, func, threads);
+      if (!isa_and_nonnull<IntegerAttr>(mark))
+        coalesceShortLoop(rewriter, loop);
       Location loc = loop.getLoc();
       rewriter.setInsertionPoint(loop);
       Value condition = parallel;

@@ -136,3 +136,64 @@ func.func @inside_carrying(%out: memref<8x8xf32>, %x: f32) -> f32 {
   } {nnc.parallel}
   return %s : f32
 }
+
+// -----
+
+// A marked loop of 3 iterations (the rows of a 3 x 3 filter gradient's
+// kernel) holding a static loop alone is coalesced with it first: 9
+// iterations, 5:4 on two threads rather than 2:1. The serial copy is the
+// same coalesced loop.
+// CHECK-LABEL: func.func @few_rows
+// CHECK:         scf.if %{{.*}} {
+// CHECK:           scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[C9:.*]]) step (%{{.*}}) {
+// CHECK:             %[[R:.*]]:2 = affine.delinearize_index %[[I]] into (3, 3) : index, index
+// CHECK:             memref.store %{{.*}}, %{{.*}}[%[[R]]#0, %[[R]]#1]
+// CHECK:         } else {
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %[[C9]] step %{{.*}} {
+// CHECK-NOT:         scf.for
+// CHECK:             affine.delinearize_index
+// CHECK:         return
+// Not coalesced: 8 iterations are enough, and a loop whose body holds more
+// than the inner loop is not a perfect nest.
+// CHECK-LABEL: func.func @enough_rows
+// CHECK:           scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// CHECK:             scf.for
+// CHECK-LABEL: func.func @not_perfect
+// CHECK:           scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step (%{{.*}}) {
+// CHECK:             memref.store
+// CHECK:             scf.for
+func.func @few_rows(%out: memref<3x3xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  scf.for %i = %c0 to %c3 step %c1 {
+    scf.for %j = %c0 to %c3 step %c1 {
+      memref.store %x, %out[%i, %j] : memref<3x3xf32>
+    }
+  } {nnc.parallel}
+  return
+}
+func.func @enough_rows(%out: memref<8x3xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c8 = arith.constant 8 : index
+  scf.for %i = %c0 to %c8 step %c1 {
+    scf.for %j = %c0 to %c3 step %c1 {
+      memref.store %x, %out[%i, %j] : memref<8x3xf32>
+    }
+  } {nnc.parallel}
+  return
+}
+func.func @not_perfect(%out: memref<3x4xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  scf.for %i = %c0 to %c3 step %c1 {
+    memref.store %x, %out[%i, %c3] : memref<3x4xf32>
+    scf.for %j = %c0 to %c3 step %c1 {
+      memref.store %x, %out[%i, %j] : memref<3x4xf32>
+    }
+  } {nnc.parallel}
+  return
+}
