@@ -354,19 +354,19 @@ func.func @window_scatter(%at: memref<?x3x4x4xi32>, %dy: memref<?x3x4x4xf32>, %d
 // -----
 
 // A long row with no loop around it (an optimizer update over a whole
-// weight matrix, its dimensions folded) is cut into chunks of 4096, the
+// weight matrix, its dimensions folded) is cut into chunks of 1024, the
 // loop over them marked for threads; the last chunk ends at the row's end.
 // CHECK-LABEL: func.func @long_row
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG:     %[[END:.*]] = arith.constant 10000 : index
-// CHECK-DAG:     %[[CHUNK:.*]] = arith.constant 4096 : index
+// CHECK-DAG:     %[[CHUNK:.*]] = arith.constant 1024 : index
 // CHECK:         scf.for %[[I:.*]] = %[[C0]] to %[[END]] step %[[CHUNK]] {
 // CHECK:           %[[NEXT:.*]] = arith.addi %[[I]], %[[CHUNK]] : index
 // CHECK:           %[[STOP:.*]] = arith.minsi %[[NEXT]], %[[END]] : index
 // CHECK:           scf.for %[[J:.*]] = %[[I]] to %[[STOP]] step %{{.*}} {
 // CHECK:             %[[AT:.*]] = affine.apply #{{.*}}(%[[J]])
 // CHECK:             vector.load %{{.*}}[%[[AT]]] : memref<10000xf32>, vector<16xf32>
-// CHECK:         } {nnc.parallel = 4096 : i64}
+// CHECK:         } {nnc.parallel = 1024 : i64}
 func.func @long_row(%x: memref<10000xf32>, %y: memref<10000xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
       ins(%x : memref<10000xf32>) outs(%y : memref<10000xf32>) {
