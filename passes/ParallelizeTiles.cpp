@@ -133,10 +133,10 @@ struct ParallelizeTilesPass
       if (isMarkedLoop(loop))
         loops.push_back(loop);
     });
-    if (loops.empty())
-      return;
-    func::FuncOp threads = threadsFunction(module);
     IRRewriter rewriter(&getContext());
+    if (loops.empty())
+      return keepThreadsOnlyInParallel(rewriter);
+    func::FuncOp threads = threadsFunction(module);
     DenseMap<Operation *, Value> many;
     for (scf::ForOp loop : loops) {
       // Only the outermost marked loop runs in parallel: nested parallel
@@ -166,6 +166,23 @@ struct ParallelizeTilesPass
       rewriter.setInsertionPointToStart(branch.thenBlock());
       buildParallelCopy(rewriter, loop);
       rewriter.moveOpBefore(loop, branch.elseBlock()->getTerminator());
+    }
+    keepThreadsOnlyInParallel(rewriter);
+  }
+
+  /// What only code on threads wants (kThreadsOnlyAttr) stays in the
+  /// parallel copies of loops and goes everywhere else.
+  void keepThreadsOnlyInParallel(RewriterBase &rewriter) {
+    SmallVector<Operation *> tagged;
+    getOperation().walk([&](Operation *op) {
+      if (op->hasAttr(nnc::kThreadsOnlyAttr))
+        tagged.push_back(op);
+    });
+    for (Operation *op : tagged) {
+      if (op->getParentOfType<scf::ParallelOp>())
+        op->removeAttr(nnc::kThreadsOnlyAttr);
+      else
+        rewriter.eraseOp(op);
     }
   }
 };

@@ -26,6 +26,11 @@ inline constexpr llvm::StringLiteral kWindowScatterAttr = "nnc.window_scatter";
 /// known at run time only (see kMinParallelElements).
 inline constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
 
+/// Marks an op that only code run on threads wants (a prefetch for writing
+/// that nnc-vectorize-rows emits with `threads`): nnc-parallelize-tiles
+/// keeps it in the parallel copy of a loop and erases it elsewhere.
+inline constexpr llvm::StringLiteral kThreadsOnlyAttr = "nnc.threads_only";
+
 /// `i32 nnc_threads()`: how many threads parallel loops run on.
 /// nnc-parallelize-tiles declares it and calls it once in each function
 /// with parallel loops, which branch on it; nnc-thread-count defines it.

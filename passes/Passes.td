@@ -292,7 +292,20 @@ def VectorizeRowsPass : Pass<"nnc-vectorize-rows", "mlir::func::FuncOp"> {
     no unrolling before that, and an access group as `parallel_accesses`
     (nnc-tag-parallel-accesses completes it in the LLVM dialect). Other ops
     are left to convert-linalg-to-loops.
+
+    With `threads`, the rows of an optimizer update over a whole weight
+    matrix (a long row cut into chunks for threads) also ask for their
+    output lines ahead of the stores (`memref.prefetch ... write`, tagged
+    `nnc.threads_only`): the next forward pass reads every weight on every
+    thread, and writing a line another core holds waits for its copy to be
+    invalidated. nnc-parallelize-tiles keeps these prefetches in the
+    parallel copy of a loop only.
   }];
+  let options = [
+    Option<"threads", "threads", "bool", /*default=*/"false",
+           "Prefetch the outputs of optimizer updates for writing (for code "
+           "that runs them on threads)">,
+  ];
   let dependentDialects = ["mlir::affine::AffineDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect",

@@ -83,7 +83,8 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
 
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   if (options.optLevel > 0)
-    pm.addNestedPass<func::FuncOp>(createVectorizeRowsPass());
+    pm.addNestedPass<func::FuncOp>(
+        createVectorizeRowsPass(VectorizeRowsPassOptions{options.parallel}));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // The register tiles of nnc-tile-contractions read and write 2-D vectors:
   // one 1-D transfer per row.

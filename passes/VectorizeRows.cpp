@@ -298,6 +298,14 @@ linalg::LinalgOp flattenElementwise(RewriterBase &rewriter,
 /// 13:12 and that region took 74.5 us instead of 71.3 on 2 threads).
 constexpr int64_t kRowChunk = 1024;
 
+/// How far ahead of its stores an optimizer update on threads prefetches
+/// its outputs for writing, in elements (16 vectors of f32). Prefetches past
+/// the end of a buffer are harmless on the targets nnc supports (they
+/// never fault). On 2 threads the MLP's Adam region went from 47 to 35 us;
+/// on one thread the same code cost the batch-1 step 2 us, hence only in
+/// the parallel copy.
+constexpr int64_t kPrefetchDistance = 256;
+
 /// The `nnc.parallel` mark for loop `dim` of `op`, or null when its
 /// iterations may not run on different threads or are not worth it. They
 /// may when `dim` is parallel, indexes every output plainly (its
@@ -352,7 +360,8 @@ int64_t lanesFor(linalg::LinalgOp op) {
 }
 
 /// Lowers `op` to loops over rows of vectors along loop `row`.
-void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
+void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
+                   bool threads) {
   Location loc = op.getLoc();
   unsigned numLoops = op.getNumLoops();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -496,6 +505,16 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row) {
              llvm::zip(op.getDpsInitsMutable(), results)) {
           SmallVector<Value> at =
               indices(b, l, op.getMatchingIndexingMap(&init));
+          // An optimizer update on threads: ask for the lines ahead.
+          if (threads && chunks && at.size() == 1) {
+            Value ahead = arith::AddIOp::create(
+                b, l, at[0],
+                arith::ConstantIndexOp::create(b, l, kPrefetchDistance));
+            auto prefetch = memref::PrefetchOp::create(
+                b, l, init.get(), ValueRange{ahead}, /*isWrite=*/true,
+                /*localityHint=*/3, /*isDataCache=*/true);
+            prefetch->setAttr(nnc::kThreadsOnlyAttr, b.getUnitAttr());
+          }
           if (mask)
             vector::MaskedStoreOp::create(b, l, init.get(), at, mask, result);
           else
@@ -1112,6 +1131,8 @@ LogicalResult lowerWithThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
 }
 
 struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
+  using VectorizeRowsPassBase::VectorizeRowsPassBase;
+
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
@@ -1147,7 +1168,7 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
         continue;
       }
       if (canVectorizeRows(op, *row)) {
-        vectorizeRows(rewriter, op, *row);
+        vectorizeRows(rewriter, op, *row, threads);
         continue;
       }
       SmallVector<unsigned> order = rowOrder(op, *row);

@@ -197,3 +197,40 @@ func.func @not_perfect(%out: memref<3x4xf32>, %x: f32) {
   } {nnc.parallel}
   return
 }
+
+// -----
+
+// An op tagged nnc.threads_only (a prefetch for writing) stays, untagged,
+// in the parallel copy and is erased from the loop that runs on one thread.
+// CHECK-LABEL: func.func @threads_only
+// CHECK:         scf.parallel
+// CHECK:           memref.prefetch %{{.*}}[%{{.*}}], write, locality<3>, data :
+// CHECK-NOT:       nnc.threads_only
+// CHECK:         } else {
+// CHECK:           scf.for
+// CHECK-NOT:         memref.prefetch
+// CHECK:             memref.store
+// CHECK:         return
+func.func @threads_only(%out: memref<64xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  scf.for %i = %c0 to %c64 step %c1 {
+    "memref.prefetch"(%out, %i) <{isDataCache = true, isWrite = true, localityHint = 3 : i32}> {nnc.threads_only} : (memref<64xf32>, index) -> ()
+    memref.store %x, %out[%i] : memref<64xf32>
+  } {nnc.parallel}
+  return
+}
+
+// -----
+
+// With no marked loop, tagged ops go too.
+// CHECK-LABEL: func.func @threads_only_serial
+// CHECK-NOT:     memref.prefetch
+// CHECK:         memref.store
+func.func @threads_only_serial(%out: memref<64xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  "memref.prefetch"(%out, %c0) <{isDataCache = true, isWrite = true, localityHint = 3 : i32}> {nnc.threads_only} : (memref<64xf32>, index) -> ()
+  memref.store %x, %out[%c0] : memref<64xf32>
+  return
+}

@@ -1,4 +1,5 @@
 // RUN: nnc-opt %s --nnc-vectorize-rows --split-input-file | FileCheck %s
+// RUN: nnc-opt %s --nnc-vectorize-rows=threads=true --split-input-file | FileCheck %s --check-prefix=THREADS
 
 // Linalg ops on buffers become loops over rows of vectors along a parallel
 // loop that walks the last dimension of the output and of the inputs that
@@ -367,6 +368,19 @@ func.func @window_scatter(%at: memref<?x3x4x4xi32>, %dy: memref<?x3x4x4xf32>, %d
 // CHECK:             %[[AT:.*]] = affine.apply #{{.*}}(%[[J]])
 // CHECK:             vector.load %{{.*}}[%[[AT]]] : memref<10000xf32>, vector<16xf32>
 // CHECK:         } {nnc.parallel = 1024 : i64}
+// Without `threads`, no prefetch anywhere; with it, the chunked row (an
+// optimizer update on threads) asks for its output 256 values ahead of
+// each store, tagged for nnc-parallelize-tiles to keep in the parallel copy
+// only.
+// CHECK-NOT:     memref.prefetch
+// THREADS-LABEL: func.func @long_row
+// THREADS:         scf.for
+// THREADS:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %{{.*}} {
+// THREADS:             vector.load
+// THREADS:             %[[AT:.*]] = affine.apply #{{.*}}(%[[J]])
+// THREADS:             %[[AHEAD:.*]] = arith.addi %[[AT]], %{{.*}} : index
+// THREADS:             memref.prefetch %[[Y:.*]][%[[AHEAD]]], write, locality<3>, data {nnc.threads_only} : memref<10000xf32>
+// THREADS:             vector.store %{{.*}}, %[[Y]][%[[AT]]]
 func.func @long_row(%x: memref<10000xf32>, %y: memref<10000xf32>) {
   linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
       ins(%x : memref<10000xf32>) outs(%y : memref<10000xf32>) {
