@@ -349,6 +349,17 @@ void appendBounds(OpBuilder &b, Location loc, ArrayRef<Range> ranges,
   }
 }
 
+/// The results of an indexing `map` of an op at the loops' induction
+/// variables `ivs`, one affine.apply each.
+SmallVector<Value> applyToLoops(OpBuilder &b, Location loc, AffineMap map,
+                                ArrayRef<Value> ivs) {
+  SmallVector<Value> result;
+  for (unsigned r = 0; r < map.getNumResults(); ++r)
+    result.push_back(
+        affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), ivs));
+  return result;
+}
+
 /// The lanes of the vectors `op` runs on: one width for the whole op, that
 /// of its widest element type in one vector register.
 int64_t lanesFor(linalg::LinalgOp op) {
@@ -423,11 +434,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
               b, l, VectorType::get({lanes}, b.getI1Type()), ValueRange{left});
         }
         auto indices = [&](OpBuilder &nb, Location nl, AffineMap map) {
-          SmallVector<Value> result;
-          for (unsigned r = 0; r < map.getNumResults(); ++r)
-            result.push_back(
-                affine::AffineApplyOp::create(nb, nl, map.getSubMap({r}), ivs));
-          return result;
+          return applyToLoops(nb, nl, map, ivs);
         };
         auto load = [&](OpBuilder &nb, Location nl, Value memref,
                         AffineMap map) -> Value {
@@ -1003,11 +1010,7 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
           ivs[d] = iv;
         Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
         auto indices = [&](OpBuilder &nb, Location nl, AffineMap map) {
-          SmallVector<Value> result;
-          for (unsigned r = 0; r < map.getNumResults(); ++r)
-            result.push_back(
-                affine::AffineApplyOp::create(nb, nl, map.getSubMap({r}), ivs));
-          return result;
+          return applyToLoops(nb, nl, map, ivs);
         };
         // Vectors of the combiners' neutral elements.
         SmallVector<Value> neutral;
