@@ -250,7 +250,18 @@ def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
     buffer live at the same time. The arena sizes are recorded as
     `nn.workspace_fixed` and `nn.workspace_per_example` (bytes, the latter
     per example), which the descriptor and header publish.
+
+    With `threads` (code whose loops over the batch run on threads), the
+    per-example arena is planned in concentric rings instead: buffers that
+    share addresses share their midpoint, so that each byte belongs to the
+    same half of the batch in every buffer that covers it.
   }];
+  let options = [
+    Option<"threads", "threads", "bool", /*default=*/"false",
+           "Plan the per-example arena so that buffers sharing addresses "
+           "share their midpoint (for code that splits the batch between "
+           "threads)">,
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect"];
 }

@@ -78,7 +78,8 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createUseWorkspacePass());
+  pm.addNestedPass<func::FuncOp>(
+      createUseWorkspacePass(UseWorkspacePassOptions{options.parallel}));
   bufferization::buildBufferDeallocationPipeline(pm);
 
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
