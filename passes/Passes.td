@@ -27,6 +27,7 @@ def ConvertNNToLinalgPass : Pass<"nnc-convert-nn-to-linalg"> {
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
   ];
 }

@@ -143,25 +143,41 @@ func.func @input_grad_groups(%dy: tensor<?x6x7x5xf64>, %w: tensor<6x2x3x3xf64>) 
 
 // -----
 
-// P[f, c, kh, kw, ow] += x[n, c, oh s + kh d, ow s + kw d] dy[n, f, oh, ow]
-// over (n, oh), on the padded input, then dW = the sum of P over ow: ow
-// stays a parallel dimension walking the last dimension of x, dy and P.
+// P[p, f, c, kh, kw, ow] += x[n, c, oh s + kh d, ow s + kw d] dy[n, f, oh, ow]
+// over (n, oh), on the padded input, for the examples of part p of the
+// batch (an scf.for of two iterations marked nnc.parallel, over
+// [p ceil(N/2), min(N, (p + 1) ceil(N/2)))), then dW = the sum of P over p
+// and ow: ow stays a parallel dimension walking the last dimension of x, dy
+// and P.
 // CHECK-DAG: #[[XMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d5, d1, d6 * 2 + d2, d4 * 2 + d3 * 3)>
 // CHECK-DAG: #[[DYMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d5, d0, d6, d4)>
 // CHECK-DAG: #[[PMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3, d4)>
-// CHECK-DAG: #[[PALL:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
-// CHECK-DAG: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[PALL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d0, d1, d2, d3, d5)>
+// CHECK-DAG: #[[WMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @filter_grad
 // CHECK-SAME:    (%[[X:.*]]: tensor<?x3x9x7xf32>, %[[DY:.*]]: tensor<?x4x5x4xf32>)
 // CHECK:         %[[P:.*]] = tensor.pad %[[X]] low[0, 0, 1, 2] high[0, 0, 1, 2]
-// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x3x3x2x4xf32>)
-// CHECK:         %[[PART:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[DYMAP]], #[[PMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
-// CHECK-SAME:        ins(%[[P]], %[[DY]] : tensor<?x3x11x11xf32>, tensor<?x4x5x4xf32>) outs(%[[ACC]] : tensor<4x3x3x2x4xf32>)
-// CHECK:           arith.mulf
-// CHECK:           arith.addf
+// CHECK:         %[[N:.*]] = tensor.dim %[[P]], %{{.*}} : tensor<?x3x11x11xf32>
+// CHECK:         %[[HALF:.*]] = arith.ceildivsi %[[N]], %{{.*}} : index
+// CHECK:         %[[PARTS:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[PS:.*]] = %{{.*}}) -> (tensor<2x4x3x3x2x4xf32>)
+// CHECK:           %[[FROM:.*]] = arith.muli %[[I]], %[[HALF]] : index
+// CHECK:           %[[START:.*]] = arith.minsi %[[FROM]], %[[N]] : index
+// CHECK:           %[[LEFT:.*]] = arith.subi %[[N]], %[[START]] : index
+// CHECK:           %[[COUNT:.*]] = arith.minsi %[[HALF]], %[[LEFT]] : index
+// CHECK:           %[[SLOT:.*]] = tensor.extract_slice %[[PS]][%[[I]], 0, 0, 0, 0, 0] [1, 4, 3, 3, 2, 4]
+// CHECK:           %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<4x3x3x2x4xf32>)
+// CHECK:           %[[XS:.*]] = tensor.extract_slice %[[P]][%[[START]], 0, 0, 0] [%[[COUNT]], 3, 11, 11]
+// CHECK:           %[[DYS:.*]] = tensor.extract_slice %[[DY]][%[[START]], 0, 0, 0] [%[[COUNT]], 4, 5, 4]
+// CHECK:           %[[PART:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[DYMAP]], #[[PMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:          ins(%[[XS]], %[[DYS]] : tensor<?x3x11x11xf32>, tensor<?x4x5x4xf32>) outs(%[[ACC]] : tensor<4x3x3x2x4xf32>)
+// CHECK:             arith.mulf
+// CHECK:             arith.addf
+// CHECK:           %[[IN:.*]] = tensor.insert_slice %[[PART]] into %[[PS]][%[[I]], 0, 0, 0, 0, 0] [1, 4, 3, 3, 2, 4]
+// CHECK:           scf.yield %[[IN]]
+// CHECK:         } {nnc.parallel}
 // CHECK:         %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x3x3x2xf32>)
-// CHECK:         %[[G:.*]] = linalg.generic {indexing_maps = [#[[PALL]], #[[WMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
-// CHECK-SAME:        ins(%[[PART]] : tensor<4x3x3x2x4xf32>) outs(%[[ZERO]] : tensor<4x3x3x2xf32>)
+// CHECK:         %[[G:.*]] = linalg.generic {indexing_maps = [#[[PALL]], #[[WMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:        ins(%[[PARTS]] : tensor<2x4x3x3x2x4xf32>) outs(%[[ZERO]] : tensor<4x3x3x2xf32>)
 // CHECK:         return %[[G]]
 func.func @filter_grad(%x: tensor<?x3x9x7xf32>, %dy: tensor<?x4x5x4xf32>) -> tensor<4x3x3x2xf32> {
   %dw = nn.conv2d_filter_grad %x, %dy {strides = array<i64: 2, 2>, padding = array<i64: 1, 2, 1, 2>, dilations = array<i64: 1, 3>, groups = 1 : i64, kernel_size = array<i64: 3, 2>} : (tensor<?x3x9x7xf32>, tensor<?x4x5x4xf32>) -> tensor<4x3x3x2xf32>
@@ -175,11 +191,14 @@ func.func @filter_grad(%x: tensor<?x3x9x7xf32>, %dy: tensor<?x4x5x4xf32>) -> ten
 // CHECK-DAG: #[[DYMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d6, d0, d1, d7, d5)>
 // CHECK-DAG: #[[PMAP:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4, d5)>
 // CHECK-LABEL: func.func @filter_grad_groups
-// CHECK:         %[[PART:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[DYMAP]], #[[PMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
-// CHECK-SAME:        ins(%{{.*}}, %{{.*}} : tensor<?x2x2x9x7xf64>, tensor<?x2x3x7x5xf64>) outs(%{{.*}} : tensor<2x3x2x3x3x5xf64>)
+// CHECK:         %[[PARTS:.*]] = scf.for
+// CHECK:           %[[PART:.*]] = linalg.generic {indexing_maps = [#[[XMAP]], #[[DYMAP]], #[[PMAP]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK-SAME:          ins(%{{.*}}, %{{.*}} : tensor<?x2x2x9x7xf64>, tensor<?x2x3x7x5xf64>) outs(%{{.*}} : tensor<2x3x2x3x3x5xf64>)
+// CHECK:           tensor.insert_slice %[[PART]] into %{{.*}} : tensor<2x3x2x3x3x5xf64> into tensor<2x2x3x2x3x3x5xf64>
+// CHECK:         } {nnc.parallel}
 // CHECK:         %[[ACC:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3], [4]] output_shape [2, 3, 2, 3, 3] : tensor<6x2x3x3xf64> into tensor<2x3x2x3x3xf64>
 // CHECK:         %[[G:.*]] = linalg.generic
-// CHECK-SAME:        ins(%[[PART]] : tensor<2x3x2x3x3x5xf64>) outs(%[[ACC]] : tensor<2x3x2x3x3xf64>)
+// CHECK-SAME:        ins(%[[PARTS]] : tensor<2x2x3x2x3x3x5xf64>) outs(%[[ACC]] : tensor<2x3x2x3x3xf64>)
 // CHECK:         %[[R:.*]] = tensor.collapse_shape %[[G]] {{\[}}[0, 1], [2], [3], [4]] : tensor<2x3x2x3x3xf64> into tensor<6x2x3x3xf64>
 // CHECK:         return %[[R]]
 func.func @filter_grad_groups(%x: tensor<?x4x9x7xf64>, %dy: tensor<?x6x7x5xf64>) -> tensor<6x2x3x3xf64> {

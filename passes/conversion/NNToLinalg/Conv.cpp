@@ -8,17 +8,19 @@
 // space and transposed in channels, which is again a named convolution. The
 // filter gradient correlates the padded input with dy in a reduction
 // `linalg.generic` that keeps the output width as a parallel dimension of
-// partial sums, then sums those; the bias gradient sums dy over all but its
-// channel.
+// partial sums, one set per part of the batch (a loop the threads share),
+// then sums those; the bias gradient sums dy over all but its channel.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/conversion/NNToLinalg/NNToLinalg.h"
 
 #include "dialect/NNOps.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -189,14 +191,41 @@ struct Conv2DInputGradLowering : OpConversionPattern<nn::Conv2DInputGradOp> {
   }
 };
 
+/// How many parts the batch of a filter gradient is split into: the two
+/// cores nnc's threads are tuned for.
+constexpr int64_t kBatchParts = 2;
+
+/// `value`[start : start + count] along its first dimension (the batch).
+Value batchSlice(OpBuilder &b, Location loc, Value value, Value start,
+                 Value count) {
+  int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, value);
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  offsets[0] = start;
+  sizes[0] = count;
+  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
+}
+
 /// dW[f, c, kh, kw] = sum_{n, oh, ow} dy[n, f, oh, ow] *
 /// x[n, g C/G + c, oh s + kh d, ow s + kw d] with g the group of f. Groups
 /// are explicit dimensions of views, so every map stays affine. The sum over
-/// ow is taken last, from partial sums P[f, c, kh, kw, ow] over (n, oh): ow
-/// walks the last dimension of x, dy and P, so the loops of the big
+/// ow is taken last, from partial sums P[p, f, c, kh, kw, ow] over (n, oh):
+/// ow walks the last dimension of x, dy and P, so the loops of the big
 /// reduction can run with ow innermost and vectorize (see
 /// nnc-vectorize-rows), where a dW-shaped accumulator would leave a
 /// scalar reduction innermost.
+///
+/// The batch is split into kBatchParts consecutive parts, p, one per
+/// iteration of a loop marked nnc.parallel: with threads, each part runs on
+/// the thread that runs the same examples in the loops over the batch
+/// (static schedules give the first half to the first thread), so each
+/// thread reads only the activations and gradients it wrote, and the parts
+/// are even however few filters and window positions there are (the 3 x 3
+/// window of the CNN's first layer split 5:4 between two threads). On one
+/// thread the parts run one after the other, so that results do not depend
+/// on the thread count or on --parallel; the price is a second P to fill
+/// and sum.
 struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -256,29 +285,72 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
       linalg::YieldOp::create(
           b, l, ValueRange{arith::AddFOp::create(b, l, args[2], p)});
     };
-    Value partial =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{partialType}, ValueRange{x, dy},
-            ValueRange{lowering::createZeros(rewriter, loc, partialType, {})},
-            SmallVector<AffineMap>{xMap, dyMap, partialMap}, iterators,
-            multiplyAdd)
-            .getResult(0);
-
-    // dW = sum over the last dimension of P.
+    // P[p] over the examples [p * part, p * part + count) of the batch.
     int64_t rank = partialType.getRank();
+    SmallVector<int64_t> partsShape{kBatchParts};
+    llvm::append_range(partsShape, partialShape);
+    auto partsType = RankedTensorType::get(partsShape, type.getElementType());
+    auto constant = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
+    };
+    Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
+    Value part =
+        arith::CeilDivSIOp::create(rewriter, loc, batch, constant(kBatchParts));
+    SmallVector<OpFoldResult> slotSizes{rewriter.getIndexAttr(1)};
+    for (int64_t size : partialShape)
+      slotSizes.push_back(rewriter.getIndexAttr(size));
+    SmallVector<OpFoldResult> unitStrides(rank + 1, rewriter.getIndexAttr(1));
+    auto loop = scf::ForOp::create(
+        rewriter, loc, constant(0), constant(kBatchParts), constant(1),
+        ValueRange{tensor::EmptyOp::create(rewriter, loc, partsShape,
+                                           type.getElementType())},
+        [&](OpBuilder &b, Location l, Value p, ValueRange args) {
+          Value start = arith::MinSIOp::create(
+              b, l, arith::MulIOp::create(b, l, p, part), batch);
+          Value count = arith::MinSIOp::create(
+              b, l, part, arith::SubIOp::create(b, l, batch, start));
+          SmallVector<OpFoldResult> at(rank + 1, b.getIndexAttr(0));
+          at[0] = p;
+          Value slot = tensor::ExtractSliceOp::create(
+              b, l, partialType, args[0], at, slotSizes, unitStrides);
+          Value zero = arith::ConstantOp::create(
+              b, l, b.getZeroAttr(type.getElementType()));
+          Value init = linalg::FillOp::create(b, l, zero, slot).getResult(0);
+          Value partial = linalg::GenericOp::create(
+                              b, l, TypeRange{partialType},
+                              ValueRange{batchSlice(b, l, x, start, count),
+                                         batchSlice(b, l, dy, start, count)},
+                              ValueRange{init},
+                              SmallVector<AffineMap>{xMap, dyMap, partialMap},
+                              iterators, multiplyAdd)
+                              .getResult(0);
+          scf::YieldOp::create(
+              b, l,
+              ValueRange{tensor::InsertSliceOp::create(
+                  b, l, partial, args[0], at, slotSizes, unitStrides)});
+        });
+    loop->setAttr(kParallelAttr, rewriter.getUnitAttr());
+
+    // dW = sum over the parts and the last dimension of P: loops
+    // ([g,] f, c, kh, kw, p, ow), the reductions last.
     Value acc = lowering::createZeros(rewriter, loc, type, {});
     if (grouped)
       acc = splitGroups(rewriter, loc, acc, 0, groups);
-    SmallVector<IteratorType> sumIterators(rank, IteratorType::parallel);
-    sumIterators.back() = IteratorType::reduction;
-    AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
-    Value result =
-        linalg::GenericOp::create(
-            rewriter, loc, TypeRange{acc.getType()}, ValueRange{partial},
-            ValueRange{acc},
-            SmallVector<AffineMap>{identity, identity.dropResult(rank - 1)},
-            sumIterators, lowering::yieldSum)
-            .getResult(0);
+    SmallVector<IteratorType> sumIterators(rank + 1, IteratorType::parallel);
+    sumIterators[rank - 1] = sumIterators[rank] = IteratorType::reduction;
+    SmallVector<AffineExpr> partsExprs{getAffineDimExpr(rank - 1, ctx)};
+    for (int64_t d = 0; d < rank - 1; ++d)
+      partsExprs.push_back(getAffineDimExpr(d, ctx));
+    partsExprs.push_back(getAffineDimExpr(rank, ctx));
+    AffineMap partsMap = AffineMap::get(rank + 1, 0, partsExprs, ctx);
+    AffineMap accMap = AffineMap::getMultiDimIdentityMap(rank + 1, ctx)
+                           .getMajorSubMap(rank - 1);
+    Value result = linalg::GenericOp::create(
+                       rewriter, loc, TypeRange{acc.getType()},
+                       ValueRange{loop.getResult(0)}, ValueRange{acc},
+                       SmallVector<AffineMap>{partsMap, accMap}, sumIterators,
+                       lowering::yieldSum)
+                       .getResult(0);
     if (grouped)
       result = mergeGroups(rewriter, loc, result, 0);
     rewriter.replaceOp(op, result);

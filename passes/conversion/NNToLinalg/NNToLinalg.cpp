@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -51,7 +52,8 @@ struct ConvertNNToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<nn::NNDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     target.addLegalOp<nn::RnnOp, nn::GruOp, nn::LstmOp, nn::RecurrentTrainOp,
                       nn::RecurrentGradOp>();
     RewritePatternSet patterns(ctx);
