@@ -15,7 +15,11 @@
 # It prints one table (median, with min and max over the repetitions, and
 # the targets with pass/fail marks), writes every raw sample and the
 # summary as JSON and draws the ratios as a PNG. Everything runs on 1 thread
-# unless --threads N asks for an extra N-thread run of batch-256 training.
+# unless --threads N asks for batch-256 training on N threads against 1:
+# the MLP and the CNN, nnc and PyTorch, each in pairs of runs back to back
+# (their ratio is taken per pair), threads pinned unless the environment
+# places them, after a probe of what the host gives N threads (the FMA
+# loop of fma_peak.cpp on 1 thread, then on N at once).
 #
 #   /usr/bin/python3 bench/bench.py [--build DIR] [--quick]
 #       [--only gemm,train,latency,compile] [--threads N] [--json PATH]
@@ -115,11 +119,23 @@ def markdown_table(headers, rows):
 # Processes
 
 
+# OpenMP's placement of the threads of multi-thread runs, unless the
+# environment chooses one: each thread on a core of its own, for the whole
+# run. Unbound, a thread may move to the other core and find its share of
+# the batch in the other core's cache (nnc's MLP step on 2 threads: about
+# 3 % slower).
+PIN_THREADS = {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
+
+
 def child_env(threads, extra=None):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     env["NNC_THREADS"] = str(threads)
+    if threads > 1 and not any(var in os.environ for var in
+                               ("OMP_PROC_BIND", "OMP_PLACES",
+                                "KMP_AFFINITY", "GOMP_CPU_AFFINITY")):
+        env.update(PIN_THREADS)
     env.update(extra or {})
     return env
 
@@ -285,9 +301,11 @@ def run_models(cfg, build, sections, threads):
         for batch in (64, 256):
             for m in MODELS:
                 plan.append((f"{m}:train:{batch}", ["nnc", "torch"], 1))
-        if threads > 1:
-            for m in ("mlp", "cnn"):
-                plan.append((f"{m}:train:256", ["nnc", "torch"], threads))
+    # N threads against 1: each pair of runs back to back, so that both see
+    # the same machine (a drift over the minutes between two separate runs
+    # would otherwise show in the ratio), with a probe of the host first.
+    paired = [f"{m}:train:256" for m in ("mlp", "cnn")] \
+        if "train" in sections and threads > 1 else []
     if "latency" in sections:
         for m in MODELS:
             plan.append((f"{m}:step:1", ["nnc", "torch"], 1))
@@ -309,17 +327,44 @@ def run_models(cfg, build, sections, threads):
         return workers[key]
 
     samples = []
+    pairs = []
+
+    def run(side, n, case, rep):
+        record = worker(side, n).run(case)
+        record.update({"rep": rep, "side": side, "threads_requested": n})
+        if "error" in record:
+            log(f"  {side} {case}: error: {record['error']}")
+        return record
+
     try:
         for rep in range(cfg.reps):
             log(f"models: repetition {rep + 1} of {cfg.reps}")
             for case, sides, n in plan:
                 for side in sides:
-                    record = worker(side, n).run(case)
-                    record.update({"rep": rep, "side": side,
-                                   "threads_requested": n})
-                    if "error" in record:
-                        log(f"  {side} {case}: error: {record['error']}")
-                    samples.append(record)
+                    samples.append(run(side, n, case, rep))
+            if not paired:
+                continue
+            # The host: the FMA loop on 1 thread, then on N at once.
+            host = [run("nnc", n, "host:fma", rep) for n in (1, threads)]
+            if all("gflops" in h for h in host):
+                pairs.append({"rep": rep, "case": "host:fma",
+                              "side": "host",
+                              "one": host[0]["gflops"],
+                              "many": host[1]["gflops"]})
+            for case in paired:
+                for side in ("nnc", "torch"):
+                    # Alternate which goes first.
+                    order = (1, threads) if rep % 2 == 0 else (threads, 1)
+                    got = {n: run(side, n, case, rep) for n in order}
+                    if any("error" in r for r in got.values()):
+                        samples.extend(r for r in got.values()
+                                       if "error" in r)
+                        continue
+                    pairs.append({"rep": rep, "case": case, "side": side,
+                                  "one": got[1]["images_per_s"],
+                                  "many": got[threads]["images_per_s"],
+                                  "one_us": got[1]["us_per_iter"],
+                                  "many_us": got[threads]["us_per_iter"]})
     finally:
         for w in workers.values():
             w.close()
@@ -341,7 +386,18 @@ def run_models(cfg, build, sections, threads):
                for k, v in results.items()}
     checksums = {(r["side"], r.get("data"), round(r["data_checksum"], 2))
                  for r in samples if "data_checksum" in r}
+    paired_summary = {}
+    for p in pairs:
+        entry = paired_summary.setdefault(f"{p['side']}/{p['case']}",
+                                          {"one": [], "many": [],
+                                           "ratio": []})
+        entry["one"].append(p["one"])
+        entry["many"].append(p["many"])
+        entry["ratio"].append(p["many"] / p["one"] if p["one"] else None)
+    paired_summary = {k: {name: stats(v) for name, v in e.items()}
+                      for k, e in paired_summary.items()}
     return {"samples": samples, "summary": summary,
+            "pairs": pairs, "paired_summary": paired_summary,
             "errors": [r for r in samples if "error" in r],
             "data": sorted({d for _, d, _ in checksums}),
             "data_checksums": sorted({c for _, _, c in checksums}),
@@ -482,38 +538,21 @@ class Report:
                                      f"nnc/PyTorch (target >= "
                                      f"{TARGET_TRAIN})"], rows))
             self.add()
-            self.add(f"### Training throughput, batch 256 (images/s, "
-                     f"median (min-max) of {reps})")
+            self.add(f"### Training throughput, batch 256, 1 thread "
+                     f"(images/s, median (min-max) of {reps})")
             self.add()
             rows = []
             for model in MODELS:
                 a = get("nnc", f"{model}:train:256")
                 b = get("torch", f"{model}:train:256")
                 a, b = a and a["images_per_s"], b and b["images_per_s"]
-                row = [MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
-                       fmt(ratio_of(a, b))]
-                if threads > 1:
-                    a2 = get("nnc", f"{model}:train:256", threads)
-                    b2 = get("torch", f"{model}:train:256", threads)
-                    a2 = a2 and a2["images_per_s"]
-                    b2 = b2 and b2["images_per_s"]
-                    scale = ratio_of(a2, a)
-                    status = ""
-                    if model in ("mlp", "cnn") and threads == 2:
-                        status = " " + self.target(
-                            "threads", f"train {model} b256 nnc 2t/1t", scale,
-                            TARGET_THREADS)
-                    row += [fmt_stats(a2), fmt_stats(b2),
-                            fmt(scale) + status if a2 else "-",
-                            fmt(ratio_of(b2, b))]
-                rows.append(row)
-            headers = ["model", "nnc 1t", "PyTorch 1t", "nnc/PyTorch 1t"]
-            if threads > 1:
-                headers += [f"nnc {threads}t", f"PyTorch {threads}t",
-                            f"nnc {threads}t/1t (target >= {TARGET_THREADS}"
-                            " at 2t)", f"PyTorch {threads}t/1t"]
-            self.add(markdown_table(headers, rows))
+                rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
+                             fmt(ratio_of(a, b))])
+            self.add(markdown_table(["model", "nnc", "PyTorch",
+                                     "nnc/PyTorch"], rows))
             self.add()
+            if threads > 1:
+                self.threads(m, threads, reps)
         if "latency" in sections:
             self.add(f"### Training step latency, batch 1, 1 thread "
                      f"(microseconds, median (min-max) of {reps})")
@@ -568,6 +607,45 @@ class Report:
                      f"{e.get('error')}")
         if m["errors"]:
             self.add()
+
+    def threads(self, m, threads, reps):
+        paired = m.get("paired_summary", {})
+        self.add(f"### Training throughput, batch 256, {threads} threads "
+                 f"against 1 (images/s; {reps} pairs of runs back to back, "
+                 f"median (min-max))")
+        self.add()
+        rows = []
+        for model in ("mlp", "cnn"):
+            case = f"{model}:train:256"
+            a, b = paired.get(f"nnc/{case}"), paired.get(f"torch/{case}")
+            status = ""
+            if threads == 2:
+                status = " " + self.target(
+                    "threads", f"train {model} b256 nnc 2t/1t",
+                    a and a["ratio"]["median"], TARGET_THREADS)
+            rows.append([MODEL_NAMES[model],
+                         fmt_stats(a and a["one"]),
+                         fmt_stats(a and a["many"]),
+                         fmt_stats(a and a["ratio"]) + status,
+                         fmt_stats(b and b["one"]),
+                         fmt_stats(b and b["many"]),
+                         fmt_stats(b and b["ratio"])])
+        self.add(markdown_table(
+            ["model", "nnc 1t", f"nnc {threads}t",
+             f"nnc {threads}t/1t (target >= {TARGET_THREADS} at 2t)",
+             "PyTorch 1t", f"PyTorch {threads}t",
+             f"PyTorch {threads}t/1t"], rows))
+        host = paired.get("host/host:fma")
+        if host:
+            self.add()
+            self.add(f"The host in the same repetitions: the FMA loop of "
+                     f"bench/fma_peak.cpp on {threads} threads at once "
+                     f"retired {fmt_stats(host['ratio'])} times its "
+                     f"1-thread rate ({fmt_stats(host['one'])} GFLOP/s on "
+                     f"1 thread). Threads are pinned "
+                     f"(OMP_PROC_BIND=close, OMP_PLACES=cores) unless the "
+                     f"environment places them.")
+        self.add()
 
     def compile(self, c):
         reps = self.results["config"]["compile_reps"]

@@ -15,6 +15,11 @@ namespace nnc::bench {
 /// extension used ("avx512" or "avx2").
 double measureFmaPeakGflops(double seconds, const char **isa);
 
+/// The f32 GFLOP/s of the same loop on the calling thread sustained over
+/// about `seconds` (all the FMAs over all the time, not the best trial):
+/// what the core gave this thread meanwhile.
+double measureFmaSustainedGflops(double seconds);
+
 } // namespace nnc::bench
 
 #endif // NNC_BENCH_FMA_PEAK_H

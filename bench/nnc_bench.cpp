@@ -13,9 +13,10 @@
 // A case is `model:kind:batch` with model mlp, cnn, lstm or rnn and kind
 // `train` (images per second), `step` (the same call, reported as latency),
 // `grad` (the gradient entry point: loss and gradients, no update) or
-// `infer` (the forward function). Without CASE arguments cases are read
-// from standard input, one per line, so the orchestrator can keep one
-// process alive and alternate it with PyTorch. The data are the first 1024
+// `infer` (the forward function); `host:fma` runs the FMA loop of
+// fma_peak.cpp on every thread at once (see runHostProbe). Without CASE
+// arguments cases are read from standard input, one per line, so the
+// orchestrator can keep one process alive and alternate it with PyTorch. The data are the first 1024
 // Fashion-MNIST training images when the data set is installed, otherwise
 // deterministic pseudo-random values that bench/torch_bench.py generates
 // identically; both sides print a checksum of what they used.
@@ -27,6 +28,7 @@
 #include "mlp.h"
 #include "rnn.h"
 
+#include "bench/fma_peak.h"
 #include "runtime/Dataset.h"
 #include "runtime/Params.h"
 
@@ -41,6 +43,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -201,8 +204,11 @@ public:
       }
   }
 
-  /// Runs one `model:kind:batch` case and prints its JSON line.
+  /// Runs one `model:kind:batch` case (or `host:fma`) and prints its JSON
+  /// line.
   void run(const std::string &caseName) {
+    if (caseName == "host:fma")
+      return runHostProbe(caseName);
     char model[32], kind[32];
     long long batch = 0;
     if (std::sscanf(caseName.c_str(), "%31[^:]:%31[^:]:%lld", model, kind,
@@ -293,6 +299,32 @@ private:
     print(caseName, state, "infer", batch, t, "");
   }
 
+  /// What the host gives `opts.threads` threads at once: each runs the FMA
+  /// loop for the measuring time, all together, and the line has their
+  /// sustained GFLOP/s. Against the same probe on one thread it tells
+  /// whether the host gave as many cores as threads meanwhile.
+  void runHostProbe(const std::string &caseName) {
+    std::vector<double> gflops(opts.threads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < opts.threads; ++t)
+      threads.emplace_back([&, t] {
+        gflops[t] = nnc::bench::measureFmaSustainedGflops(opts.minTime);
+      });
+    for (std::thread &thread : threads)
+      thread.join();
+    std::string each;
+    double total = 0;
+    for (double g : gflops) {
+      each += (each.empty() ? "" : ", ") + number(g);
+      total += g;
+    }
+    std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "
+                "\"threads\": %d, \"gflops\": %s, \"gflops_each\": [%s]}\n",
+                caseName.c_str(), opts.threads, number(total).c_str(),
+                each.c_str());
+    std::fflush(stdout);
+  }
+
   static std::string number(double v) {
     char text[64];
     std::snprintf(text, sizeof text, "%.9g", v);
@@ -326,7 +358,8 @@ private:
   std::fprintf(stderr,
                "usage: nnc-bench [--threads N] [--min-time S] [--warmup S] "
                "[--data DIR] [model:kind:batch...]\n"
-               "  model: mlp cnn lstm rnn; kind: train step grad infer\n"
+               "  model: mlp cnn lstm rnn; kind: train step grad infer;\n"
+               "  or host:fma (the FMA loop on every thread at once)\n"
                "  without cases, reads one case per line from stdin\n");
   std::exit(2);
 }

@@ -24,6 +24,7 @@
 #include <omp-tools.h>
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -34,6 +35,9 @@ typedef struct {
   long calls;
   double wall, serialBefore;
   double work[kThreads];
+  /// Iterations of the worksharing loop, as OMPT reports them at its start
+  /// (the loop's trip count, which tells the loops of a step apart).
+  uint64_t iterations;
 } Region;
 
 static Region regions[kMaxRegions];
@@ -83,10 +87,12 @@ static void onParallelEnd(ompt_data_t *parallel, ompt_data_t *task, int flags,
 static void onWork(ompt_work_t kind, ompt_scope_endpoint_t endpoint,
                    ompt_data_t *parallel, ompt_data_t *task, uint64_t count,
                    const void *site) {
-  (void)kind, (void)parallel, (void)task, (void)count, (void)site;
+  (void)kind, (void)parallel, (void)task, (void)site;
   if (threadIndex < 0)
     threadIndex = atomic_fetch_add(&threadsSeen, 1);
   if (endpoint == ompt_scope_begin) {
+    if (current >= 0 && threadIndex == 0)
+      regions[current].iterations = count;
     workStart = nowUs();
     return;
   }
@@ -108,15 +114,15 @@ static int initialize(ompt_function_lookup_t lookup, int device,
 static void finalize(ompt_data_t *data) {
   (void)data;
   fprintf(stderr, "region      calls   wall us  thread0 us  thread1 us  "
-                  "serial before us\n");
+                  "serial before us  iterations\n");
   for (int i = 0; i < numRegions; ++i) {
     const Region *r = &regions[i];
     if (!r->calls)
       continue;
     double n = (double)r->calls;
-    fprintf(stderr, "%6d %10ld %9.2f %11.2f %11.2f %17.2f\n", i, r->calls,
-            r->wall / n, r->work[0] / n, r->work[1] / n,
-            r->serialBefore / n);
+    fprintf(stderr, "%6d %10ld %9.2f %11.2f %11.2f %17.2f %11llu\n", i,
+            r->calls, r->wall / n, r->work[0] / n, r->work[1] / n,
+            r->serialBefore / n, (unsigned long long)r->iterations);
   }
 }
 
