@@ -20,8 +20,9 @@ inline constexpr llvm::StringLiteral kWindowArgMaxAttr = "nnc.window_argmax";
 inline constexpr llvm::StringLiteral kWindowScatterAttr = "nnc.window_scatter";
 
 /// Marks an `scf.for` whose iterations are independent (they write disjoint
-/// parts of every buffer they write), set by nnc-tile-contractions and
-/// nnc-vectorize-rows, read by nnc-parallelize-tiles: a unit attribute, or
+/// parts of every buffer they write), set by nnc-tile-contractions,
+/// nnc-vectorize-rows and nnc-convert-nn-to-linalg (the parts of the batch
+/// of a filter gradient), read by nnc-parallelize-tiles: a unit attribute, or
 /// an i64 giving the points one iteration computes when the trip count is
 /// known at run time only (see kMinParallelElements).
 inline constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";

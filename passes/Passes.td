@@ -19,9 +19,12 @@ def ConvertNNToLinalgPass : Pass<"nnc-convert-nn-to-linalg"> {
     `linalg.matmul`, activations and elementwise ops become `linalg.generic`,
     `nn.softmax` becomes the decomposition of `linalg.softmax` (max, exp,
     sum, divide), and shape ops become `tensor.collapse_shape` /
-    `tensor.expand_shape`. The batch dimension stays dynamic. Fails, naming
-    the op, if any `nn` op is left. The recurrent ops are left to
-    nnc-lower-recurrent, which runs after elementwise fusion.
+    `tensor.expand_shape`. The batch dimension stays dynamic. A
+    convolution's filter gradient sums partial sums over two parts of the
+    batch, computed by an `scf.for` of two iterations marked `nnc.parallel`
+    (one part per thread with --parallel). Fails, naming the op, if any `nn`
+    op is left. The recurrent ops are left to nnc-lower-recurrent, which
+    runs after elementwise fusion.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

@@ -204,6 +204,7 @@ SmallVector<Buffer *> largestFirst(MutableArrayRef<Buffer> buffers,
   return order;
 }
 
+/// Whether `a` and `b` are live at the same time (may not share memory).
 bool livesOverlap(const Buffer &a, const Buffer &b) {
   return a.start <= b.end && b.start <= a.end;
 }

@@ -289,7 +289,6 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
     int64_t rank = partialType.getRank();
     SmallVector<int64_t> partsShape{kBatchParts};
     llvm::append_range(partsShape, partialShape);
-    auto partsType = RankedTensorType::get(partsShape, type.getElementType());
     auto constant = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, v);
     };
