@@ -95,10 +95,17 @@ def fmt_stats(s, digits=3):
            f"{fmt(s['max'], digits)})"
 
 
-def ratio_of(a, b):
-    if a is None or b is None or b["median"] == 0:
-        return None
-    return a["median"] / b["median"]
+def paired(by_rep, num, den):
+    """Stats of num/den over the repetitions that have both: {rep: {key:
+    value}}. nnc and its baseline run back to back in each repetition, so
+    each ratio compares the two under the same machine conditions."""
+    ratios = [v[num] / v[den] for v in by_rep.values()
+              if v.get(num) is not None and v.get(den)]
+    return stats(ratios)
+
+
+def median_of(s):
+    return s and s["median"]
 
 
 def mark(value, target):
@@ -262,8 +269,11 @@ def run_gemm(cfg, build):
             if r.get("kind") == "gemm" and r["lib"] == lib:
                 shape = shapes.setdefault(r["shape"], {
                     "label": r["label"], "m": r["m"], "n": r["n"],
-                    "k": r["k"], "samples": {}})
+                    "k": r["k"], "samples": {}, "by_rep": {}})
                 shape["samples"].setdefault(column, []).append(r["gflops"])
+                if column != "openblas_skx":  # (a separate process)
+                    shape["by_rep"].setdefault(r["rep"], {})[column] = \
+                        r["gflops"]
             if r.get("kind") == "error":
                 errors.append({"column": column, **r})
     for shape in shapes.values():
@@ -489,18 +499,20 @@ class Report:
             shape = g["shapes"][key]
             col = shape["gflops"]
             nnc = col.get("nnc")
-            r_dnnl = ratio_of(nnc, col.get("dnnl"))
-            r_blas = ratio_of(nnc, col.get("openblas"))
+            by_rep = shape.get("by_rep", {})
+            r_dnnl = paired(by_rep, "nnc", "dnnl")
+            r_blas = paired(by_rep, "nnc", "openblas")
             frac = nnc["median"] / peak["max"] if nnc and peak else None
             status = ""
             if key in GEMM_TARGET_SHAPES:
                 status = " " + self.target("gemm", f"GEMM {shape['label']} "
-                                           "nnc/oneDNN", r_dnnl, TARGET_GEMM)
+                                           "nnc/oneDNN", median_of(r_dnnl),
+                                           TARGET_GEMM)
             rows.append([shape["label"], fmt_stats(nnc),
                          fmt_stats(col.get("dnnl")),
                          fmt_stats(col.get("openblas")),
                          fmt_stats(col.get("openblas_skx")),
-                         fmt(r_dnnl) + status, fmt(r_blas),
+                         fmt_stats(r_dnnl) + status, fmt(median_of(r_blas)),
                          f"{frac:.1%}" if frac is not None else "-"])
         self.add(markdown_table(
             ["shape (M x K * K x N)", "nnc", "oneDNN",
@@ -520,6 +532,15 @@ class Report:
         def get(side, case, n=1):
             return s.get(f"{side}/{n}t/{case}")
 
+        def pair(case, num, den, field):
+            """num/den of `field` per repetition (1 thread)."""
+            by_rep = {}
+            for r in m["samples"]:
+                if r.get("case") == case and "error" not in r and \
+                        r.get("threads_requested") == 1:
+                    by_rep.setdefault(r["rep"], {})[r["side"]] = r[field]
+            return paired(by_rep, num, den)
+
         if "train" in sections:
             self.add(f"### Training throughput, batch 64, 1 thread "
                      f"(images/s, median (min-max) of {reps})")
@@ -529,11 +550,11 @@ class Report:
                 a = get("nnc", f"{model}:train:64")
                 b = get("torch", f"{model}:train:64")
                 a, b = a and a["images_per_s"], b and b["images_per_s"]
-                r = ratio_of(a, b)
+                r = pair(f"{model}:train:64", "nnc", "torch", "images_per_s")
                 rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
-                             f"{fmt(r)} " + self.target(
-                                 "train", f"train {model} b64 nnc/PyTorch", r,
-                                 TARGET_TRAIN)])
+                             f"{fmt_stats(r)} " + self.target(
+                                 "train", f"train {model} b64 nnc/PyTorch",
+                                 median_of(r), TARGET_TRAIN)])
             self.add(markdown_table(["model", "nnc", "PyTorch",
                                      f"nnc/PyTorch (target >= "
                                      f"{TARGET_TRAIN})"], rows))
@@ -547,7 +568,8 @@ class Report:
                 b = get("torch", f"{model}:train:256")
                 a, b = a and a["images_per_s"], b and b["images_per_s"]
                 rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
-                             fmt(ratio_of(a, b))])
+                             fmt_stats(pair(f"{model}:train:256", "nnc",
+                                            "torch", "images_per_s"))])
             self.add(markdown_table(["model", "nnc", "PyTorch",
                                      "nnc/PyTorch"], rows))
             self.add()
@@ -562,14 +584,14 @@ class Report:
                 a = get("nnc", f"{model}:step:1")
                 b = get("torch", f"{model}:step:1")
                 a, b = a and a["us"], b and b["us"]
-                r = ratio_of(b, a)
+                r = pair(f"{model}:step:1", "torch", "nnc", "us_per_iter")
                 status = ""
                 if model in TARGET_STEP_MODELS:
                     status = " " + self.target(
-                        "latency", f"step {model} b1 PyTorch/nnc", r,
-                        TARGET_STEP)
+                        "latency", f"step {model} b1 PyTorch/nnc",
+                        median_of(r), TARGET_STEP)
                 rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
-                             fmt(r) + status])
+                             fmt_stats(r) + status])
             self.add(markdown_table(
                 ["model", "nnc", "PyTorch", f"speed-up (target >= "
                  f"{TARGET_STEP} for MLP, CNN, LSTM)"], rows))
@@ -584,20 +606,20 @@ class Report:
                              eager and eager["us"])
             rows = []
             if lib:
-                r = ratio_of(lib, a)
+                r = pair("mlp:infer:1", "libtorch", "nnc", "us_per_iter")
                 rows.append(["libtorch C++ (InferenceMode)", fmt_stats(a),
-                             fmt_stats(lib), fmt(r) + " " + self.target(
-                                 "latency", "MLP infer b1 libtorch/nnc", r,
-                                 TARGET_INFER)])
+                             fmt_stats(lib), fmt_stats(r) + " " + self.target(
+                                 "latency", "MLP infer b1 libtorch/nnc",
+                                 median_of(r), TARGET_INFER)])
             if eager:
-                r = ratio_of(eager, a)
+                r = pair("mlp:infer:1", "torch", "nnc", "us_per_iter")
                 status = ""
                 if not lib:
                     status = " " + self.target(
                         "latency", "MLP infer b1 PyTorch eager/nnc "
-                        "(libtorch not built)", r, TARGET_INFER)
+                        "(libtorch not built)", median_of(r), TARGET_INFER)
                 rows.append(["PyTorch eager (inference_mode)", fmt_stats(a),
-                             fmt_stats(eager), fmt(r) + status])
+                             fmt_stats(eager), fmt_stats(r) + status])
             self.add(markdown_table(
                 ["baseline", "nnc", "baseline", f"speed-up (target >= "
                  f"{TARGET_INFER} vs libtorch)"], rows))
