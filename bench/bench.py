@@ -775,8 +775,11 @@ def draw_chart(results, targets, path):
             note = f" (black: target <= {line} s)"
         ax.set_title(title + note, fontsize=9)
     machine = results["machine"]
+    threads = results.get("config", {}).get("threads", 1)
     fig.suptitle(f"nnc benchmarks, {machine['date'][:10]}, {machine['cpu']}, "
-                 f"1 thread, rev {machine['git_rev'][:10]}", fontsize=10)
+                 f"1 thread" + (f" (and {threads} where marked)"
+                                if threads > 1 else "") +
+                 f", rev {machine['git_rev'][:10]}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
