@@ -134,6 +134,15 @@ def markdown_table(headers, rows):
 PIN_THREADS = {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
 
 
+# After its last parallel loop an OpenMP thread spins for a while before it
+# sleeps (LLVM's libomp: KMP_BLOCKTIME, 200 ms by default), and a worker
+# process keeps its threads between cases: the run after a multi-thread one
+# waits that out, or it shares a core with them for its warm-up and the
+# first part of its timed loop (nnc's MLP step at batch 256 on 2 threads,
+# straight after another 2-thread run: about 14 % slower).
+SETTLE_SECONDS = 0.25
+
+
 def child_env(threads, extra=None):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -341,6 +350,8 @@ def run_models(cfg, build, sections, threads):
 
     def run(side, n, case, rep):
         record = worker(side, n).run(case)
+        if n > 1:
+            time.sleep(SETTLE_SECONDS)
         record.update({"rep": rep, "side": side, "threads_requested": n})
         if "error" in record:
             log(f"  {side} {case}: error: {record['error']}")
