@@ -240,7 +240,9 @@ func.func @transposed_rhs(%dy: tensor<8x10xf32>, %w: tensor<64x10xf32>, %acc: te
 // does not fit in half of L2 is tiled over k in steps that keep a k x 32
 // strip within half of L1 (at most 192 rows: the largest divisor of 512 up
 // to 192 is 128); a 128 x 512 panel fits in half of L2, so n is not tiled.
+// Rows of 2 KiB: the right-hand side is read in place, not packed.
 // CHECK-LABEL: func.func @large(
+// CHECK-NOT:     linalg.transpose
 // CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c128
 // CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c8
 // CHECK:             scf.for %{{.*}} = %c0 to %c512 step %c32
@@ -251,6 +253,50 @@ func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512
   %z = linalg.fill ins(%cst : f32) outs(%e : tensor<512x512xf32>) -> tensor<512x512xf32>
   %mm = linalg.matmul ins(%x, %w : tensor<512x512xf32>, tensor<512x512xf32>) outs(%z : tensor<512x512xf32>) -> tensor<512x512xf32>
   return %mm : tensor<512x512xf32>
+}
+
+// -----
+
+// Rows of the right-hand side a page (4 KiB) or more apart: it is packed
+// once, before the loops, into strips of 32 columns whose rows follow each
+// other (packed[n / 32, k, n % 32]), and each register tile reads its
+// 128 x 32 strip from there, one row after the other.
+// CHECK-LABEL: func.func @large_packed(
+// CHECK-SAME:    %[[X:.*]]: tensor<256x256xf32>, %[[W:.*]]: tensor<256x1024xf32>
+// CHECK:         %[[EXP:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0], [1, 2]] output_shape [256, 32, 32]
+// CHECK:         %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<256x32x32xf32>) outs(%{{.*}} : tensor<32x256x32xf32>) permutation = [1, 0, 2]
+// CHECK:         scf.for %[[K:.*]] = %c0 to %c256 step %c128
+// CHECK:           scf.for %{{.*}} = %c0 to %c256 step %c8
+// CHECK:             scf.for %[[J:.*]] = %c0 to %c1024 step %c32
+// CHECK:               %[[STRIP:.*]] = affine.apply #{{.*}}(%[[J]])
+// CHECK:               %[[B:.*]] = tensor.extract_slice %[[PACKED]][%[[STRIP]], %[[K]], 0] [1, 128, 32] [1, 1, 1] : tensor<32x256x32xf32> to tensor<128x32xf32>
+// CHECK:               scf.for %[[KK:.*]] = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:                 tensor.extract_slice %[[B]][%[[KK]], 0] [1, 32] [1, 1]
+// CHECK-COUNT-8:         vector.fma {{.*}} : vector<32xf32>
+func.func @large_packed(%x: tensor<256x256xf32>, %w: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x1024xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<256x256xf32>, tensor<256x1024xf32>) outs(%z : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+  return %mm : tensor<256x1024xf32>
+}
+
+// -----
+
+// The same right-hand side with a batch of rows known only at run time
+// (which may be 1): packing it would cost more than the rows could gain.
+// CHECK-LABEL: func.func @large_batch_not_packed(
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for %{{.*}} = %c0 to %c256 step %c128
+// CHECK:           vector.fma
+func.func @large_batch_not_packed(%x: tensor<?x256xf32>, %w: tensor<256x1024xf32>) -> tensor<?x1024xf32> {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %b = tensor.dim %x, %c0 : tensor<?x256xf32>
+  %e = tensor.empty(%b) : tensor<?x1024xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?x1024xf32>) -> tensor<?x1024xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<?x256xf32>, tensor<256x1024xf32>) outs(%z : tensor<?x1024xf32>) -> tensor<?x1024xf32>
+  return %mm : tensor<?x1024xf32>
 }
 
 // -----
