@@ -18,8 +18,9 @@
 # unless --threads N asks for batch-256 training on N threads against 1:
 # the MLP and the CNN, nnc and PyTorch, each in pairs of runs back to back
 # (their ratio is taken per pair), threads pinned unless the environment
-# places them, after a probe of what the host gives N threads (the FMA
-# loop of fma_peak.cpp on 1 thread, then on N at once).
+# places them, after probes of what the host gives N threads (the FMA
+# loop of fma_peak.cpp and reads from the cache and from memory, each on 1
+# thread, then on N at once; reads of data the other thread wrote).
 #
 #   /usr/bin/python3 bench/bench.py [--build DIR] [--quick]
 #       [--only gemm,train,latency,compile] [--threads N] [--json PATH]
@@ -141,6 +142,15 @@ PIN_THREADS = {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
 # first part of its timed loop (nnc's MLP step at batch 256 on 2 threads,
 # straight after another 2-thread run: about 14 % slower).
 SETTLE_SECONDS = 0.25
+
+# The host probes of --threads runs (nnc-bench cases, and the JSON field of
+# their rate): arithmetic, reads from the last-level cache (4 MiB per
+# thread: the size of the MLP step's data) and from memory (64 MiB).
+HOST_PROBES = [("host:fma", "gflops"), ("host:read:4", "gbs"),
+               ("host:read:64", "gbs")]
+# Two threads taking turns writing 256 KiB and reading what the other
+# wrote (about what the MLP's first weight matrix hands over per step).
+HANDOFF_PROBE = "host:handoff:256"
 
 
 def child_env(threads, extra=None):
@@ -347,6 +357,7 @@ def run_models(cfg, build, sections, threads):
 
     samples = []
     pairs = []
+    handoffs = []
 
     def run(side, n, case, rep):
         record = worker(side, n).run(case)
@@ -365,13 +376,19 @@ def run_models(cfg, build, sections, threads):
                     samples.append(run(side, n, case, rep))
             if not paired:
                 continue
-            # The host: the FMA loop on 1 thread, then on N at once.
-            host = [run("nnc", n, "host:fma", rep) for n in (1, threads)]
-            if all("gflops" in h for h in host):
-                pairs.append({"rep": rep, "case": "host:fma",
-                              "side": "host",
-                              "one": host[0]["gflops"],
-                              "many": host[1]["gflops"]})
+            # The host: the FMA loop and reads of a buffer per thread the
+            # size of a step's working set (last-level cache) and of one
+            # well beyond it (memory), each on 1 thread, then on N at once;
+            # then two threads reading what the other just wrote.
+            for probe, unit in HOST_PROBES:
+                host = [run("nnc", n, probe, rep) for n in (1, threads)]
+                if all(unit in h for h in host):
+                    pairs.append({"rep": rep, "case": probe, "side": "host",
+                                  "one": host[0][unit],
+                                  "many": host[1][unit]})
+            handoff = run("nnc", threads, HANDOFF_PROBE, rep)
+            if "gbs_other" in handoff:
+                handoffs.append(handoff)
             for case in paired:
                 for side in ("nnc", "torch"):
                     # Alternate which goes first.
@@ -417,8 +434,12 @@ def run_models(cfg, build, sections, threads):
         entry["ratio"].append(p["many"] / p["one"] if p["one"] else None)
     paired_summary = {k: {name: stats(v) for name, v in e.items()}
                       for k, e in paired_summary.items()}
+    handoff_summary = {
+        name: stats([h[name] for h in handoffs])
+        for name in ("gbs_other", "gbs_own")} if handoffs else None
     return {"samples": samples, "summary": summary,
             "pairs": pairs, "paired_summary": paired_summary,
+            "handoffs": handoffs, "handoff_summary": handoff_summary,
             "errors": [r for r in samples if "error" in r],
             "data": sorted({d for _, d, _ in checksums}),
             "data_checksums": sorted({c for _, _, c in checksums}),
@@ -668,16 +689,32 @@ class Report:
              f"nnc {threads}t/1t (target >= {TARGET_THREADS} at 2t)",
              "PyTorch 1t", f"PyTorch {threads}t",
              f"PyTorch {threads}t/1t"], rows))
-        host = paired.get("host/host:fma")
-        if host:
+        fma = paired.get("host/host:fma")
+        cache = paired.get("host/host:read:4")
+        memory = paired.get("host/host:read:64")
+        handoff = m.get("handoff_summary")
+        if fma:
             self.add()
-            self.add(f"The host in the same repetitions: the FMA loop of "
-                     f"bench/fma_peak.cpp on {threads} threads at once "
-                     f"retired {fmt_stats(host['ratio'])} times its "
-                     f"1-thread rate ({fmt_stats(host['one'])} GFLOP/s on "
-                     f"1 thread). Threads are pinned "
-                     f"(OMP_PROC_BIND=close, OMP_PLACES=cores) unless the "
-                     f"environment places them.")
+            text = (f"The host in the same repetitions, {threads} threads at "
+                    f"once against 1: the FMA loop of bench/fma_peak.cpp "
+                    f"retired {fmt_stats(fma['ratio'])} times its 1-thread "
+                    f"rate ({fmt_stats(fma['one'])} GFLOP/s on 1 thread)")
+            if cache and memory:
+                text += (f"; reading a buffer each, the threads together "
+                         f"got {fmt_stats(cache['ratio'])} times 1 thread's "
+                         f"bandwidth from 4 MiB ({fmt_stats(cache['one'])} "
+                         f"GB/s on 1 thread) and {fmt_stats(memory['ratio'])} "
+                         f"times from 64 MiB ({fmt_stats(memory['one'])} GB/s)")
+            text += "."
+            if handoff:
+                text += (f" A thread read 256 KiB the other had just written "
+                         f"at {fmt_stats(handoff['gbs_other'])} GB/s, and "
+                         f"what it had written itself at "
+                         f"{fmt_stats(handoff['gbs_own'])} GB/s "
+                         f"(bench/read_probe.cpp).")
+            text += (" Threads are pinned (OMP_PROC_BIND=close, "
+                     "OMP_PLACES=cores) unless the environment places them.")
+            self.add(text)
         self.add()
 
     def compile(self, c):

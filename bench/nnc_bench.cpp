@@ -14,12 +14,15 @@
 // `train` (images per second), `step` (the same call, reported as latency),
 // `grad` (the gradient entry point: loss and gradients, no update) or
 // `infer` (the forward function); `host:fma` runs the FMA loop of
-// fma_peak.cpp on every thread at once (see runHostProbe). Without CASE
+// fma_peak.cpp on every thread at once, `host:read:MIB` has every thread
+// read a buffer of MIB MiB of its own, `host:handoff:KIB` has two threads
+// read what the other wrote (see runHostProbe). Without CASE
 // arguments cases are read from standard input, one per line, so the
-// orchestrator can keep one process alive and alternate it with PyTorch. The data are the first 1024
-// Fashion-MNIST training images when the data set is installed, otherwise
-// deterministic pseudo-random values that bench/torch_bench.py generates
-// identically; both sides print a checksum of what they used.
+// orchestrator can keep one process alive and alternate it with PyTorch. The
+// data are the first 1024 Fashion-MNIST training images when the data set is
+// installed, otherwise deterministic pseudo-random values that
+// bench/torch_bench.py generates identically; both sides print a checksum of
+// what they used.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,10 +32,12 @@
 #include "rnn.h"
 
 #include "bench/fma_peak.h"
+#include "bench/read_probe.h"
 #include "runtime/Dataset.h"
 #include "runtime/Params.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -204,10 +209,10 @@ public:
       }
   }
 
-  /// Runs one `model:kind:batch` case (or `host:fma`) and prints its JSON
+  /// Runs one `model:kind:batch` case (or a `host:` probe) and prints its JSON
   /// line.
   void run(const std::string &caseName) {
-    if (caseName == "host:fma")
+    if (caseName.rfind("host:", 0) == 0)
       return runHostProbe(caseName);
     char model[32], kind[32];
     long long batch = 0;
@@ -299,29 +304,68 @@ private:
     print(caseName, state, "infer", batch, t, "");
   }
 
-  /// What the host gives `opts.threads` threads at once: each runs the FMA
-  /// loop for the measuring time, all together, and the line has their
-  /// sustained GFLOP/s. Against the same probe on one thread it tells
-  /// whether the host gave as many cores as threads meanwhile.
+  /// What the host gives `opts.threads` threads at once: `host:fma` runs
+  /// the FMA loop of fma_peak.cpp on each thread, all together, and the
+  /// line has their sustained GFLOP/s; `host:read:MIB` has each thread read
+  /// a buffer of its own of MIB MiB (read_probe.cpp), and the line has
+  /// their GB/s. Against the same probe on one thread it tells whether the
+  /// host gave as many cores (or as much cache and memory bandwidth) as
+  /// threads meanwhile.
   void runHostProbe(const std::string &caseName) {
-    std::vector<double> gflops(opts.threads);
+    unsigned mib = 0, kib = 0;
+    char rest = 0;
+    if (std::sscanf(caseName.c_str(), "host:handoff:%u%c", &kib, &rest) == 1)
+      return runHandoffProbe(caseName, kib);
+    bool fma = caseName == "host:fma";
+    if (!fma &&
+        (std::sscanf(caseName.c_str(), "host:read:%u%c", &mib, &rest) != 1 ||
+         mib == 0 || mib > 4096))
+      return printError(caseName, "expected host:fma, host:read:MIB "
+                                  "(1-4096) or host:handoff:KIB (1-65536)");
+    std::vector<double> rates(opts.threads);
+    std::atomic<int> ready{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < opts.threads; ++t)
       threads.emplace_back([&, t] {
-        gflops[t] = nnc::bench::measureFmaSustainedGflops(opts.minTime);
+        // Each thread writes its own buffer first, then all start together.
+        std::vector<uint64_t> buffer;
+        if (!fma)
+          buffer = nnc::bench::makeReadBuffer(size_t(mib) << 20);
+        ready.fetch_add(1);
+        while (ready.load() < opts.threads)
+          std::this_thread::yield();
+        rates[t] = fma ? nnc::bench::measureFmaSustainedGflops(opts.minTime)
+                       : nnc::bench::measureReadGBs(buffer, opts.minTime);
       });
     for (std::thread &thread : threads)
       thread.join();
     std::string each;
     double total = 0;
-    for (double g : gflops) {
-      each += (each.empty() ? "" : ", ") + number(g);
-      total += g;
+    for (double rate : rates) {
+      each += (each.empty() ? "" : ", ") + number(rate);
+      total += rate;
     }
+    const char *unit = fma ? "gflops" : "gbs";
     std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "
-                "\"threads\": %d, \"gflops\": %s, \"gflops_each\": [%s]}\n",
-                caseName.c_str(), opts.threads, number(total).c_str(),
-                each.c_str());
+                "\"threads\": %d, \"%s\": %s, \"%s_each\": [%s]}\n",
+                caseName.c_str(), opts.threads, unit, number(total).c_str(),
+                unit, each.c_str());
+    std::fflush(stdout);
+  }
+
+  /// `host:handoff:KIB`: two threads take turns writing a buffer of KIB
+  /// KiB and reading it (read_probe.cpp); the line has the GB/s of reading
+  /// what the other thread wrote and of reading one's own.
+  void runHandoffProbe(const std::string &caseName, unsigned kib) {
+    if (kib == 0 || kib > 65536)
+      return printError(caseName, "expected host:fma, host:read:MIB "
+                                  "(1-4096) or host:handoff:KIB (1-65536)");
+    nnc::bench::HandoffRates rates =
+        nnc::bench::measureHandoff(size_t(kib) << 10, opts.minTime);
+    std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "
+                "\"threads\": 2, \"gbs_other\": %s, \"gbs_own\": %s}\n",
+                caseName.c_str(), number(rates.otherGBs).c_str(),
+                number(rates.ownGBs).c_str());
     std::fflush(stdout);
   }
 
@@ -355,12 +399,15 @@ private:
 };
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: nnc-bench [--threads N] [--min-time S] [--warmup S] "
-               "[--data DIR] [model:kind:batch...]\n"
-               "  model: mlp cnn lstm rnn; kind: train step grad infer;\n"
-               "  or host:fma (the FMA loop on every thread at once)\n"
-               "  without cases, reads one case per line from stdin\n");
+  std::fprintf(
+      stderr,
+      "usage: nnc-bench [--threads N] [--min-time S] [--warmup S] "
+      "[--data DIR] [model:kind:batch...]\n"
+      "  model: mlp cnn lstm rnn; kind: train step grad infer;\n"
+      "  or host:fma (the FMA loop on every thread at once), host:read:MIB\n"
+      "  (every thread reading MIB MiB of its own), host:handoff:KIB (two\n"
+      "  threads reading KIB KiB the other wrote);\n"
+      "  without cases, reads one case per line from stdin\n");
   std::exit(2);
 }
 

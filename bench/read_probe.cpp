@@ -1,0 +1,118 @@
+//===- read_probe.cpp - Sustained memory read bandwidth -------------------===//
+//
+// The memory side of nnc-bench's host probe: a thread sums the 64-bit words
+// of its own buffer, front to back, again and again, and the rate is every
+// byte read over all the time taken. Sized to the last-level cache it
+// measures what a training step that lives there gets (the MLP's: batches,
+// parameters, gradients and Adam's moments, a few MiB); sized well beyond,
+// the memory's. Run on N threads at once against 1, it shows whether the
+// host gave N threads N times the bandwidth, which the FMA loop (arithmetic
+// only) does not see. The hand-off probe has two threads take turns writing
+// a buffer and reading it, each reading in turn what it wrote itself and
+// what the other wrote: a multi-thread step hands data between cores that
+// way (a weight one core updates and both read). Integer sums vectorize
+// without reassociating floats; compiled with -march=native like
+// fma_peak.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "bench/read_probe.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+namespace {
+
+/// The sum of every word of `data`, which depends on every load.
+__attribute__((noinline)) uint64_t sumWords(const uint64_t *data,
+                                            size_t count) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < count; ++i)
+    sum += data[i];
+  return sum;
+}
+
+} // namespace
+
+std::vector<uint64_t> nnc::bench::makeReadBuffer(size_t bytes) {
+  std::vector<uint64_t> buffer(bytes / sizeof(uint64_t));
+  for (size_t i = 0; i < buffer.size(); ++i)
+    buffer[i] = i * 0x9e3779b97f4a7c15ull;
+  return buffer;
+}
+
+double nnc::bench::measureReadGBs(const std::vector<uint64_t> &buffer,
+                                  double seconds) {
+  using Clock = std::chrono::steady_clock;
+  volatile uint64_t sink = 0;
+  double bytes = 0, elapsed = 0;
+  Clock::time_point start = Clock::now();
+  while (elapsed < seconds) {
+    sink = sink + sumWords(buffer.data(), buffer.size());
+    bytes += double(buffer.size() * sizeof(uint64_t));
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  return bytes / elapsed * 1e-9;
+}
+
+nnc::bench::HandoffRates nnc::bench::measureHandoff(size_t bytes,
+                                                    double seconds) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<uint64_t> buffer(bytes / sizeof(uint64_t));
+  // On turn 2j thread j % 2 writes the buffer and reads it back; on turn
+  // 2j + 1 the other thread reads it. Thread 0 decides when to stop.
+  std::atomic<int64_t> turn{0};
+  std::atomic<bool> stop{false};
+  double ownSeconds[2] = {0, 0}, otherSeconds[2] = {0, 0};
+  int64_t ownReads[2] = {0, 0}, otherReads[2] = {0, 0};
+  auto timedRead = [&](double &seconds, int64_t &reads) {
+    Clock::time_point start = Clock::now();
+    volatile uint64_t sink = sumWords(buffer.data(), buffer.size());
+    (void)sink;
+    seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    ++reads;
+  };
+  auto waitFor = [&](int64_t t) {
+    while (turn.load(std::memory_order_acquire) != t)
+      if (stop.load(std::memory_order_relaxed))
+        return false;
+    return true;
+  };
+  auto body = [&](int me) {
+    Clock::time_point start = Clock::now();
+    for (int64_t j = 0;; ++j) {
+      if (j % 2 == me) {
+        if (!waitFor(2 * j))
+          return;
+        if (me == 0 &&
+            std::chrono::duration<double>(Clock::now() - start).count() >=
+                seconds) {
+          stop.store(true);
+          return;
+        }
+        for (size_t i = 0; i < buffer.size(); ++i)
+          buffer[i] = uint64_t(j) * 0x9e3779b97f4a7c15ull + i;
+        timedRead(ownSeconds[me], ownReads[me]);
+      } else {
+        if (!waitFor(2 * j + 1))
+          return;
+        timedRead(otherSeconds[me], otherReads[me]);
+      }
+      turn.store(2 * j + (j % 2 == me ? 1 : 2), std::memory_order_release);
+    }
+  };
+  std::thread other(body, 1);
+  body(0);
+  other.join();
+  HandoffRates rates;
+  auto rate = [&](const int64_t *reads, const double *seconds) {
+    double total = seconds[0] + seconds[1];
+    return total > 0
+               ? double(reads[0] + reads[1]) * double(bytes) / total * 1e-9
+               : 0.0;
+  };
+  rates.otherGBs = rate(otherReads, otherSeconds);
+  rates.ownGBs = rate(ownReads, ownSeconds);
+  return rates;
+}
