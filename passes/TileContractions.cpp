@@ -10,8 +10,9 @@
 //    n and k by divisors of their extent that keep a k x n panel of the
 //    right-hand side within half of L2 and a k x nr strip within half of L1;
 //    where the right-hand side's rows are a page or more apart and many row
-//    tiles share it, it is first packed into strips of nr columns whose
-//    rows follow each other (packRhsStrips), which the tiles then read;
+//    tiles share it, or where it is a transpose made for the product, it
+//    is packed into strips of nr columns whose rows follow each other
+//    (packRhsStrips), which the tiles then read;
 //  - then into mr x nr x 1 register tiles (mr rows of 2 vector registers, nr
 //    = 2 vector widths), the loops over m and n peeled so that the main tiles
 //    are static and vectorize without masks; what the peeling leaves over in
@@ -361,15 +362,13 @@ constexpr int64_t kPackMinRowTiles = 32;
 /// row of a strip is on a page of its own, at which the caches' prefetchers
 /// stop, and the packing pays for itself many times (1024^3: from 0.73 to
 /// 0.95 of oneDNN's speed); with narrower rows it costs more than it gains
-/// (512^3: from 1.01 to 0.97), so null there, where fewer than
-/// kPackMinRowTiles row tiles of mr rows would read the packed strips, and
-/// where the product does not read rhs[k, n] or n is not a whole number of
-/// strips.
+/// (512^3: from 1.01 to 0.97). So a plain rhs is packed only where its rows
+/// are a page or more and at least kPackMinRowTiles row tiles of mr rows
+/// share it. A rhs that packTransposedRhs made, rhs = w^T for w[n, k], is
+/// packed whenever n is a whole number of strips: straight from w, in place
+/// of that transpose, which costs as much. Null where nothing is packed.
 Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
                     MatmulDims dims, int64_t mr, int64_t nr) {
-  int64_t rows = op.getStaticLoopRanges()[dims.m];
-  if (ShapedType::isDynamic(rows) || rows < kPackMinRowTiles * mr)
-    return nullptr;
   OpOperand &rhs = *op.getDpsInputOperand(1);
   MLIRContext *ctx = op.getContext();
   AffineMap expected = AffineMap::get(
@@ -377,23 +376,40 @@ Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
       ctx);
   auto type = cast<RankedTensorType>(rhs.get().getType());
   if (op.getMatchingIndexingMap(&rhs) != expected || !type.hasStaticShape() ||
-      type.getDimSize(1) % nr != 0 ||
+      type.getDimSize(1) % nr != 0)
+    return nullptr;
+  int64_t k = type.getDimSize(0), strips = type.getDimSize(1) / nr;
+  Location loc = op.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  Value empty;
+  auto packed = [&](Value source, ArrayRef<int64_t> expandedShape,
+                    ArrayRef<ReassociationIndices> groups,
+                    ArrayRef<int64_t> permutation) {
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get(expandedShape, type.getElementType()), source,
+        groups);
+    empty = tensor::EmptyOp::create(rewriter, loc, {strips, k, nr},
+                                    type.getElementType());
+    return linalg::TransposeOp::create(rewriter, loc, expanded, empty,
+                                       permutation)
+        .getResult()[0];
+  };
+  // w^T, transposed for this product alone: w[n, k] -> [n / nr, n % nr, k]
+  // -> [n / nr, k, n % nr].
+  auto transpose = rhs.get().getDefiningOp<linalg::TransposeOp>();
+  if (transpose && rhs.get().hasOneUse() &&
+      transpose.getPermutation() == ArrayRef<int64_t>{1, 0}) {
+    Value w = transpose.getInput();
+    rewriter.setInsertionPoint(transpose);
+    return packed(w, {strips, nr, k}, {{0, 1}, {2}}, {0, 2, 1});
+  }
+  int64_t rows = op.getStaticLoopRanges()[dims.m];
+  if (ShapedType::isDynamic(rows) || rows < kPackMinRowTiles * mr ||
       type.getDimSize(1) * type.getElementTypeBitWidth() / 8 < kPageBytes)
     return nullptr;
-  OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPointAfterValue(rhs.get());
-  Location loc = op.getLoc();
-  int64_t k = type.getDimSize(0), strips = type.getDimSize(1) / nr;
-  auto expandedType =
-      RankedTensorType::get({k, strips, nr}, type.getElementType());
-  Value expanded = tensor::ExpandShapeOp::create(
-      rewriter, loc, expandedType, rhs.get(),
-      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-  Value empty = tensor::EmptyOp::create(rewriter, loc, {strips, k, nr},
-                                        type.getElementType());
-  return linalg::TransposeOp::create(rewriter, loc, expanded, empty,
-                                     ArrayRef<int64_t>{1, 0, 2})
-      .getResult()[0];
+  return packed(rhs.get(), {k, strips, nr}, {{0}, {1, 2}}, {1, 0, 2});
 }
 
 /// Makes register tile `op` read its kc x nr slice of the right-hand side

@@ -283,6 +283,41 @@ func.func @large_packed(%x: tensor<256x256xf32>, %w: tensor<256x1024xf32>) -> te
 
 // -----
 
+// The input gradient of a wide dense layer, dy x W^T with W 1024 x 256 (1
+// MiB, so cache-tiled) and a batch known only at run time: W^T is
+// transposed for this product anyway, so it is transposed straight into
+// strips of 32 columns (W as [32, 32, 256] -> [32, 256, 32]) at the same
+// cost, whatever the batch, and no plain transpose remains.
+// CHECK-LABEL: func.func @transposed_rhs_packed(
+// CHECK-SAME:    %[[DY:.*]]: tensor<?x256xf32>, %[[W:.*]]: tensor<1024x256xf32>
+// CHECK:         %[[EXP:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0, 1], [2]] output_shape [32, 32, 256]
+// CHECK:         %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<32x32x256xf32>) outs(%{{.*}} : tensor<32x256x32xf32>) permutation = [0, 2, 1]
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for %[[K:.*]] = %c0 to %c256 step %c128
+// CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c8
+// CHECK:             scf.for %[[J:.*]] = %c0 to %c1024 step %c32
+// CHECK:               tensor.extract_slice %[[PACKED]][%{{.*}}, %[[K]], 0] [1, 128, 32] [1, 1, 1] : tensor<32x256x32xf32> to tensor<128x32xf32>
+// CHECK-COUNT-8:         vector.fma {{.*}} : vector<32xf32>
+#lhs = affine_map<(m, n, k) -> (m, k)>
+#rhs = affine_map<(m, n, k) -> (n, k)>
+#out = affine_map<(m, n, k) -> (m, n)>
+func.func @transposed_rhs_packed(%dy: tensor<?x256xf32>, %w: tensor<1024x256xf32>) -> tensor<?x1024xf32> {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %b = tensor.dim %dy, %c0 : tensor<?x256xf32>
+  %e = tensor.empty(%b) : tensor<?x1024xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?x1024xf32>) -> tensor<?x1024xf32>
+  %mm = linalg.generic {indexing_maps = [#lhs, #rhs, #out], iterator_types = ["parallel", "parallel", "reduction"]} ins(%dy, %w : tensor<?x256xf32>, tensor<1024x256xf32>) outs(%z : tensor<?x1024xf32>) {
+  ^bb0(%l: f32, %rr: f32, %o: f32):
+    %p = arith.mulf %l, %rr : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<?x1024xf32>
+  return %mm : tensor<?x1024xf32>
+}
+
+// -----
+
 // The same right-hand side with a batch of rows known only at run time
 // (which may be 1): packing it would cost more than the rows could gain.
 // CHECK-LABEL: func.func @large_batch_not_packed(
