@@ -381,7 +381,6 @@ Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
   int64_t k = type.getDimSize(0), strips = type.getDimSize(1) / nr;
   Location loc = op.getLoc();
   OpBuilder::InsertionGuard guard(rewriter);
-  Value empty;
   auto packed = [&](Value source, ArrayRef<int64_t> expandedShape,
                     ArrayRef<ReassociationIndices> groups,
                     ArrayRef<int64_t> permutation) {
@@ -389,8 +388,8 @@ Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
         rewriter, loc,
         RankedTensorType::get(expandedShape, type.getElementType()), source,
         groups);
-    empty = tensor::EmptyOp::create(rewriter, loc, {strips, k, nr},
-                                    type.getElementType());
+    Value empty = tensor::EmptyOp::create(rewriter, loc, {strips, k, nr},
+                                          type.getElementType());
     return linalg::TransposeOp::create(rewriter, loc, expanded, empty,
                                        permutation)
         .getResult()[0];
