@@ -146,8 +146,10 @@ SETTLE_SECONDS = 0.25
 # The host probes of --threads runs (nnc-bench cases, and the JSON field of
 # their rate): arithmetic, reads from the last-level cache (4 MiB per
 # thread: the size of the MLP step's data) and from memory (64 MiB).
-HOST_PROBES = [("host:fma", "gflops"), ("host:read:4", "gbs"),
-               ("host:read:64", "gbs")]
+FMA_PROBE, CACHE_PROBE, MEMORY_PROBE = \
+    "host:fma", "host:read:4", "host:read:64"
+HOST_PROBES = [(FMA_PROBE, "gflops"), (CACHE_PROBE, "gbs"),
+               (MEMORY_PROBE, "gbs")]
 # Two threads taking turns writing 256 KiB and reading what the other
 # wrote (about what the MLP's first weight matrix hands over per step).
 HANDOFF_PROBE = "host:handoff:256"
@@ -333,7 +335,7 @@ def run_models(cfg, build, sections, threads):
     # N threads against 1: each pair of runs back to back, so that both see
     # the same machine (a drift over the minutes between two separate runs
     # would otherwise show in the ratio), with a probe of the host first.
-    paired = [f"{m}:train:256" for m in ("mlp", "cnn")] \
+    paired_cases = [f"{m}:train:256" for m in ("mlp", "cnn")] \
         if "train" in sections and threads > 1 else []
     if "latency" in sections:
         for m in MODELS:
@@ -374,7 +376,7 @@ def run_models(cfg, build, sections, threads):
             for case, sides, n in plan:
                 for side in sides:
                     samples.append(run(side, n, case, rep))
-            if not paired:
+            if not paired_cases:
                 continue
             # The host: the FMA loop and reads of a buffer per thread the
             # size of a step's working set (last-level cache) and of one
@@ -389,7 +391,7 @@ def run_models(cfg, build, sections, threads):
             handoff = run("nnc", threads, HANDOFF_PROBE, rep)
             if "gbs_other" in handoff:
                 handoffs.append(handoff)
-            for case in paired:
+            for case in paired_cases:
                 for side in ("nnc", "torch"):
                     # Alternate which goes first.
                     order = (1, threads) if rep % 2 == 0 else (threads, 1)
@@ -663,7 +665,7 @@ class Report:
             self.add()
 
     def threads(self, m, threads, reps):
-        paired = m.get("paired_summary", {})
+        by_pair = m.get("paired_summary", {})
         self.add(f"### Training throughput, batch 256, {threads} threads "
                  f"against 1 (images/s; {reps} pairs of runs back to back, "
                  f"median (min-max))")
@@ -671,7 +673,7 @@ class Report:
         rows = []
         for model in ("mlp", "cnn"):
             case = f"{model}:train:256"
-            a, b = paired.get(f"nnc/{case}"), paired.get(f"torch/{case}")
+            a, b = by_pair.get(f"nnc/{case}"), by_pair.get(f"torch/{case}")
             status = ""
             if threads == 2:
                 status = " " + self.target(
@@ -689,9 +691,9 @@ class Report:
              f"nnc {threads}t/1t (target >= {TARGET_THREADS} at 2t)",
              "PyTorch 1t", f"PyTorch {threads}t",
              f"PyTorch {threads}t/1t"], rows))
-        fma = paired.get("host/host:fma")
-        cache = paired.get("host/host:read:4")
-        memory = paired.get("host/host:read:64")
+        fma = by_pair.get(f"host/{FMA_PROBE}")
+        cache = by_pair.get(f"host/{CACHE_PROBE}")
+        memory = by_pair.get(f"host/{MEMORY_PROBE}")
         handoff = m.get("handoff_summary")
         if fma:
             self.add()

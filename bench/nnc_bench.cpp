@@ -74,6 +74,10 @@ const ModelEntry kModels[] = {
     {"rnn", &nnc_BenchRNN_desc, nnc_BenchRNN_forward},
 };
 
+/// What a `host:` case may be (see runHostProbe).
+constexpr const char *kHostProbeUsage =
+    "expected host:fma, host:read:MIB (1-4096) or host:handoff:KIB (1-65536)";
+
 /// A 64-byte aligned buffer, as the workspace must be.
 struct AlignedBuffer {
   explicit AlignedBuffer(int64_t bytes)
@@ -320,8 +324,7 @@ private:
     if (!fma &&
         (std::sscanf(caseName.c_str(), "host:read:%u%c", &mib, &rest) != 1 ||
          mib == 0 || mib > 4096))
-      return printError(caseName, "expected host:fma, host:read:MIB "
-                                  "(1-4096) or host:handoff:KIB (1-65536)");
+      return printError(caseName, kHostProbeUsage);
     std::vector<double> rates(opts.threads);
     std::atomic<int> ready{0};
     std::vector<std::thread> threads;
@@ -358,8 +361,7 @@ private:
   /// what the other thread wrote and of reading one's own.
   void runHandoffProbe(const std::string &caseName, unsigned kib) {
     if (kib == 0 || kib > 65536)
-      return printError(caseName, "expected host:fma, host:read:MIB "
-                                  "(1-4096) or host:handoff:KIB (1-65536)");
+      return printError(caseName, kHostProbeUsage);
     nnc::bench::HandoffRates rates =
         nnc::bench::measureHandoff(size_t(kib) << 10, opts.minTime);
     std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "

@@ -8,12 +8,11 @@
 // (linkonce_odr, so several model objects can be linked together;
 // nnc-parallelize-tiles declared it and branches on it around each
 // parallel loop, so a region only ever starts for more than one thread):
-// the value of the
-// environment variable NNC_THREADS when it is a positive integer, 1
-// otherwise, read once. The environment is the only switch, so a host that
-// offers fewer cores than threads asked for merely time-shares them
-// (OpenMP's threads block rather than spin when waiting; see
-// docs/performance.md).
+// the value of the environment variable NNC_THREADS when it is a positive
+// integer, 1 otherwise, read once. The environment is the only switch, so a
+// host that offers fewer cores than threads asked for merely time-shares
+// them (OpenMP's threads spin for KMP_BLOCKTIME, 200 ms by default, after
+// a parallel loop and then block; see docs/embedding.md).
 //
 //===----------------------------------------------------------------------===//
 

@@ -392,11 +392,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
     (iterators[d] == utils::IteratorType::parallel ? outer : reductions)
         .push_back(d);
   }
-  auto bounds = [&](ArrayRef<unsigned> dims, SmallVector<Value> &lo,
-                    SmallVector<Value> &hi, SmallVector<Value> &st) {
-    appendBounds(rewriter, loc, ranges, dims, lo, hi, st);
-  };
-  bounds(outer, lbs, ubs, steps);
+  appendBounds(rewriter, loc, ranges, outer, lbs, ubs, steps);
   // A long row with no loop around it (an optimizer update over a whole
   // weight matrix, folded into one row) is cut into chunks, the loop over
   // them marked for threads.
@@ -433,13 +429,10 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
           mask = vector::CreateMaskOp::create(
               b, l, VectorType::get({lanes}, b.getI1Type()), ValueRange{left});
         }
-        auto indices = [&](OpBuilder &nb, Location nl, AffineMap map) {
-          return applyToLoops(nb, nl, map, ivs);
-        };
         auto load = [&](OpBuilder &nb, Location nl, Value memref,
                         AffineMap map) -> Value {
           Type element = getElementTypeOrSelf(memref.getType());
-          SmallVector<Value> at = indices(nb, nl, map);
+          SmallVector<Value> at = applyToLoops(nb, nl, map, ivs);
           if (!mask)
             return vector::LoadOp::create(nb, nl, vectorOf(element), memref,
                                           at);
@@ -479,11 +472,12 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
             if (map.getNumResults() != 0 && map.isFunctionOfDim(row)) {
               loaded = load(nb, nl, input->get(), map);
             } else {
-              Value scalar = isa<MemRefType>(input->get().getType())
-                                 ? memref::LoadOp::create(nb, nl, input->get(),
-                                                          indices(nb, nl, map))
-                                       .getResult()
-                                 : input->get();
+              Value scalar =
+                  isa<MemRefType>(input->get().getType())
+                      ? memref::LoadOp::create(nb, nl, input->get(),
+                                               applyToLoops(nb, nl, map, ivs))
+                            .getResult()
+                      : input->get();
               loaded = vector::BroadcastOp::create(
                   nb, nl, vectorOf(scalar.getType()), scalar);
             }
@@ -499,7 +493,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
           results = body(b, l, {}, accumulators);
         } else {
           SmallVector<Value> rlbs, rubs, rsteps;
-          bounds(reductions, rlbs, rubs, rsteps);
+          appendBounds(rewriter, loc, ranges, reductions, rlbs, rubs, rsteps);
           scf::LoopNest nest = scf::buildLoopNest(
               b, l, rlbs, rubs, rsteps, accumulators,
               [&](OpBuilder &nb, Location nl, ValueRange innerIvs,
@@ -511,7 +505,7 @@ void vectorizeRows(RewriterBase &rewriter, linalg::LinalgOp op, unsigned row,
         for (auto [init, result] :
              llvm::zip(op.getDpsInitsMutable(), results)) {
           SmallVector<Value> at =
-              indices(b, l, op.getMatchingIndexingMap(&init));
+              applyToLoops(b, l, op.getMatchingIndexingMap(&init), ivs);
           // An optimizer update on threads: ask for the lines ahead.
           if (threads && chunks && at.size() == 1) {
             Value ahead = arith::AddIOp::create(
@@ -991,12 +985,8 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
   for (unsigned d = 0; d < last; ++d)
     (iterators[d] == utils::IteratorType::parallel ? outer : reductions)
         .push_back(d);
-  auto bounds = [&](ArrayRef<unsigned> dims, SmallVector<Value> &lo,
-                    SmallVector<Value> &hi, SmallVector<Value> &st) {
-    appendBounds(rewriter, loc, ranges, dims, lo, hi, st);
-  };
   SmallVector<Value> lbs, ubs, steps;
-  bounds(outer, lbs, ubs, steps);
+  appendBounds(rewriter, loc, ranges, outer, lbs, ubs, steps);
   SmallVector<Operation *> combiners;
   for (OpOperand &init : op.getDpsInitsMutable())
     combiners.push_back(rowCombiner(op, init));
@@ -1009,9 +999,6 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
         for (auto [d, iv] : llvm::zip(outer, outerIvs))
           ivs[d] = iv;
         Value zeroIndex = arith::ConstantIndexOp::create(b, l, 0);
-        auto indices = [&](OpBuilder &nb, Location nl, AffineMap map) {
-          return applyToLoops(nb, nl, map, ivs);
-        };
         // Vectors of the combiners' neutral elements.
         SmallVector<Value> neutral;
         for (Operation *combiner : combiners)
@@ -1038,7 +1025,7 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
             Type element = getElementTypeOrSelf(input->get().getType());
             Value loaded;
             if (map.getNumResults() != 0 && map.isFunctionOfDim(last)) {
-              SmallVector<Value> at = indices(nb, nl, map);
+              SmallVector<Value> at = applyToLoops(nb, nl, map, ivs);
               if (mask)
                 loaded = vector::MaskedLoadOp::create(
                     nb, nl, vectorOf(element), input->get(), at, mask,
@@ -1049,8 +1036,8 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
                 loaded = vector::LoadOp::create(nb, nl, vectorOf(element),
                                                 input->get(), at);
             } else {
-              Value scalar = memref::LoadOp::create(nb, nl, input->get(),
-                                                    indices(nb, nl, map));
+              Value scalar = memref::LoadOp::create(
+                  nb, nl, input->get(), applyToLoops(nb, nl, map, ivs));
               loaded = vector::BroadcastOp::create(nb, nl, vectorOf(element),
                                                    scalar);
             }
@@ -1093,7 +1080,7 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
           partial = row(b, l, {}, neutral);
         } else {
           SmallVector<Value> rlbs, rubs, rsteps;
-          bounds(reductions, rlbs, rubs, rsteps);
+          appendBounds(rewriter, loc, ranges, reductions, rlbs, rubs, rsteps);
           partial = scf::buildLoopNest(b, l, rlbs, rubs, rsteps, neutral, row)
                         .results;
         }
@@ -1102,7 +1089,7 @@ void reduceAlongRows(RewriterBase &rewriter, linalg::LinalgOp op) {
         ivs[last] = zeroIndex;
         for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
           SmallVector<Value> at =
-              indices(b, l, op.getMatchingIndexingMap(&init));
+              applyToLoops(b, l, op.getMatchingIndexingMap(&init), ivs);
           Value current = memref::LoadOp::create(b, l, init.get(), at);
           Value result = vector::ReductionOp::create(
               b, l, *linalg::getCombinerOpKind(combiners[i]), partial[i],
