@@ -114,6 +114,9 @@ int main(int argc, char **argv) {
     }
   }
   torch::set_num_threads(threads);
+  // Subnormals flushed to zero, as nnc's entry points compute
+  // (runtime/nnc_model.h).
+  at::globalContext().setFlushDenormal(true);
   torch::manual_seed(42);
 
   std::string source;

@@ -254,6 +254,9 @@ def main():
     import numpy as np
     import torch
     torch.set_num_threads(args.threads)
+    # Subnormals flushed to zero, as nnc's entry points compute
+    # (runtime/nnc_model.h), so that neither side pays for them.
+    torch.set_flush_denormal(True)
 
     bench = Bench(torch, args, bench_data(np, args.data))
     if args.cases:

@@ -18,6 +18,7 @@
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/IntrinsicsX86.h"
 
 using namespace llvm;
 
@@ -139,13 +140,38 @@ public:
       return createStringError(
           "lowered function '%s' takes %zu arguments, its C wrapper passes %zu",
           bodyName.str().c_str(), body->arg_size(), args.size());
+    Value *saved = flushSubnormals(module);
     b.CreateCall(body, args);
+    if (saved)
+      b.CreateIntrinsic(Intrinsic::x86_sse_ldmxcsr, {}, {saved});
     return Error::success();
   }
 
   Function *function() { return fn; }
 
 private:
+  /// On x86, sets MXCSR's flush-to-zero and denormals-are-zero bits and
+  /// returns the stack slot holding the caller's MXCSR, for restoring after
+  /// the body; elsewhere, null. libomp hands the master thread's MXCSR to
+  /// the threads of every parallel region it forks, so the body's parallel
+  /// loops compute in the same mode.
+  Value *flushSubnormals(Module &module) {
+    if (!module.getTargetTriple().isX86())
+      return nullptr;
+    Type *i32 = b.getInt32Ty();
+    IRBuilder<> entry(&fn->getEntryBlock(), fn->getEntryBlock().begin());
+    Value *saved = entry.CreateAlloca(i32, nullptr, "mxcsr");
+    Value *flushing = entry.CreateAlloca(i32, nullptr, "mxcsr.flush");
+    b.CreateIntrinsic(Intrinsic::x86_sse_stmxcsr, {}, {saved});
+    b.CreateStore(b.CreateOr(b.CreateLoad(i32, saved), b.getInt32(kFtzDaz)),
+                  flushing);
+    b.CreateIntrinsic(Intrinsic::x86_sse_ldmxcsr, {}, {flushing});
+    return saved;
+  }
+
+  /// MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) bits.
+  static constexpr uint32_t kFtzDaz = 0x8040;
+
   const nnc::ModelInfo &model;
   LLVMContext &ctx;
   IRBuilder<> b;

@@ -13,6 +13,10 @@
 
 #include <gtest/gtest.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -212,6 +216,38 @@ TEST(ForwardTest, EmptyBatchWritesNothing) {
   nnc_Wide_forward(p.data(), nullptr, 0, &sentinel);
   EXPECT_EQ(sentinel, 42);
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+/// The entry points flush subnormals to zero (runtime/nnc_model.h) and
+/// leave the caller's MXCSR as they found it. Tiny with every weight 1e-20
+/// and inputs 1e-20: each product is 1e-40, a subnormal, so the hidden
+/// units (and the output, their sum through weights of 1) are 0 when
+/// flushed and 1.2e-39 in IEEE arithmetic.
+TEST(SubnormalTest, FlushedToZeroAndCallerModeRestored) {
+  const nnc_model_desc &d = nnc_Tiny_desc;
+  std::vector<float> p(d.param_size, 0.0f);
+  for (int64_t j = 0; j < 3 * 4; ++j)
+    p[d.params[0].offset + j] = 1e-20f;
+  for (int64_t j = 0; j < 4 * 2; ++j)
+    p[d.params[2].offset + j] = 1.0f;
+  ASSERT_STREQ(d.params[0].name, "h.weight");
+  ASSERT_STREQ(d.params[2].name, "output.weight");
+  std::vector<float> x(3, 1e-20f), out(2, -1.0f);
+
+  unsigned before = _mm_getcsr();
+  ASSERT_EQ(before & 0x8040u, 0u) << "the test process flushes already";
+  nnc_Tiny_forward(p.data(), x.data(), 1, out.data());
+  EXPECT_EQ(_mm_getcsr(), before);
+  EXPECT_EQ(out[0], 0.0f);
+  EXPECT_EQ(out[1], 0.0f);
+
+  // The same arithmetic here, in the caller's IEEE mode, keeps them.
+  volatile float w = 1e-20f, v = 1e-20f;
+  float product = w * v;
+  EXPECT_GT(product, 0.0f);
+  EXPECT_LT(product, std::numeric_limits<float>::min());
+}
+#endif
 
 TEST(DescriptorTest, DescribesParametersAndShapes) {
   const nnc_model_desc &d = nnc_Deep_desc;
