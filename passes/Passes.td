@@ -77,6 +77,13 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
            "Size of the target's L1 data cache">,
     Option<"l2Bytes", "l2-bytes", "int64_t", /*default=*/"1048576",
            "Size of the target's L2 cache">,
+    Option<"packRowBytes", "pack-row-bytes", "int64_t", /*default=*/"4096",
+           "Pack a plain right-hand side whose rows are at least this many "
+           "bytes apart (a page: the prefetchers stop at each)">,
+    Option<"packMinRowTiles", "pack-min-row-tiles", "int64_t",
+           /*default=*/"32",
+           "Pack a plain right-hand side only when at least this many row "
+           "tiles (of 8 rows, a static count) share it">,
   ];
   let dependentDialects = [
     "mlir::affine::AffineDialect",

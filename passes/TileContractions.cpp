@@ -346,13 +346,16 @@ void packTransposedRhs(RewriterBase &rewriter, linalg::LinalgOp op,
   rewriter.replaceOp(op, generic->getResults());
 }
 
-/// Bytes of a memory page: the hardware prefetchers do not cross one.
-constexpr int64_t kPageBytes = 4096;
-
-/// Row tiles that must share a packed right-hand side for packing it (a
-/// pass over the whole operand) to pay: a product of a batch of rows,
-/// whose size is known only at run time and may be 1, is not packed.
-constexpr int64_t kPackMinRowTiles = 32;
+/// When a plain right-hand side is packed (the pass options
+/// `pack-row-bytes` and `pack-min-row-tiles`): its rows are `rowBytes` or
+/// more apart (by default a page, at which the hardware prefetchers stop)
+/// and at least `minRowTiles` row tiles share it, so that packing (a pass
+/// over the whole operand) pays; a product of a batch of rows, whose size is
+/// known only at run time and may be 1, is not packed.
+struct PackingThresholds {
+  int64_t rowBytes;
+  int64_t minRowTiles;
+};
 
 /// The right-hand side rhs[k, n] of a cache-tiled product in strips of nr
 /// columns, each strip's rows one after the other: packed[n / nr, k, n % nr]
@@ -362,13 +365,15 @@ constexpr int64_t kPackMinRowTiles = 32;
 /// row of a strip is on a page of its own, at which the caches' prefetchers
 /// stop, and the packing pays for itself many times (1024^3: from 0.73 to
 /// 0.95 of oneDNN's speed); with narrower rows it costs more than it gains
-/// (512^3: from 1.01 to 0.97). So a plain rhs is packed only where its rows
-/// are a page or more and at least kPackMinRowTiles row tiles of mr rows
-/// share it. A rhs that packTransposedRhs made, rhs = w^T for w[n, k], is
-/// packed whenever n is a whole number of strips: straight from w, in place
-/// of that transpose, which costs as much. Null where nothing is packed.
+/// (512^3: from 1.01 to 0.97). So a plain rhs is packed only where
+/// `thresholds` say so: rows a page or more apart, shared by at least 32 row
+/// tiles of mr rows, by default. A rhs that packTransposedRhs made, rhs = w^T
+/// for w[n, k], is packed whenever n is a whole number of strips: straight from
+/// w, in place of that transpose, which costs as much. Null where nothing is
+/// packed.
 Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
-                    MatmulDims dims, int64_t mr, int64_t nr) {
+                    MatmulDims dims, int64_t mr, int64_t nr,
+                    PackingThresholds thresholds) {
   OpOperand &rhs = *op.getDpsInputOperand(1);
   MLIRContext *ctx = op.getContext();
   AffineMap expected = AffineMap::get(
@@ -404,8 +409,9 @@ Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
     return packed(w, {strips, nr, k}, {{0, 1}, {2}}, {0, 2, 1});
   }
   int64_t rows = op.getStaticLoopRanges()[dims.m];
-  if (ShapedType::isDynamic(rows) || rows < kPackMinRowTiles * mr ||
-      type.getDimSize(1) * type.getElementTypeBitWidth() / 8 < kPageBytes)
+  if (ShapedType::isDynamic(rows) || rows < thresholds.minRowTiles * mr ||
+      type.getDimSize(1) * type.getElementTypeBitWidth() / 8 <
+          thresholds.rowBytes)
     return nullptr;
   rewriter.setInsertionPointAfterValue(rhs.get());
   return packed(rhs.get(), {k, strips, nr}, {{0}, {1, 2}}, {1, 0, 2});
@@ -976,7 +982,8 @@ struct TileContractionsPass
                           : std::max<int64_t>(l2Bytes / 2 / (4 * kExtent), nr);
     int64_t nc = ncLimit ? chooseTile(shapes[dims.n], nr, ncLimit) : 0;
     Value rhs = op.getDpsInputOperand(1)->get();
-    Value packed = packRhsStrips(rewriter, op, dims, mr, nr);
+    Value packed = packRhsStrips(rewriter, op, dims, mr, nr,
+                                 {packRowBytes, packMinRowTiles});
     if (kc || nc) {
       auto outer = tile(rewriter, op, loopSizes(dims, 0, nc, kc));
       if (failed(outer))

@@ -1,4 +1,6 @@
 // RUN: nnc-opt %s --nnc-tile-contractions="vector-bits=512 l1-bytes=49152 l2-bytes=1048576" --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: nnc-opt %s --nnc-tile-contractions="vector-bits=512 l1-bytes=49152 l2-bytes=1048576 pack-row-bytes=2048" --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=ROWS2K
+// RUN: nnc-opt %s --nnc-tile-contractions="vector-bits=512 l1-bytes=49152 l2-bytes=1048576 pack-min-row-tiles=64" --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=TILES64
 
 // nnc-tile-contractions: register tiles of 8 rows x 32 columns (two 16-lane
 // vectors), each computed by a loop over k of FMAs on vectors, with what can
@@ -247,6 +249,10 @@ func.func @transposed_rhs(%dy: tensor<8x10xf32>, %w: tensor<64x10xf32>, %acc: te
 // CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c8
 // CHECK:             scf.for %{{.*}} = %c0 to %c512 step %c32
 // CHECK:               scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// With pack-row-bytes=2048 its rows of 2 KiB are wide enough, and 64 row
+// tiles share it: packed.
+// ROWS2K-LABEL: func.func @large(
+// ROWS2K:         linalg.transpose ins(%{{.*}} : tensor<512x16x32xf32>) outs(%{{.*}} : tensor<16x512x32xf32>) permutation = [1, 0, 2]
 func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512x512xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<512x512xf32>
@@ -273,6 +279,10 @@ func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512
 // CHECK:               scf.for %[[KK:.*]] = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
 // CHECK:                 tensor.extract_slice %[[B]][%[[KK]], 0] [1, 32] [1, 1]
 // CHECK-COUNT-8:         vector.fma {{.*}} : vector<32xf32>
+// With pack-min-row-tiles=64 its 32 row tiles are too few: not packed.
+// TILES64-LABEL: func.func @large_packed(
+// TILES64-NOT:     linalg.transpose
+// TILES64:         vector.fma
 func.func @large_packed(%x: tensor<256x256xf32>, %w: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<256x1024xf32>
