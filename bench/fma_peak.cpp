@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bench/fma_peak.h"
+#include "bench/sustained.h"
 
 #include <immintrin.h>
 
@@ -92,17 +93,14 @@ double nnc::bench::measureFmaPeakGflops(double seconds, const char **isa) {
 }
 
 double nnc::bench::measureFmaSustainedGflops(double seconds) {
-  using Clock = std::chrono::steady_clock;
   volatile float scale = 0.999999f, sink = 0;
   // About a millisecond a call, so the last call ends close to `seconds`.
   constexpr int64_t kIterations = 1 << 13;
-  double flops = 0;
-  Clock::time_point start = Clock::now();
-  double elapsed = 0;
-  while (elapsed < seconds) {
-    sink = sink + fmaLoop(kIterations, scale);
-    flops += 2.0 * kLanes * kAccumulators * double(kIterations);
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  }
-  return flops / elapsed * 1e-9;
+  return sustainedRate(seconds,
+                       [&] {
+                         sink = sink + fmaLoop(kIterations, scale);
+                         return 2.0 * kLanes * kAccumulators *
+                                double(kIterations);
+                       }) *
+         1e-9;
 }

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "bench/read_probe.h"
+#include "bench/sustained.h"
 
 #include <atomic>
 #include <chrono>
@@ -44,16 +45,13 @@ std::vector<uint64_t> nnc::bench::makeReadBuffer(size_t bytes) {
 
 double nnc::bench::measureReadGBs(const std::vector<uint64_t> &buffer,
                                   double seconds) {
-  using Clock = std::chrono::steady_clock;
   volatile uint64_t sink = 0;
-  double bytes = 0, elapsed = 0;
-  Clock::time_point start = Clock::now();
-  while (elapsed < seconds) {
-    sink = sink + sumWords(buffer.data(), buffer.size());
-    bytes += double(buffer.size() * sizeof(uint64_t));
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  }
-  return bytes / elapsed * 1e-9;
+  return sustainedRate(seconds,
+                       [&] {
+                         sink = sink + sumWords(buffer.data(), buffer.size());
+                         return double(buffer.size() * sizeof(uint64_t));
+                       }) *
+         1e-9;
 }
 
 nnc::bench::HandoffRates nnc::bench::measureHandoff(size_t bytes,
