@@ -4,8 +4,9 @@
 // otherwise; nnc's default is one thread, so that results and timings are
 // reproducible and a program that embeds a model decides. In the LLVM
 // dialect, this pass gives every `omp.parallel` a `num_threads` operand
-// read from `nnc_threads()`, a function it defines in the module
-// (linkonce_odr, so several model objects can be linked together;
+// read from `nnc_threads()` (the call nnc-parallelize-tiles put at the
+// entry of the function, where there is one), a function it defines in the
+// module (linkonce_odr, so several model objects can be linked together;
 // nnc-parallelize-tiles declared it and branches on it around each
 // parallel loop, so a region only ever starts for more than one thread):
 // the value of the environment variable NNC_THREADS when it is a positive
@@ -113,6 +114,22 @@ void buildThreadsFunction(OpBuilder &b, ModuleOp module) {
   LLVM::ReturnOp::create(b, loc, done->getArgument(0));
 }
 
+/// The count nnc-parallelize-tiles read with a call to nnc_threads() at the
+/// entry of `region`'s function, which dominates the region; null if there
+/// is none.
+Value entryCount(omp::ParallelOp region) {
+  auto func = region->getParentOfType<LLVM::LLVMFuncOp>();
+  if (!func || func.getBody().empty())
+    return nullptr;
+  for (Operation &op : func.getBody().front()) {
+    auto call = dyn_cast<LLVM::CallOp>(op);
+    if (call && call.getCallee() == nnc::kThreadsFunction &&
+        call.getNumResults() == 1)
+      return call.getResult();
+  }
+  return nullptr;
+}
+
 struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -128,10 +145,12 @@ struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
     auto function =
         module.lookupSymbol<LLVM::LLVMFuncOp>(nnc::kThreadsFunction);
     for (omp::ParallelOp region : regions) {
-      b.setInsertionPoint(region);
-      Value count =
-          LLVM::CallOp::create(b, region.getLoc(), function, ValueRange{})
-              .getResult();
+      Value count = entryCount(region);
+      if (!count) {
+        b.setInsertionPoint(region);
+        count = LLVM::CallOp::create(b, region.getLoc(), function, ValueRange{})
+                    .getResult();
+      }
       region.getNumThreadsMutable().assign(count);
     }
   }
