@@ -130,9 +130,28 @@ def markdown_table(headers, rows):
 # OpenMP's placement of the threads of multi-thread runs, unless the
 # environment chooses one: each thread on a core of its own, for the whole
 # run. Unbound, a thread may move to the other core and find its share of
-# the batch in the other core's cache (nnc's MLP step on 2 threads: about
-# 3 % slower).
-PIN_THREADS = {"OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}
+# the batch in the other core's cache. The places are one CPU of each core,
+# from Linux's topology (core_places), rather than OMP_PLACES=cores: on the
+# virtual machines this suite runs on, libomp takes both virtual CPUs for
+# one core and bound the two threads to {0,1}, that is, not at all.
+def core_places():
+    """OMP_PLACES naming the first CPU of each core this process may run
+    on ("{0},{2},..."), or "cores" where the topology cannot be read."""
+    firsts = set()
+    try:
+        for cpu in sorted(os.sched_getaffinity(0)):
+            path = (f"/sys/devices/system/cpu/cpu{cpu}/topology/"
+                    "thread_siblings_list")
+            with open(path) as f:
+                siblings = f.read().strip()
+            first = int(siblings.replace("-", ",").split(",")[0])
+            firsts.add(first if first in os.sched_getaffinity(0) else cpu)
+    except (OSError, ValueError):
+        return "cores"
+    return ",".join(f"{{{cpu}}}" for cpu in sorted(firsts)) or "cores"
+
+
+PIN_THREADS = {"OMP_PROC_BIND": "close", "OMP_PLACES": core_places()}
 
 
 # After its last parallel loop an OpenMP thread spins for a while before it
@@ -715,7 +734,8 @@ class Report:
                          f"{fmt_stats(handoff['gbs_own'])} GB/s "
                          f"(bench/read_probe.cpp).")
             text += (" Threads are pinned (OMP_PROC_BIND=close, "
-                     "OMP_PLACES=cores) unless the environment places them.")
+                     f"OMP_PLACES={PIN_THREADS['OMP_PLACES']}: a CPU of each "
+                     "core) unless the environment places them.")
             self.add(text)
         self.add()
 
