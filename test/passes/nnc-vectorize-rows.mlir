@@ -541,3 +541,29 @@ func.func @bias_grad_partial_one(%dz: memref<1x16x14x14xf32>, %p: memref<16x14xf
   }
   return
 }
+
+// -----
+
+// A transpose that leaves the last dimension in place (nnc-tile-contractions
+// packing a right-hand side into strips of 32 columns, packed[n / 32, k,
+// n % 32]) copies rows: two vectors of 16 per row of a strip, no scalar
+// code. A transpose that moves the last dimension is left to
+// convert-linalg-to-loops.
+// CHECK-LABEL: func.func @pack_strips
+// CHECK-SAME:    (%[[W:.*]]: memref<512x16x32xf32>, %[[P:.*]]: memref<16x512x32xf32>)
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c16
+// CHECK:               %[[V:.*]] = vector.load %[[W]][{{.*}}] : memref<512x16x32xf32>, vector<16xf32>
+// CHECK:               vector.store %[[V]], %[[P]][{{.*}}] : memref<16x512x32xf32>, vector<16xf32>
+// CHECK-LABEL: func.func @transpose_last
+// CHECK:         linalg.transpose
+func.func @pack_strips(%w: memref<512x16x32xf32>, %p: memref<16x512x32xf32>) {
+  linalg.transpose ins(%w : memref<512x16x32xf32>) outs(%p : memref<16x512x32xf32>) permutation = [1, 0, 2]
+  return
+}
+func.func @transpose_last(%w: memref<32x16xf32>, %p: memref<16x32xf32>) {
+  linalg.transpose ins(%w : memref<32x16xf32>) outs(%p : memref<16x32xf32>) permutation = [1, 0]
+  return
+}
