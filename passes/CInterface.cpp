@@ -7,8 +7,11 @@
 // arguments: batched tensors get the run-time batch as their first size,
 // parameters (and gradients and optimizer state) point into flat buffers at
 // their offsets, scalar results live in a stack slot whose value is
-// returned. Strides are row-major. The descriptors are constants laid out
-// exactly like the structs of runtime/nnc_model.h under the x86-64 C ABI.
+// returned. Strides are row-major. On x86 each wrapper also runs the body
+// with subnormals flushed to zero (MXCSR's FTZ and DAZ bits set, then the
+// caller's MXCSR restored; see runtime/nnc_model.h). The descriptors are
+// constants laid out exactly like the structs of runtime/nnc_model.h under
+// the x86-64 C ABI.
 //
 //===----------------------------------------------------------------------===//
 

@@ -31,7 +31,9 @@
 // inputs (the maximum and the sum of exponentials of each row of logits)
 // read those rows as vectors and fold them with a vector.reduction per
 // output (see below). Max pooling over windows that tile the image, its
-// arg-max and its gradient's write run on vectors of windows.
+// arg-max and its gradient's write run on vectors of windows. A transpose
+// that leaves the last dimension in place (the packing of a product's
+// right-hand side into strips) is a copy of rows and is lowered as one.
 // Everything else is left to convert-linalg-to-loops.
 //
 //===----------------------------------------------------------------------===//
@@ -1123,8 +1125,8 @@ LogicalResult lowerWithThreads(RewriterBase &rewriter, linalg::LinalgOp op) {
 /// Whether `op` is a transpose that leaves the last dimension in place
 /// (the packing of a matrix product's right-hand side into strips of
 /// columns, packed[n / nr, k, n % nr]): row for row a copy, which
-/// vectorizes as one, where convert-linalg-to-loops would move one element
-/// at a time (512 x 512: 16 x 16 vectors of 32 floats a row of strips).
+/// vectorizes as one, where convert-linalg-to-loops would move one float
+/// at a time (a 512 x 512 operand: 262144 scalar loads and stores).
 bool keepsRows(linalg::LinalgOp op) {
   auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation());
   return transpose && !transpose.getPermutation().empty() &&
