@@ -55,6 +55,12 @@ TARGET_STEP = 10.0         # PyTorch us / nnc us, batch-1 step (MLP, CNN, LSTM)
 TARGET_STEP_MODELS = ["mlp", "cnn", "lstm"]
 TARGET_INFER = 3.0         # libtorch us / nnc us, MLP forward at batch 1
 TARGET_THREADS = 1.7       # nnc 2 threads / 1 thread, batch 256 (MLP, CNN)
+# "On a host that gives two cores": the target is judged over the
+# repetitions whose FMA probe, run just before the pair, retired at least
+# this many times its 1-thread rate on 2 threads. A shared host sometimes
+# gives its 2 virtual CPUs one core's worth (the probe then reads about
+# 1.0), and a thread count ratio measured then says nothing about nnc.
+TWO_CORES_FMA = 1.8
 TARGET_COMPILE_S = 2.0     # seconds per example
 
 
@@ -689,27 +695,45 @@ class Report:
                  f"against 1 (images/s; {reps} pairs of runs back to back, "
                  f"median (min-max))")
         self.add()
+        # The repetitions in which the host gave two cores (TWO_CORES_FMA).
+        pairs = m.get("pairs", [])
+        two_cores = {p["rep"] for p in pairs
+                     if p["case"] == FMA_PROBE and p["side"] == "host" and
+                     p["one"] and p["many"] / p["one"] >= TWO_CORES_FMA}
         rows = []
         for model in ("mlp", "cnn"):
             case = f"{model}:train:256"
             a, b = by_pair.get(f"nnc/{case}"), by_pair.get(f"torch/{case}")
+            judged = stats([p["many"] / p["one"] for p in pairs
+                            if p["case"] == case and p["side"] == "nnc" and
+                            p["rep"] in two_cores and p["one"]])
             status = ""
             if threads == 2:
                 status = " " + self.target(
                     "threads", f"train {model} b256 nnc 2t/1t",
-                    a and a["ratio"]["median"], TARGET_THREADS)
+                    median_of(judged), TARGET_THREADS)
             rows.append([MODEL_NAMES[model],
                          fmt_stats(a and a["one"]),
                          fmt_stats(a and a["many"]),
-                         fmt_stats(a and a["ratio"]) + status,
+                         fmt_stats(a and a["ratio"]),
+                         fmt_stats(judged) + status +
+                         f" ({judged['n'] if judged else 0} of "
+                         f"{a['ratio']['n'] if a else 0})",
                          fmt_stats(b and b["one"]),
                          fmt_stats(b and b["many"]),
                          fmt_stats(b and b["ratio"])])
         self.add(markdown_table(
-            ["model", "nnc 1t", f"nnc {threads}t",
-             f"nnc {threads}t/1t (target >= {TARGET_THREADS} at 2t)",
+            ["model", "nnc 1t", f"nnc {threads}t", f"nnc {threads}t/1t",
+             f"nnc {threads}t/1t where the host gave {threads} cores "
+             f"(target >= {TARGET_THREADS} at 2t; pairs counted)",
              "PyTorch 1t", f"PyTorch {threads}t",
              f"PyTorch {threads}t/1t"], rows))
+        self.add()
+        self.add(f"The target is judged over the repetitions whose FMA probe "
+                 f"(below) retired at least {TWO_CORES_FMA} times its "
+                 f"1-thread rate on {threads} threads: a host that gave "
+                 f"{threads} cores. n/a: it gave fewer in every "
+                 f"repetition.")
         fma = by_pair.get(f"host/{FMA_PROBE}")
         cache = by_pair.get(f"host/{CACHE_PROBE}")
         memory = by_pair.get(f"host/{MEMORY_PROBE}")

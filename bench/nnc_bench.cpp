@@ -36,6 +36,9 @@
 #include "runtime/Dataset.h"
 #include "runtime/Params.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -72,6 +75,33 @@ const ModelEntry kModels[] = {
     {"cnn", &nnc_BenchCNN_desc, nnc_BenchCNN_forward},
     {"lstm", &nnc_BenchLSTM_desc, nnc_BenchLSTM_forward},
     {"rnn", &nnc_BenchRNN_desc, nnc_BenchRNN_forward},
+};
+
+/// The CPUs the process may run on, as it started: OpenMP's runtime later
+/// binds the main thread to its first place (OMP_PROC_BIND), and threads
+/// the host probes start would inherit that one CPU.
+cpu_set_t startupCpus;
+
+/// Runs the calling thread, and the threads it starts, on every CPU of
+/// startupCpus until destroyed, then on what it had before: the host probes
+/// measure what the host gives threads placed by the kernel, not a place
+/// of OpenMP's.
+class ProbeAffinity {
+public:
+  ProbeAffinity() {
+    saved = pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0;
+    pthread_setaffinity_np(pthread_self(), sizeof startupCpus, &startupCpus);
+  }
+  ~ProbeAffinity() {
+    if (saved)
+      pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+  }
+  ProbeAffinity(const ProbeAffinity &) = delete;
+  ProbeAffinity &operator=(const ProbeAffinity &) = delete;
+
+private:
+  cpu_set_t before;
+  bool saved = false;
 };
 
 /// What a `host:` case may be (see runHostProbe).
@@ -216,8 +246,10 @@ public:
   /// Runs one `model:kind:batch` case (or a `host:` probe) and prints its JSON
   /// line.
   void run(const std::string &caseName) {
-    if (caseName.rfind("host:", 0) == 0)
+    if (caseName.rfind("host:", 0) == 0) {
+      ProbeAffinity affinity;
       return runHostProbe(caseName);
+    }
     char model[32], kind[32];
     long long batch = 0;
     if (std::sscanf(caseName.c_str(), "%31[^:]:%31[^:]:%lld", model, kind,
@@ -416,6 +448,11 @@ private:
 } // namespace
 
 int main(int argc, char **argv) {
+  if (sched_getaffinity(0, sizeof startupCpus, &startupCpus) != 0) {
+    CPU_ZERO(&startupCpus);
+    for (unsigned cpu = 0; cpu < std::thread::hardware_concurrency(); ++cpu)
+      CPU_SET(cpu, &startupCpus);
+  }
   Options opts;
   std::vector<std::string> cases;
   for (int i = 1; i < argc; ++i) {
