@@ -57,6 +57,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
@@ -1003,6 +1004,66 @@ struct TileContractionsPass
     return success();
   }
 
+  /// Splits a product whose accumulator starts as a fill or a broadcast
+  /// (isAccumulatorInit) and whose k is cut into panels of kc (tileLarge)
+  /// into the product over the first panel, which starts from that value,
+  /// and the product over the rest, which starts from the first's result;
+  /// returns the second, or null when `op` is left alone. The first is a
+  /// product small enough for tileFused, which computes the initial value
+  /// in its register tiles: the result is not filled beforehand and then
+  /// read back in the first panel (512^3: a 1 MiB memset and 1 MiB of
+  /// loads).
+  FailureOr<linalg::LinalgOp> splitFirstPanel(RewriterBase &rewriter,
+                                              linalg::LinalgOp op,
+                                              MatmulDims dims, int64_t nr) {
+    auto shapes = op.getStaticLoopRanges();
+    Value init = op.getDpsInitOperand(0)->get();
+    if (!isAccumulatorInit(init.getDefiningOp()) || !init.hasOneUse() ||
+        op.hasDynamicShape())
+      return linalg::LinalgOp();
+    int64_t kcLimit = std::max<int64_t>(l1Bytes / 2 / (4 * nr), 1);
+    int64_t kc = chooseTile(shapes[dims.k], 1, kcLimit);
+    if (!kc || 4 * kc * shapes[dims.n] > l2Bytes / 2)
+      return linalg::LinalgOp();
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    // Each input sliced along the dimension that k indexes.
+    AffineExpr kExpr = getAffineDimExpr(dims.k, op.getContext());
+    auto inputs = [&](int64_t start, int64_t size) {
+      SmallVector<Value> sliced;
+      for (OpOperand *input : op.getDpsInputOperands()) {
+        AffineMap map = op.getMatchingIndexingMap(input);
+        auto type = cast<RankedTensorType>(input->get().getType());
+        SmallVector<OpFoldResult> offsets(type.getRank(),
+                                          rewriter.getIndexAttr(0));
+        SmallVector<OpFoldResult> sizes,
+            strides(type.getRank(), rewriter.getIndexAttr(1));
+        for (auto [i, extent] : llvm::enumerate(type.getShape()))
+          sizes.push_back(rewriter.getIndexAttr(extent));
+        for (auto [i, expr] : llvm::enumerate(map.getResults()))
+          if (expr == kExpr) {
+            offsets[i] = rewriter.getIndexAttr(start);
+            sizes[i] = rewriter.getIndexAttr(size);
+          }
+        sliced.push_back(tensor::ExtractSliceOp::create(
+            rewriter, loc, input->get(), offsets, sizes, strides));
+      }
+      return sliced;
+    };
+    auto part = [&](int64_t start, int64_t size, Value acc) {
+      SmallVector<Value> operands = inputs(start, size);
+      operands.push_back(acc);
+      return cast<linalg::LinalgOp>(
+          mlir::clone(rewriter, op, TypeRange{init.getType()}, operands));
+    };
+    linalg::LinalgOp first = part(0, kc, init);
+    linalg::LinalgOp rest = part(kc, shapes[dims.k] - kc, first->getResult(0));
+    rewriter.replaceOp(op, rest->getResults());
+    if (failed(tileProduct(rewriter, first, dims)))
+      return failure();
+    return rest;
+  }
+
   LogicalResult tileProduct(RewriterBase &rewriter, linalg::LinalgOp op,
                             MatmulDims dims) {
     auto shapes = op.getStaticLoopRanges();
@@ -1024,6 +1085,11 @@ struct TileContractionsPass
         wide = std::min(shapes[dims.n], kWideRow * nr);
       return tileFused(rewriter, op, dims, consumers, mr, wide);
     }
+    FailureOr<linalg::LinalgOp> rest = splitFirstPanel(rewriter, op, dims, nr);
+    if (failed(rest))
+      return failure();
+    if (*rest)
+      op = *rest;
     return tileLarge(rewriter, op, dims, mr, nr);
   }
 

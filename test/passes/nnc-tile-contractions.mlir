@@ -239,20 +239,33 @@ func.func @transposed_rhs(%dy: tensor<8x10xf32>, %w: tensor<64x10xf32>, %acc: te
 // -----
 
 // Cache tiles: a product whose right-hand side (512 x 512 floats, 1 MiB)
-// does not fit in half of L2 is tiled over k in steps that keep a k x 32
+// does not fit in half of L2 is tiled over k in panels that keep a k x 32
 // strip within half of L1 (at most 192 rows: the largest divisor of 512 up
-// to 192 is 128); a 128 x 512 panel fits in half of L2, so n is not tiled.
-// Rows of 2 KiB: the right-hand side is read in place, not packed.
+// to 192 is 128). The first panel is a product of its own, small enough
+// for register tiles without cache tiles, that starts from the fill's
+// zeros in registers: no fill of the result beforehand, no loads of it in
+// that panel. The other 384 rows of k follow in panels of 192, starting
+// from what the first wrote; a 192 x 512 panel fits in half of L2, so n is
+// not tiled. Rows of 2 KiB: the right-hand side is read in place, not
+// packed.
 // CHECK-LABEL: func.func @large(
+// CHECK:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
 // CHECK-NOT:     linalg.transpose
-// CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c128
+// CHECK-NOT:     linalg.fill
+// CHECK:         tensor.extract_slice %{{.*}}[0, 0] [512, 128] [1, 1]
+// CHECK:         tensor.extract_slice %{{.*}}[0, 0] [128, 512] [1, 1]
+// CHECK:         %[[FIRST:.*]] = scf.for %{{.*}} = %c0 to %c512 step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args(%{{.*}} = %[[ZERO]]) -> (vector<8x32xf32>)
+// CHECK:         tensor.extract_slice %{{.*}}[0, 128] [512, 384] [1, 1]
+// CHECK:         tensor.extract_slice %{{.*}}[128, 0] [384, 512] [1, 1]
+// CHECK:         scf.for %{{.*}} = %c0 to %c384 step %c192 iter_args(%{{.*}} = %[[FIRST]])
 // CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c8
 // CHECK:             scf.for %{{.*}} = %c0 to %c512 step %c32
-// CHECK:               scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:               scf.for %{{.*}} = %c0 to %c192 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
 // With pack-row-bytes=2048 its rows of 2 KiB are wide enough, and 64 row
-// tiles share it: packed.
+// tiles share the right-hand side of the rest: packed.
 // ROWS2K-LABEL: func.func @large(
-// ROWS2K:         linalg.transpose ins(%{{.*}} : tensor<512x16x32xf32>) outs(%{{.*}} : tensor<16x512x32xf32>) permutation = [1, 0, 2]
+// ROWS2K:         linalg.transpose ins(%{{.*}} : tensor<384x16x32xf32>) outs(%{{.*}} : tensor<16x384x32xf32>) permutation = [1, 0, 2]
 func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512x512xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<512x512xf32>
@@ -266,9 +279,11 @@ func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512
 // Rows of the right-hand side a page (4 KiB) or more apart: it is packed
 // once, before the loops, into strips of 32 columns whose rows follow each
 // other (packed[n / 32, k, n % 32]), and each register tile reads its
-// 128 x 32 strip from there, one row after the other.
+// 128 x 32 strip from there, one row after the other. (It accumulates into
+// a tensor of the caller's, not a fill, so all of k is cache-tiled; see
+// @large for a fill.)
 // CHECK-LABEL: func.func @large_packed(
-// CHECK-SAME:    %[[X:.*]]: tensor<256x256xf32>, %[[W:.*]]: tensor<256x1024xf32>
+// CHECK-SAME:    %[[X:.*]]: tensor<256x256xf32>, %[[W:.*]]: tensor<256x1024xf32>, %{{.*}}: tensor<256x1024xf32>
 // CHECK:         %[[EXP:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0], [1, 2]] output_shape [256, 32, 32]
 // CHECK:         %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<256x32x32xf32>) outs(%{{.*}} : tensor<32x256x32xf32>) permutation = [1, 0, 2]
 // CHECK:         scf.for %[[K:.*]] = %c0 to %c256 step %c128
@@ -283,11 +298,8 @@ func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512
 // TILES64-LABEL: func.func @large_packed(
 // TILES64-NOT:     linalg.transpose
 // TILES64:         vector.fma
-func.func @large_packed(%x: tensor<256x256xf32>, %w: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
-  %cst = arith.constant 0.0 : f32
-  %e = tensor.empty() : tensor<256x1024xf32>
-  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<256x1024xf32>) -> tensor<256x1024xf32>
-  %mm = linalg.matmul ins(%x, %w : tensor<256x256xf32>, tensor<256x1024xf32>) outs(%z : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+func.func @large_packed(%x: tensor<256x256xf32>, %w: tensor<256x1024xf32>, %acc: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
+  %mm = linalg.matmul ins(%x, %w : tensor<256x256xf32>, tensor<256x1024xf32>) outs(%acc : tensor<256x1024xf32>) -> tensor<256x1024xf32>
   return %mm : tensor<256x1024xf32>
 }
 
