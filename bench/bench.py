@@ -139,7 +139,7 @@ def markdown_table(headers, rows):
 # the batch in the other core's cache. The places are one CPU of each core,
 # from Linux's topology (core_places), rather than OMP_PLACES=cores: on the
 # virtual machines this suite runs on, libomp takes both virtual CPUs for
-# one core and bound the two threads to {0,1}, that is, not at all.
+# one core and binds the two threads to {0,1}, that is, not at all.
 def core_places():
     """OMP_PLACES naming the first CPU of each core this process may run
     on ("{0},{2},..."), or "cores" where the topology cannot be read."""
