@@ -276,6 +276,27 @@ func.func @large(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>) -> tensor<512
 
 // -----
 
+// The same with a bias as the accumulator's initial value: the first panel
+// starts from the bias broadcast to the tile's rows, in registers, and
+// nothing writes the broadcast to memory.
+// CHECK-LABEL: func.func @large_bias(
+// CHECK-SAME:    %{{.*}}: tensor<512x512xf32>, %{{.*}}: tensor<512x512xf32>, %[[B:.*]]: tensor<512xf32>
+// CHECK-NOT:     linalg.broadcast
+// CHECK:         %[[FIRST:.*]] = scf.for %{{.*}} = %c0 to %c512 step %c8
+// CHECK:           tensor.extract_slice %[[B]]
+// CHECK:           %[[ROW:.*]] = vector.transfer_read %{{.*}} : tensor<32xf32>, vector<32xf32>
+// CHECK:           %[[INIT:.*]] = vector.broadcast %[[ROW]] : vector<32xf32> to vector<8x32xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %c128 step %c1 iter_args(%{{.*}} = %[[INIT]]) -> (vector<8x32xf32>)
+// CHECK:         scf.for %{{.*}} = %c0 to %c384 step %c192 iter_args(%{{.*}} = %[[FIRST]])
+func.func @large_bias(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>, %b: tensor<512xf32>) -> tensor<512x512xf32> {
+  %e = tensor.empty() : tensor<512x512xf32>
+  %z = linalg.broadcast ins(%b : tensor<512xf32>) outs(%e : tensor<512x512xf32>) dimensions = [0]
+  %mm = linalg.matmul ins(%x, %w : tensor<512x512xf32>, tensor<512x512xf32>) outs(%z : tensor<512x512xf32>) -> tensor<512x512xf32>
+  return %mm : tensor<512x512xf32>
+}
+
+// -----
+
 // Rows of the right-hand side a page (4 KiB) or more apart: it is packed
 // once, before the loops, into strips of 32 columns whose rows follow each
 // other (packed[n / 32, k, n % 32]), and each register tile reads its
