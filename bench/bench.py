@@ -144,14 +144,15 @@ def core_places():
     """OMP_PLACES naming the first CPU of each core this process may run
     on ("{0},{2},..."), or "cores" where the topology cannot be read."""
     firsts = set()
+    allowed = os.sched_getaffinity(0)
     try:
-        for cpu in sorted(os.sched_getaffinity(0)):
+        for cpu in sorted(allowed):
             path = (f"/sys/devices/system/cpu/cpu{cpu}/topology/"
                     "thread_siblings_list")
             with open(path) as f:
                 siblings = f.read().strip()
             first = int(siblings.replace("-", ",").split(",")[0])
-            firsts.add(first if first in os.sched_getaffinity(0) else cpu)
+            firsts.add(first if first in allowed else cpu)
     except (OSError, ValueError):
         return "cores"
     return ",".join(f"{{{cpu}}}" for cpu in sorted(firsts)) or "cores"

@@ -969,14 +969,26 @@ struct TileContractionsPass
     return sizes;
   }
 
+  /// The k panel of a large product: a kc x nr strip of the right-hand
+  /// side within half of L1 (every row tile rereads it); 0 when all of k
+  /// fits.
+  int64_t kPanel(int64_t k, int64_t nr) const {
+    return chooseTile(k, 1, std::max<int64_t>(l1Bytes / 2 / (4 * nr), 1));
+  }
+
+  /// Whether a k x n right-hand side fits in half of L2 (a product of that
+  /// size needs no cache tiles: a row of tiles streams all of it).
+  bool fitsHalfL2(int64_t k, int64_t n) const {
+    return !ShapedType::isDynamic(k) && !ShapedType::isDynamic(n) &&
+           4 * k * n <= l2Bytes / 2;
+  }
+
   /// Cache tiles, then register tiles of a large product.
   LogicalResult tileLarge(RewriterBase &rewriter, linalg::LinalgOp op,
                           MatmulDims dims, int64_t mr, int64_t nr) {
     auto shapes = op.getStaticLoopRanges();
-    // A kc x nr strip of the right-hand side within half of L1 (every row
-    // tile rereads it), a kc x nc panel within half of L2.
-    int64_t kcLimit = std::max<int64_t>(l1Bytes / 2 / (4 * nr), 1);
-    int64_t kc = chooseTile(shapes[dims.k], 1, kcLimit);
+    // k panels (kPanel), each kc x nc panel within half of L2.
+    int64_t kc = kPanel(shapes[dims.k], nr);
     int64_t kExtent = kc ? kc : shapes[dims.k];
     int64_t ncLimit = ShapedType::isDynamic(kExtent)
                           ? 0
@@ -1021,9 +1033,8 @@ struct TileContractionsPass
     if (!isAccumulatorInit(init.getDefiningOp()) || !init.hasOneUse() ||
         op.hasDynamicShape())
       return linalg::LinalgOp();
-    int64_t kcLimit = std::max<int64_t>(l1Bytes / 2 / (4 * nr), 1);
-    int64_t kc = chooseTile(shapes[dims.k], 1, kcLimit);
-    if (!kc || 4 * kc * shapes[dims.n] > l2Bytes / 2)
+    int64_t kc = kPanel(shapes[dims.k], nr);
+    if (!kc || !fitsHalfL2(kc, shapes[dims.n]))
       return linalg::LinalgOp();
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
@@ -1036,10 +1047,10 @@ struct TileContractionsPass
         auto type = cast<RankedTensorType>(input->get().getType());
         SmallVector<OpFoldResult> offsets(type.getRank(),
                                           rewriter.getIndexAttr(0));
-        SmallVector<OpFoldResult> sizes,
-            strides(type.getRank(), rewriter.getIndexAttr(1));
-        for (auto [i, extent] : llvm::enumerate(type.getShape()))
-          sizes.push_back(rewriter.getIndexAttr(extent));
+        SmallVector<OpFoldResult> sizes =
+            getAsIndexOpFoldResult(op.getContext(), type.getShape());
+        SmallVector<OpFoldResult> strides(type.getRank(),
+                                          rewriter.getIndexAttr(1));
         for (auto [i, expr] : llvm::enumerate(map.getResults()))
           if (expr == kExpr) {
             offsets[i] = rewriter.getIndexAttr(start);
@@ -1073,9 +1084,7 @@ struct TileContractionsPass
     SmallVector<linalg::GenericOp> consumers = elementwiseConsumers(op);
     // Without cache tiles, a tile row streams the whole k x n right-hand
     // side, which should then stay in L2.
-    bool small = !ShapedType::isDynamic(shapes[dims.k]) &&
-                 !ShapedType::isDynamic(shapes[dims.n]) &&
-                 4 * shapes[dims.k] * shapes[dims.n] <= l2Bytes / 2;
+    bool small = fitsHalfL2(shapes[dims.k], shapes[dims.n]);
     if (small || !consumers.empty() || ShapedType::isDynamic(shapes[dims.k])) {
       // Tiles kWideRow register tiles wide, which the static rows split back
       // into register tiles and the rows a dynamic batch leaves over keep
