@@ -9,6 +9,7 @@
 #include "passes/Codegen.h"
 #include "passes/CInterface.h"
 #include "passes/ParallelOptimize.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -150,15 +151,22 @@ nnc::translateToLLVMIR(mlir::ModuleOp module, LLVMContext &context,
                          ? options.threads
                          : hardware_concurrency().compute_thread_count();
   // LLVM's -time-passes keeps one set of timers for the whole process.
-  if (options.optLevel == 0 || threads < 2 || TimePassesIsEnabled) {
+  if (TimePassesIsEnabled)
+    threads = 1;
+  if (options.optLevel == 0) {
     optimize(*llvmModule, tm, options.optLevel);
-    return llvmModule;
-  }
-  if (Error err = optimizeInParallel(*llvmModule, tm, threads,
-                                     [&](Module &module, TargetMachine &tm) {
-                                       optimize(module, tm, options.optLevel);
-                                     }))
+  } else if (Error err =
+                 optimizeInParallel(*llvmModule, tm, threads,
+                                    [&](Module &module, TargetMachine &tm) {
+                                      optimize(module, tm, options.optLevel);
+                                    })) {
     return std::move(err);
+  }
+  // Segments were external so that each could be optimised apart from its
+  // caller; the object does not export them.
+  for (Function &func : *llvmModule)
+    if (func.hasFnAttribute(nnc::kSegmentAttr))
+      func.setLinkage(GlobalValue::InternalLinkage);
   return llvmModule;
 }
 

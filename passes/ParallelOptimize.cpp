@@ -9,13 +9,17 @@
 // references of every function body and initializer), so internal linkage,
 // inlining and interprocedural attributes are what they would be on the
 // whole module. Small private constants referencing nothing (MLIR's splat
-// constants) are the exception: every partition keeps a copy, so they do not
-// tie the entry points together. Partitions are balanced by instruction
-// count, largest first.
+// constants) and linkonce_odr definitions are the exception: every
+// partition keeps a copy, so they do not tie the entry points together.
+// Calls to the segments nnc-outline-segments cut out of large functions do
+// not tie either: segments are noinline and external while they are
+// optimised, and Codegen.cpp makes them internal afterwards. Partitions are
+// balanced by instruction count, largest first.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/ParallelOptimize.h"
+#include "passes/Passes.h"
 
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/StringMap.h"
@@ -28,7 +32,9 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 
+#include <atomic>
 #include <thread>
 
 using namespace llvm;
@@ -49,9 +55,13 @@ void forEachGlobal(const Constant *c, SmallPtrSetImpl<const Constant *> &seen,
     forEachGlobal(cast<Constant>(op.get()), seen, f);
 }
 
-/// A private constant that refers to no other global: copied into every
-/// partition instead of tying its users together.
+/// A private constant that refers to no other global, or a linkonce_odr
+/// definition (`nnc_threads` and its cache, which every function with
+/// parallel loops calls): copied into every partition instead of tying its
+/// users together. The linker keeps one of the linkonce_odr copies.
 bool isCopyable(const GlobalValue &gv) {
+  if (gv.hasLinkOnceODRLinkage())
+    return true;
   auto *var = dyn_cast<GlobalVariable>(&gv);
   if (!var || !var->hasLocalLinkage() || !var->isConstant() ||
       !var->hasInitializer())
@@ -63,10 +73,17 @@ bool isCopyable(const GlobalValue &gv) {
   return !refersToGlobal;
 }
 
+bool isSegment(const GlobalValue &gv) {
+  auto *func = dyn_cast<Function>(&gv);
+  return func && func->hasFnAttribute(nnc::kSegmentAttr);
+}
+
 /// The partition of every definition that is not copyable, by name, or
-/// nothing when the module has nothing to split.
-std::optional<StringMap<unsigned>> partition(Module &module,
-                                             unsigned maxParts) {
+/// nothing when the module has nothing to split. Each class of definitions
+/// that reference each other is a partition, numbered from the largest
+/// (by instruction count); classes of global variables alone join the
+/// first.
+std::optional<StringMap<unsigned>> partition(Module &module) {
   if (!module.getModuleInlineAsm().empty() || !module.alias_empty() ||
       !module.ifunc_empty())
     return std::nullopt;
@@ -83,8 +100,10 @@ std::optional<StringMap<unsigned>> partition(Module &module,
       gv.setName("__nnc_unnamed");
     classes.insert(&gv);
     SmallPtrSet<const Constant *, 32> seen;
+    // A call to a segment (see nnc-outline-segments) does not tie the
+    // caller to it: segments are external until the partitions are linked.
     auto join = [&](const GlobalValue *other) {
-      if (isSplittable(*other))
+      if (isSplittable(*other) && !isSegment(*other))
         classes.unionSets(&gv, other);
     };
     if (auto *var = dyn_cast<GlobalVariable>(&gv)) {
@@ -97,7 +116,6 @@ std::optional<StringMap<unsigned>> partition(Module &module,
           forEachGlobal(c, seen, join);
   }
 
-  // Largest class first, into the partition with the fewest instructions.
   SmallVector<std::pair<size_t, const GlobalValue *>> sizes;
   for (const auto *cls : classes) {
     if (!cls->isLeader())
@@ -108,22 +126,27 @@ std::optional<StringMap<unsigned>> partition(Module &module,
         size += func->getInstructionCount();
     sizes.push_back({size, cls->getData()});
   }
-  llvm::sort(sizes, [](auto &a, auto &b) { return a.first > b.first; });
-  unsigned parts = 0;
-  for (auto &[size, leader] : sizes)
-    parts += size > 0;
-  parts = std::min(parts, maxParts);
-  if (parts < 2)
+  llvm::sort(sizes, [](auto &a, auto &b) {
+    return a.first != b.first ? a.first > b.first
+                              : a.second->getName() < b.second->getName();
+  });
+  if (sizes.size() < 2 || sizes[1].first == 0)
     return std::nullopt;
-  SmallVector<size_t> load(parts, 0);
   StringMap<unsigned> partOf;
-  for (auto &[size, leader] : sizes) {
-    unsigned part = llvm::min_element(load) - load.begin();
-    load[part] += size;
-    for (const GlobalValue *gv : classes.members(leader))
-      partOf[gv->getName()] = part;
-  }
+  for (auto [part, entry] : llvm::enumerate(sizes))
+    for (const GlobalValue *gv : classes.members(entry.second))
+      partOf[gv->getName()] = entry.first > 0 ? part : 0;
   return partOf;
+}
+
+/// Erases what no function of `module` uses any more: declarations, and the
+/// copies of constants.
+void dropUnused(Module &module) {
+  for (GlobalValue &gv : make_early_inc_range(module.global_values())) {
+    gv.removeDeadConstantUsers();
+    if (gv.use_empty() && (gv.isDeclaration() || gv.hasLocalLinkage()))
+      gv.eraseFromParent();
+  }
 }
 
 /// Drops from `module` the definitions of every partition but `part`.
@@ -154,12 +177,7 @@ Error keepPartition(Module &module, unsigned part,
       return createStringError("cannot partition the module at '%s'",
                                gv->getName().str().c_str());
   }
-  // Copies of constants that no function here uses.
-  for (GlobalVariable &var : make_early_inc_range(module.globals())) {
-    var.removeDeadConstantUsers();
-    if (var.use_empty() && var.hasLocalLinkage())
-      var.eraseFromParent();
-  }
+  dropUnused(module);
   return Error::success();
 }
 
@@ -175,7 +193,7 @@ std::unique_ptr<TargetMachine> cloneTargetMachine(const TargetMachine &tm) {
 Error nnc::optimizeInParallel(
     Module &module, TargetMachine &tm, unsigned threads,
     function_ref<void(Module &, TargetMachine &)> optimize) {
-  std::optional<StringMap<unsigned>> partOf = partition(module, threads);
+  std::optional<StringMap<unsigned>> partOf = partition(module);
   if (!partOf) {
     optimize(module, tm);
     return Error::success();
@@ -184,54 +202,67 @@ Error nnc::optimizeInParallel(
   for (const auto &entry : *partOf)
     parts = std::max(parts, entry.second + 1);
 
-  SmallString<0> whole;
-  {
-    raw_svector_ostream os(whole);
-    WriteBitcodeToFile(module, os);
-  }
-  struct Worker {
-    std::unique_ptr<TargetMachine> tm;
+  // Every partition but the first, the largest, as a module of its own in
+  // bitcode, which a thread reads into a context of its own; the first is
+  // optimised in place.
+  struct Job {
     SmallString<0> bitcode;
     std::string error;
-    std::thread thread;
   };
-  std::vector<Worker> workers(parts - 1);
+  std::vector<Job> jobs(parts);
   for (unsigned part = 1; part < parts; ++part) {
-    Worker &w = workers[part - 1];
-    // A TargetMachine caches subtargets: one per thread.
-    w.tm = cloneTargetMachine(tm);
-    w.thread = std::thread([&, part, &w = w] {
-      LLVMContext context;
-      Expected<std::unique_ptr<Module>> copy =
-          parseBitcodeFile(MemoryBufferRef(whole, "nnc-partition"), context);
-      Error err =
-          copy ? keepPartition(**copy, part, *partOf) : copy.takeError();
-      if (err) {
-        w.error = toString(std::move(err));
-        return;
-      }
-      optimize(**copy, *w.tm);
-      raw_svector_ostream os(w.bitcode);
-      WriteBitcodeToFile(**copy, os);
-    });
+    ValueToValueMapTy map;
+    std::unique_ptr<Module> copy =
+        CloneModule(module, map, [&](const GlobalValue *gv) {
+          auto it = partOf->find(gv->getName());
+          return it == partOf->end() || it->second == part;
+        });
+    dropUnused(*copy);
+    raw_svector_ostream os(jobs[part].bitcode);
+    WriteBitcodeToFile(*copy, os);
   }
-  Error err = keepPartition(module, 0, *partOf);
-  if (!err)
-    optimize(module, tm);
-  for (Worker &w : workers)
-    w.thread.join();
-  if (err)
+  if (Error err = keepPartition(module, 0, *partOf))
     return err;
 
+  std::atomic<unsigned> next = 1;
+  auto work = [&](TargetMachine &tm) {
+    for (unsigned part; (part = next++) < parts;) {
+      Job &job = jobs[part];
+      LLVMContext context;
+      Expected<std::unique_ptr<Module>> copy = parseBitcodeFile(
+          MemoryBufferRef(job.bitcode, "nnc-partition"), context);
+      if (!copy) {
+        job.error = toString(copy.takeError());
+        continue;
+      }
+      optimize(**copy, tm);
+      job.bitcode.clear();
+      raw_svector_ostream os(job.bitcode);
+      WriteBitcodeToFile(**copy, os);
+    }
+  };
+  // A TargetMachine caches subtargets: one per thread.
+  std::vector<std::unique_ptr<TargetMachine>> machines;
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < std::min(threads, parts); ++i) {
+    machines.push_back(cloneTargetMachine(tm));
+    pool.emplace_back(work, std::ref(*machines.back()));
+  }
+  optimize(module, tm);
+  work(tm);
+  for (std::thread &thread : pool)
+    thread.join();
+
   Linker linker(module);
-  for (Worker &w : workers) {
-    if (!w.error.empty())
-      return createStringError(w.error);
-    Expected<std::unique_ptr<Module>> part = parseBitcodeFile(
-        MemoryBufferRef(w.bitcode, "nnc-partition"), module.getContext());
-    if (!part)
-      return part.takeError();
-    if (linker.linkInModule(std::move(*part)))
+  for (unsigned part = 1; part < parts; ++part) {
+    if (!jobs[part].error.empty())
+      return createStringError(jobs[part].error);
+    Expected<std::unique_ptr<Module>> copy =
+        parseBitcodeFile(MemoryBufferRef(jobs[part].bitcode, "nnc-partition"),
+                         module.getContext());
+    if (!copy)
+      return copy.takeError();
+    if (linker.linkInModule(std::move(*copy)))
       return createStringError("cannot link the optimised partitions");
   }
   return Error::success();

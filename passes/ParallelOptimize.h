@@ -18,13 +18,17 @@
 
 namespace nnc {
 
-/// Runs `optimize` on `module` split into at most `threads` partitions, one
-/// thread each, the first with `tm` and the others with copies of it. Functions
-/// that call or reference each other, and the globals they share (but for small
-/// private constants, which are copied), stay in one partition, so `optimize`
-/// sees every function with all its callers, as it would on the whole module.
-/// Falls back to one call on the whole module when there is nothing to
-/// split.
+/// Runs `optimize` on each partition of `module` on its own, on up to
+/// `threads` threads: the partition with the most instructions in place
+/// with `tm`, the others in contexts of their own with copies of `tm`, and
+/// links the results back into `module`. A partition is a set of functions
+/// that call or reference each other, with the globals they share (but for
+/// small private constants and linkonce_odr definitions, which each
+/// partition copies) and without the segments they call, which are
+/// partitions of their own; `optimize` sees every function with all its
+/// callers but a segment's, as it would on the whole module. The partitions
+/// do not depend on `threads`, and neither does the result. Falls back to
+/// one call on the whole module when there is nothing to split.
 llvm::Error optimizeInParallel(
     llvm::Module &module, llvm::TargetMachine &tm, unsigned threads,
     llvm::function_ref<void(llvm::Module &, llvm::TargetMachine &)> optimize);

@@ -37,6 +37,11 @@ inline constexpr llvm::StringLiteral kThreadsOnlyAttr = "nnc.threads_only";
 /// with parallel loops, which branch on it; nnc-thread-count defines it.
 inline constexpr llvm::StringLiteral kThreadsFunction = "nnc_threads";
 
+/// The LLVM function attribute of a function nnc-outline-segments cut out
+/// of a larger one: optimised on its own like an entry point, then made
+/// internal (see ParallelOptimize.cpp and Codegen.cpp).
+inline constexpr llvm::StringLiteral kSegmentAttr = "nnc-segment";
+
 /// Loops with fewer points in all (iterations times the points of one) run
 /// on one thread: a fork and join would cost more than they save.
 inline constexpr int64_t kMinParallelElements = 4096;

@@ -337,6 +337,36 @@ def VectorizeRowsPass : Pass<"nnc-vectorize-rows", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def OutlineSegmentsPass : Pass<"nnc-outline-segments", "mlir::ModuleOp"> {
+  let summary = "Cut large functions into segments that compile in parallel";
+  let description = [{
+    After the lowering to loops, cuts the body of every function with at
+    least twice `segment-ops` operations (nested ones included) into runs
+    of consecutive top-level operations of about `segment-ops` operations
+    each, and moves each run into a private function of its own (MLIR's
+    `outlineSingleBlockRegion`), called in its place. Operations without
+    effects or regions that read only the function's arguments (constants,
+    views of argument buffers, index arithmetic on their sizes) are cloned
+    into every segment that uses them rather than passed to it;
+    allocations stay in the caller and end a segment. Segments are marked
+    `noinline` and `nnc-segment` for LLVM: each is optimised on its own,
+    possibly on another thread (see ParallelOptimize.cpp), and is made
+    internal afterwards. A training step is one function with the
+    forward, the backward and the optimizer of every layer; cut this way
+    MLIR's remaining lowering and LLVM's pipeline both split it across
+    threads.
+  }];
+  let options = [
+    Option<"segmentOps", "segment-ops", "int64_t", /*default=*/"800",
+           "Operations per segment, nested ones included; functions with "
+           "fewer than twice as many stay whole">,
+  ];
+  let dependentDialects = [
+    "mlir::func::FuncDialect",
+    "mlir::scf::SCFDialect",
+  ];
+}
+
 def TagParallelAccessesPass : Pass<"nnc-tag-parallel-accesses", "mlir::LLVM::LLVMFuncOp"> {
   let summary = "Put the loads and stores of loops annotated as parallel into their access group";
   let description = [{

@@ -99,8 +99,12 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // that scf-to-cf makes of the loops inside.)
     pm.addPass(createCanonicalizerPass());
   }
+  // A training step is one large function: cut into segments, it is
+  // lowered and optimised on several threads like the entry points.
+  pm.addPass(createOutlineSegmentsPass());
   // The conversions that need no module-wide view run function by function,
-  // on MLIR's thread pool (the entry points of a model are independent).
+  // on MLIR's thread pool (the entry points of a model and the segments are
+  // independent).
   OpPassManager &lowerPM = pm.nest<func::FuncOp>();
   lowerPM.addPass(createLowerAffinePass());
   lowerPM.addPass(createSCFToControlFlowPass());
