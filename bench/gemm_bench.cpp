@@ -25,18 +25,8 @@
 
 #include "bench/fma_peak.h"
 
-#include "dialect/NNDialect.h"
-#include "passes/Codegen.h"
-#include "passes/Pipeline.h"
-#include "tools/nnc/Jit.h"
+#include "tools/nnc/MatmulKernel.h"
 
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/IR/LLVMContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -85,20 +75,6 @@ const Shape kShapes[] = {
     {"mlp_dw2", "MLP dW2=h^T*dy 128x64*64x10", 128, 10, 64, true, false},
     {"mlp_dh", "MLP dh=dy*W2^T 64x10*10x128", 64, 128, 10, false, true},
 };
-
-/// MLIR's descriptor of a rank-2 memref, as `_mlir_ciface_*` takes it.
-struct MemRef2D {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-};
-using CifaceFn = void (*)(MemRef2D *, MemRef2D *, MemRef2D *);
-
-MemRef2D memref(float *data, int64_t rows, int64_t cols) {
-  return {data, data, 0, {rows, cols}, {cols, 1}};
-}
 
 struct Problem {
   const Shape &shape;
@@ -177,106 +153,31 @@ std::string quoted(const std::string &text) {
 // nnc's kernel
 //===----------------------------------------------------------------------===//
 
-std::string tensorType(int64_t rows, int64_t cols) {
-  return "tensor<" + std::to_string(rows) + "x" + std::to_string(cols) +
-         "xf32>";
-}
-
-std::string gemmModule(const Shape &s) {
-  std::string lhs = s.transA ? tensorType(s.k, s.m) : tensorType(s.m, s.k);
-  std::string rhs = s.transB ? tensorType(s.n, s.k) : tensorType(s.k, s.n);
-  std::string out = tensorType(s.m, s.n);
-  std::string flags;
-  if (s.transA || s.transB)
-    flags = std::string(" {") + (s.transA ? "transpose_lhs" : "") +
-            (s.transA && s.transB ? ", " : "") +
-            (s.transB ? "transpose_rhs" : "") + "}";
-  return "func.func @nnc_gemm(%a: " + lhs + ", %b: " + rhs + ") -> " + out +
-         " attributes {llvm.emit_c_interface} {\n"
-         "  %c = nn.matmul %a, %b" +
-         flags + " : (" + lhs + ", " + rhs + ") -> " + out +
-         "\n"
-         "  return %c : " +
-         out + "\n}\n";
-}
-
-/// One shape compiled by nnc and linked by the JIT.
+/// One shape compiled by nnc and linked by the JIT, with its compile time
+/// (machine code is generated on the first lookup, so it is included).
 struct NncKernel {
-  std::unique_ptr<nnc::JitSession> jit;
-  CifaceFn fn = nullptr;
+  nnc::MatmulKernel kernel;
   double compileMs = 0;
 };
 
 llvm::Expected<NncKernel> compileNnc(const Shape &shape,
                                      const std::string &dumpDir) {
   Clock::time_point start = Clock::now();
-  mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  registry.insert<nnc::nn::NNDialect>();
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-
-  std::string source = gemmModule(shape);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
-  if (!module)
-    return llvm::createStringError("cannot parse the GEMM module:\n" + source);
-
-  // The options `nnc` itself uses at -O2 for the host CPU (see
-  // Compilation::lowerToLLVMDialect): tile sizes follow the target's vector
-  // width and caches.
-  nnc::CodegenOptions codegen;
-  codegen.optLevel = 2;
-  auto tm = nnc::createTargetMachine(codegen);
-  if (!tm)
-    return tm.takeError();
-  nnc::PipelineOptions pipeline;
-  pipeline.optLevel = 2;
-  nnc::TargetShape target = nnc::describeTarget(**tm, /*host=*/true);
-  pipeline.vectorBits = target.vectorBits;
-  pipeline.l1Bytes = target.l1Bytes;
-  pipeline.l2Bytes = target.l2Bytes;
-
-  mlir::PassManager pm(&context);
-  nnc::buildNNToLinalgPipeline(pm, pipeline);
-  nnc::buildLinalgToLLVMPipeline(pm, pipeline);
-  if (mlir::failed(pm.run(*module)))
-    return llvm::createStringError("nnc's pipelines failed on:\n" + source);
-  auto llvmContext = std::make_unique<llvm::LLVMContext>();
-  auto llvmModule =
-      nnc::translateToLLVMIR(*module, *llvmContext, {}, **tm, codegen);
-  if (!llvmModule)
-    return llvmModule.takeError();
-
-  // Results must have become an out-parameter: (A, B, C) -> void.
-  llvm::Function *wrapper = (*llvmModule)->getFunction("_mlir_ciface_nnc_gemm");
-  if (!wrapper || wrapper->arg_size() != 3 ||
-      !wrapper->getReturnType()->isVoidTy())
-    return llvm::createStringError(
-        "expected _mlir_ciface_nnc_gemm(ptr A, ptr B, ptr C) -> void");
-
+  std::unique_ptr<llvm::raw_fd_ostream> dump;
   if (!dumpDir.empty()) {
     std::error_code ec;
-    llvm::raw_fd_ostream os(dumpDir + "/gemm_" + shape.key + ".ll", ec);
-    if (!ec)
-      (*llvmModule)->print(os, nullptr);
+    dump = std::make_unique<llvm::raw_fd_ostream>(
+        dumpDir + "/gemm_" + shape.key + ".ll", ec);
+    if (ec)
+      dump.reset();
   }
-
-  auto jit =
-      nnc::JitSession::create(std::move(*llvmModule), std::move(llvmContext));
-  if (!jit)
-    return jit.takeError();
-  auto address = (*jit)->lookup("_mlir_ciface_nnc_gemm");
-  if (!address)
-    return address.takeError();
-  NncKernel kernel;
-  kernel.fn = reinterpret_cast<CifaceFn>(*address);
-  kernel.jit = std::move(*jit);
-  // Machine code is generated on the first lookup, so this includes it.
-  kernel.compileMs =
-      std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  return kernel;
+  auto kernel = nnc::MatmulKernel::compile(
+      {shape.m, shape.n, shape.k, shape.transA, shape.transB}, dump.get());
+  if (!kernel)
+    return kernel.takeError();
+  return NncKernel{
+      std::move(*kernel),
+      std::chrono::duration<double, std::milli>(Clock::now() - start).count()};
 }
 
 //===----------------------------------------------------------------------===//
@@ -425,15 +326,10 @@ int main(int argc, char **argv) {
                     "\"nnc\", \"ms\": %s}\n",
                     s->key, number(kernel->compileMs).c_str());
         nncKernels.push_back(std::move(*kernel));
-        CifaceFn fn = nncKernels.back().fn;
+        const nnc::MatmulKernel *fn = &nncKernels.back().kernel;
         float *c = output();
-        MemRef2D da = s->transA ? memref(p.a.data(), s->k, s->m)
-                                : memref(p.a.data(), s->m, s->k);
-        MemRef2D db = s->transB ? memref(p.b.data(), s->n, s->k)
-                                : memref(p.b.data(), s->k, s->n);
-        MemRef2D dc = memref(c, s->m, s->n);
         forShape.push_back(
-            {"nnc", [fn, da, db, dc]() mutable { fn(&da, &db, &dc); }});
+            {"nnc", [fn, &p, c]() { fn->run(p.a.data(), p.b.data(), c); }});
       }
     }
     if (wants("dnnl")) {

@@ -246,8 +246,10 @@ func.func @transposed_rhs(%dy: tensor<8x10xf32>, %w: tensor<64x10xf32>, %acc: te
 // zeros in registers: no fill of the result beforehand, no loads of it in
 // that panel. The other 384 rows of k follow in panels of 192, starting
 // from what the first wrote; a 192 x 512 panel fits in half of L2, so n is
-// not tiled. Rows of 2 KiB: the right-hand side is read in place, not
-// packed.
+// not tiled. Their register tiles have 14 rows (28 accumulators of the 32
+// registers; the left-hand side's rows, 2 KiB apart, fall in two sets of
+// L1), and the 8 rows left over one tile of 8. Rows of 2 KiB: the
+// right-hand side is read in place, not packed.
 // CHECK-LABEL: func.func @large(
 // CHECK:         %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<8x32xf32>
 // CHECK-NOT:     linalg.transpose
@@ -259,9 +261,12 @@ func.func @transposed_rhs(%dy: tensor<8x10xf32>, %w: tensor<64x10xf32>, %acc: te
 // CHECK:         tensor.extract_slice %{{.*}}[0, 128] [512, 384] [1, 1]
 // CHECK:         tensor.extract_slice %{{.*}}[128, 0] [384, 512] [1, 1]
 // CHECK:         scf.for %{{.*}} = %c0 to %c384 step %c192 iter_args(%{{.*}} = %[[FIRST]])
-// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c504 step %c14
 // CHECK:             scf.for %{{.*}} = %c0 to %c512 step %c32
-// CHECK:               scf.for %{{.*}} = %c0 to %c192 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:               scf.for %{{.*}} = %c0 to %c192 step %c1 iter_args(%{{.*}}) -> (vector<14x32xf32>)
+// CHECK-COUNT-14:        vector.fma {{.*}} : vector<32xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c32
+// CHECK:             scf.for %{{.*}} = %c0 to %c192 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
 // With pack-row-bytes=2048 its rows of 2 KiB are wide enough, and 64 row
 // tiles share the right-hand side of the rest: packed.
 // ROWS2K-LABEL: func.func @large(
@@ -297,31 +302,45 @@ func.func @large_bias(%x: tensor<512x512xf32>, %w: tensor<512x512xf32>, %b: tens
 
 // -----
 
+// Rows of the left-hand side 4 KiB apart (1024 floats): 14 of them would
+// fall in one set of L1 (4 KiB per way), more than its ways, so the
+// register tiles keep 8 rows.
+// CHECK-LABEL: func.func @large_rows_4k(
+// CHECK:         scf.for %{{.*}} = %c0 to %c256 step %c8
+// CHECK:           scf.for %{{.*}} -> (vector<8x32xf32>)
+// CHECK-NOT:     vector<14x32xf32>
+func.func @large_rows_4k(%x: tensor<256x1024xf32>, %w: tensor<1024x256xf32>, %acc: tensor<256x256xf32>) -> tensor<256x256xf32> {
+  %mm = linalg.matmul ins(%x, %w : tensor<256x1024xf32>, tensor<1024x256xf32>) outs(%acc : tensor<256x256xf32>) -> tensor<256x256xf32>
+  return %mm : tensor<256x256xf32>
+}
+
+// -----
+
 // Rows of the right-hand side a page (4 KiB) or more apart: it is packed
 // once, before the loops, into strips of 32 columns whose rows follow each
-// other (packed[n / 32, k, n % 32]), and each register tile reads its
-// 128 x 32 strip from there, one row after the other. (It accumulates into
-// a tensor of the caller's, not a fill, so all of k is cache-tiled; see
-// @large for a fill.)
+// other (packed[n / 32, k, n % 32]), and each of the 36 register tiles of
+// 14 rows reads its 128 x 32 strip from there, one row after the other.
+// (It accumulates into a tensor of the caller's, not a fill, so all of k
+// is cache-tiled; see @large for a fill.)
 // CHECK-LABEL: func.func @large_packed(
-// CHECK-SAME:    %[[X:.*]]: tensor<256x256xf32>, %[[W:.*]]: tensor<256x1024xf32>, %{{.*}}: tensor<256x1024xf32>
+// CHECK-SAME:    %[[X:.*]]: tensor<512x256xf32>, %[[W:.*]]: tensor<256x1024xf32>, %{{.*}}: tensor<512x1024xf32>
 // CHECK:         %[[EXP:.*]] = tensor.expand_shape %[[W]] {{\[\[}}0], [1, 2]] output_shape [256, 32, 32]
 // CHECK:         %[[PACKED:.*]] = linalg.transpose ins(%[[EXP]] : tensor<256x32x32xf32>) outs(%{{.*}} : tensor<32x256x32xf32>) permutation = [1, 0, 2]
 // CHECK:         scf.for %[[K:.*]] = %c0 to %c256 step %c128
-// CHECK:           scf.for %{{.*}} = %c0 to %c256 step %c8
+// CHECK:           scf.for %{{.*}} = %c0 to %c504 step %c14
 // CHECK:             scf.for %[[J:.*]] = %c0 to %c1024 step %c32
 // CHECK:               %[[STRIP:.*]] = affine.apply #{{.*}}(%[[J]])
 // CHECK:               %[[B:.*]] = tensor.extract_slice %[[PACKED]][%[[STRIP]], %[[K]], 0] [1, 128, 32] [1, 1, 1] : tensor<32x256x32xf32> to tensor<128x32xf32>
-// CHECK:               scf.for %[[KK:.*]] = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:               scf.for %[[KK:.*]] = %c0 to %c128 step %c1 iter_args(%{{.*}}) -> (vector<14x32xf32>)
 // CHECK:                 tensor.extract_slice %[[B]][%[[KK]], 0] [1, 32] [1, 1]
-// CHECK-COUNT-8:         vector.fma {{.*}} : vector<32xf32>
-// With pack-min-row-tiles=64 its 32 row tiles are too few: not packed.
+// CHECK-COUNT-14:        vector.fma {{.*}} : vector<32xf32>
+// With pack-min-row-tiles=64 its 37 row tiles are too few: not packed.
 // TILES64-LABEL: func.func @large_packed(
 // TILES64-NOT:     linalg.transpose
 // TILES64:         vector.fma
-func.func @large_packed(%x: tensor<256x256xf32>, %w: tensor<256x1024xf32>, %acc: tensor<256x1024xf32>) -> tensor<256x1024xf32> {
-  %mm = linalg.matmul ins(%x, %w : tensor<256x256xf32>, tensor<256x1024xf32>) outs(%acc : tensor<256x1024xf32>) -> tensor<256x1024xf32>
-  return %mm : tensor<256x1024xf32>
+func.func @large_packed(%x: tensor<512x256xf32>, %w: tensor<256x1024xf32>, %acc: tensor<512x1024xf32>) -> tensor<512x1024xf32> {
+  %mm = linalg.matmul ins(%x, %w : tensor<512x256xf32>, tensor<256x1024xf32>) outs(%acc : tensor<512x1024xf32>) -> tensor<512x1024xf32>
+  return %mm : tensor<512x1024xf32>
 }
 
 // -----
