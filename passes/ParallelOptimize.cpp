@@ -1,10 +1,10 @@
 //===- ParallelOptimize.cpp - LLVM's pipeline on several threads ---------===//
 //
 // An LLVMContext cannot be shared between threads, so each partition other
-// than the first is optimised in a fresh context from a bitcode copy of the
-// whole module, in which the definitions of the other partitions are
-// dropped; the first partition is optimised in place, in the original
-// module, and the others are linked back into it. Partitions are unions of
+// than the first is cloned into a module of its own (CloneModule, with the
+// other partitions' definitions as declarations) and optimised in a fresh
+// context from its bitcode; the first partition is optimised in place, in
+// the original module, and the others are linked back into it. Partitions are unions of
 // definitions that reference each other (found with union-find over the
 // references of every function body and initializer), so internal linkage,
 // inlining and interprocedural attributes are what they would be on the
@@ -13,8 +13,9 @@
 // partition keeps a copy, so they do not tie the entry points together.
 // Calls to the segments nnc-outline-segments cut out of large functions do
 // not tie either: segments are noinline and external while they are
-// optimised, and Codegen.cpp makes them internal afterwards. Partitions are
-// balanced by instruction count, largest first.
+// optimised, and Codegen.cpp makes them internal afterwards. Every class is
+// a partition of its own, whatever the number of threads, so the result
+// does not depend on it; threads take the partitions largest first.
 //
 //===----------------------------------------------------------------------===//
 
