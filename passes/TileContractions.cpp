@@ -991,11 +991,14 @@ struct TileContractionsPass
   /// multiple of 4 KiB apart: x86's L1 is 4 KiB per way, so the 14 rows of
   /// a tile would all fall in one set, more than its ways (1024^3: 0.89
   /// with 8 rows, 0.74 with 14). Nor for a batch of rows known at run time
-  /// only, which 8 rows divide more often (rows left over take the slower
-  /// path of tileFused's remainder).
+  /// only, which 8 rows divide more often (rows left over run in a slower
+  /// remainder loop), nor for elements other than 32-bit ones, whose 32
+  /// columns are not two registers.
   int64_t largeTileRows(linalg::LinalgOp op, MatmulDims dims,
                         int64_t rows) const {
-    if (vectorBits < 512 ||
+    Type element = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
+    if (vectorBits < 512 || !element.isIntOrFloat() ||
+        element.getIntOrFloatBitWidth() != 32 ||
         ShapedType::isDynamic(op.getStaticLoopRanges()[dims.m]))
       return rows;
     OpOperand *lhsOperand = op.getDpsInputOperand(0);

@@ -316,6 +316,19 @@ func.func @large_rows_4k(%x: tensor<256x1024xf32>, %w: tensor<1024x256xf32>, %ac
 
 // -----
 
+// Double precision: 32 columns are four registers, so the register tiles
+// keep 8 rows.
+// CHECK-LABEL: func.func @large_f64(
+// CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c8
+// CHECK:           scf.for %{{.*}} -> (vector<8x32xf64>)
+// CHECK-NOT:     vector<14x32xf64>
+func.func @large_f64(%x: tensor<512x512xf64>, %w: tensor<512x512xf64>, %acc: tensor<512x512xf64>) -> tensor<512x512xf64> {
+  %mm = linalg.matmul ins(%x, %w : tensor<512x512xf64>, tensor<512x512xf64>) outs(%acc : tensor<512x512xf64>) -> tensor<512x512xf64>
+  return %mm : tensor<512x512xf64>
+}
+
+// -----
+
 // Rows of the right-hand side a page (4 KiB) or more apart: it is packed
 // once, before the loops, into strips of 32 columns whose rows follow each
 // other (packed[n / 32, k, n % 32]), and each of the 36 register tiles of
