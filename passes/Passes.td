@@ -113,6 +113,17 @@ def ParallelizeTilesPass : Pass<"nnc-parallelize-tiles", "mlir::ModuleOp"> {
   ];
 }
 
+def ElideLoopBarriersPass : Pass<"nnc-elide-loop-barriers"> {
+  let summary = "Drop the barrier of a worksharing loop that ends its parallel region";
+  let description = [{
+    Marks `nowait` every `omp.wsloop` without reductions that is the last
+    operation of its `omp.parallel` (as convert-scf-to-openmp builds
+    them): the region's end, where the threads join, is a barrier already,
+    and the loop's own barrier right before it orders nothing.
+  }];
+  let dependentDialects = ["mlir::omp::OpenMPDialect"];
+}
+
 def ThreadCountPass : Pass<"nnc-thread-count", "mlir::ModuleOp"> {
   let summary = "Run OpenMP parallel regions on NNC_THREADS threads (default 1)";
   let description = [{

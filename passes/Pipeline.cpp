@@ -98,6 +98,7 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // the tiles allocate nothing, and the scope must not hold the blocks
     // that scf-to-cf makes of the loops inside.)
     pm.addPass(createCanonicalizerPass());
+    pm.addPass(createElideLoopBarriersPass());
   }
   // A training step is one large function: cut into segments, it is
   // lowered and optimised on several threads like the entry points.
