@@ -181,6 +181,15 @@ HOST_PROBES = [(FMA_PROBE, "gflops"), (CACHE_PROBE, "gbs"),
 HANDOFF_PROBE = "host:handoff:256"
 
 
+def pinned_cpus():
+    """The CPUs of PIN_THREADS' places ({0},{1} -> [0, 1]), or none."""
+    try:
+        return [int(place.strip("{}"))
+                for place in PIN_THREADS["OMP_PLACES"].split(",")]
+    except ValueError:
+        return []
+
+
 def child_env(threads, extra=None):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -198,12 +207,15 @@ class Worker:
     """A benchmark program that reads one case per line and answers with one
     JSON line."""
 
-    def __init__(self, name, argv, env):
+    def __init__(self, name, argv, env, cpu=None):
         self.name = name
         self.argv = argv
+        # `cpu`: run on that CPU only.
+        pin = (lambda: os.sched_setaffinity(0, {cpu})) \
+            if cpu is not None else None
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True,
-                                     env=env, cwd=ROOT)
+                                     env=env, cwd=ROOT, preexec_fn=pin)
 
     def run(self, case):
         try:
@@ -386,6 +398,14 @@ def run_models(cfg, build, sections, threads):
     samples = []
     pairs = []
     handoffs = []
+    # The paired cases on 1 thread on each CPU that the threads run on: a
+    # CPU slower than the other caps what an even split can gain.
+    per_cpu = []
+    cpus = pinned_cpus() if paired_cases else []
+    for cpu in cpus:
+        workers[("nnc", 1, cpu)] = Worker(
+            f"nnc/1t/cpu{cpu}", worker_argv("nnc", build, 1, cfg),
+            child_env(1), cpu=cpu)
 
     def run(side, n, case, rep):
         record = worker(side, n).run(case)
@@ -417,6 +437,12 @@ def run_models(cfg, build, sections, threads):
             handoff = run("nnc", threads, HANDOFF_PROBE, rep)
             if "gbs_other" in handoff:
                 handoffs.append(handoff)
+            for case in paired_cases:
+                for cpu in cpus:
+                    record = workers[("nnc", 1, cpu)].run(case)
+                    if "us_per_iter" in record:
+                        per_cpu.append({"rep": rep, "case": case, "cpu": cpu,
+                                        "us": record["us_per_iter"]})
             for case in paired_cases:
                 for side in ("nnc", "torch"):
                     # Alternate which goes first.
@@ -467,6 +493,7 @@ def run_models(cfg, build, sections, threads):
         for name in ("gbs_other", "gbs_own")} if handoffs else None
     return {"samples": samples, "summary": summary,
             "pairs": pairs, "paired_summary": paired_summary,
+            "per_cpu": per_cpu,
             "handoffs": handoffs, "handoff_summary": handoff_summary,
             "errors": [r for r in samples if "error" in r],
             "data": sorted({d for _, d, _ in checksums}),
@@ -701,6 +728,23 @@ class Report:
         two_cores = {p["rep"] for p in pairs
                      if p["case"] == FMA_PROBE and p["side"] == "host" and
                      p["one"] and p["many"] / p["one"] >= TWO_CORES_FMA}
+        # Per repetition: how fast 2 threads could be with the work split
+        # evenly and nothing else lost, from the 1-thread time on each CPU:
+        # 2 x (1-thread time) / (the slower CPU's time).
+        per_cpu = m.get("per_cpu", [])
+        one_us = {(p["rep"], p["case"]): p["one_us"] for p in pairs
+                  if p["side"] == "nnc" and "one_us" in p}
+
+        def ceiling(case):
+            values, slower = [], []
+            for rep in sorted({r["rep"] for r in per_cpu}):
+                times = [r["us"] for r in per_cpu
+                         if r["rep"] == rep and r["case"] == case]
+                if len(times) == threads and (rep, case) in one_us:
+                    values.append(threads * one_us[(rep, case)] / max(times))
+                    slower.append(max(times) / min(times))
+            return stats(values), stats(slower)
+
         rows = []
         for model in ("mlp", "cnn"):
             case = f"{model}:train:256"
@@ -720,6 +764,8 @@ class Report:
                          fmt_stats(judged) + status +
                          f" ({judged['n'] if judged else 0} of "
                          f"{a['ratio']['n'] if a else 0})",
+                         fmt_stats(ceiling(case)[0]),
+                         fmt_stats(ceiling(case)[1]),
                          fmt_stats(b and b["one"]),
                          fmt_stats(b and b["many"]),
                          fmt_stats(b and b["ratio"])])
@@ -727,6 +773,8 @@ class Report:
             ["model", "nnc 1t", f"nnc {threads}t", f"nnc {threads}t/1t",
              f"nnc {threads}t/1t where the host gave {threads} cores "
              f"(target >= {TARGET_THREADS} at 2t; pairs counted)",
+             f"ceiling of an even split over the {threads} CPUs",
+             "slowest CPU's 1t time / fastest's",
              "PyTorch 1t", f"PyTorch {threads}t",
              f"PyTorch {threads}t/1t"], rows))
         self.add()
@@ -734,7 +782,12 @@ class Report:
                  f"(below) retired at least {TWO_CORES_FMA} times its "
                  f"1-thread rate on {threads} threads: a host that gave "
                  f"{threads} cores. n/a: it gave fewer in every "
-                 f"repetition.")
+                 f"repetition. The ceiling: in each repetition nnc's "
+                 f"1-thread step ran once on each CPU the threads are "
+                 f"pinned to; split evenly, with nothing else lost, "
+                 f"{threads} threads take as long as the slowest CPU's "
+                 f"share, so they reach at most {threads} x (1-thread "
+                 f"time) / (that CPU's 1-thread time).")
         fma = by_pair.get(f"host/{FMA_PROBE}")
         cache = by_pair.get(f"host/{CACHE_PROBE}")
         memory = by_pair.get(f"host/{MEMORY_PROBE}")
