@@ -387,12 +387,12 @@ def run_models(cfg, build, sections, threads):
 
     workers = {}
 
-    def worker(side, n):
-        key = (side, n)
+    def worker(side, n, cpu=None):
+        key = (side, n, cpu)
         if key not in workers:
-            workers[key] = Worker(f"{side}/{n}t",
-                                  worker_argv(side, build, n, cfg),
-                                  child_env(n))
+            name = f"{side}/{n}t" + (f"/cpu{cpu}" if cpu is not None else "")
+            workers[key] = Worker(name, worker_argv(side, build, n, cfg),
+                                  child_env(n), cpu=cpu)
         return workers[key]
 
     samples = []
@@ -402,13 +402,9 @@ def run_models(cfg, build, sections, threads):
     # CPU slower than the other caps what an even split can gain.
     per_cpu = []
     cpus = pinned_cpus() if paired_cases else []
-    for cpu in cpus:
-        workers[("nnc", 1, cpu)] = Worker(
-            f"nnc/1t/cpu{cpu}", worker_argv("nnc", build, 1, cfg),
-            child_env(1), cpu=cpu)
 
-    def run(side, n, case, rep):
-        record = worker(side, n).run(case)
+    def run(side, n, case, rep, cpu=None):
+        record = worker(side, n, cpu).run(case)
         if n > 1:
             time.sleep(SETTLE_SECONDS)
         record.update({"rep": rep, "side": side, "threads_requested": n})
@@ -439,7 +435,7 @@ def run_models(cfg, build, sections, threads):
                 handoffs.append(handoff)
             for case in paired_cases:
                 for cpu in cpus:
-                    record = workers[("nnc", 1, cpu)].run(case)
+                    record = run("nnc", 1, case, rep, cpu)
                     if "us_per_iter" in record:
                         per_cpu.append({"rep": rep, "case": case, "cpu": cpu,
                                         "us": record["us_per_iter"]})
@@ -752,6 +748,7 @@ class Report:
             judged = stats([p["many"] / p["one"] for p in pairs
                             if p["case"] == case and p["side"] == "nnc" and
                             p["rep"] in two_cores and p["one"]])
+            limit, slower = ceiling(case)
             status = ""
             if threads == 2:
                 status = " " + self.target(
@@ -764,8 +761,8 @@ class Report:
                          fmt_stats(judged) + status +
                          f" ({judged['n'] if judged else 0} of "
                          f"{a['ratio']['n'] if a else 0})",
-                         fmt_stats(ceiling(case)[0]),
-                         fmt_stats(ceiling(case)[1]),
+                         fmt_stats(limit),
+                         fmt_stats(slower),
                          fmt_stats(b and b["one"]),
                          fmt_stats(b and b["many"]),
                          fmt_stats(b and b["ratio"])])

@@ -115,10 +115,8 @@ void buildThreadsFunction(OpBuilder &b, ModuleOp module) {
 }
 
 /// The count nnc-parallelize-tiles read with a call to nnc_threads() at the
-/// entry of `region`'s function, which dominates the region; null if there
-/// is none.
-Value entryCount(omp::ParallelOp region) {
-  auto func = region->getParentOfType<LLVM::LLVMFuncOp>();
+/// entry of `func`, which dominates its regions; null if there is none.
+Value entryCount(LLVM::LLVMFuncOp func) {
   if (!func || func.getBody().empty())
     return nullptr;
   for (Operation &op : func.getBody().front()) {
@@ -144,8 +142,14 @@ struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
       buildThreadsFunction(b, module);
     auto function =
         module.lookupSymbol<LLVM::LLVMFuncOp>(nnc::kThreadsFunction);
+    // One look at each function's entry block, however many regions.
+    DenseMap<Operation *, Value> counts;
     for (omp::ParallelOp region : regions) {
-      Value count = entryCount(region);
+      auto func = region->getParentOfType<LLVM::LLVMFuncOp>();
+      auto [it, inserted] = counts.try_emplace(func, nullptr);
+      if (inserted)
+        it->second = entryCount(func);
+      Value count = it->second;
       if (!count) {
         b.setInsertionPoint(region);
         count = LLVM::CallOp::create(b, region.getLoc(), function, ValueRange{})

@@ -996,6 +996,9 @@ struct TileContractionsPass
   /// columns are not two registers.
   int64_t largeTileRows(linalg::LinalgOp op, MatmulDims dims,
                         int64_t rows) const {
+    // Bytes of one way of an x86 L1 (its size over its ways, a page).
+    constexpr int64_t kL1WayBytes = 4096;
+    constexpr int64_t kLargeTileRows = 14;
     Type element = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
     if (vectorBits < 512 || !element.isIntOrFloat() ||
         element.getIntOrFloatBitWidth() != 32 ||
@@ -1012,9 +1015,10 @@ struct TileContractionsPass
     // Rows along m, a row of k apart in memory.
     if (map.getResult(1) == getAffineDimExpr(dims.k, op.getContext()) &&
         (ShapedType::isDynamic(type.getDimSize(1)) ||
-         type.getDimSize(1) * type.getElementTypeBitWidth() / 8 % 4096 == 0))
+         type.getDimSize(1) * type.getElementTypeBitWidth() / 8 % kL1WayBytes ==
+             0))
       return rows;
-    return 14;
+    return kLargeTileRows;
   }
 
   /// Cache tiles, then register tiles of a large product.
