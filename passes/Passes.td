@@ -113,6 +113,31 @@ def ParallelizeTilesPass : Pass<"nnc-parallelize-tiles", "mlir::ModuleOp"> {
   ];
 }
 
+def BalanceThreadsPass : Pass<"nnc-balance-threads", "mlir::ModuleOp"> {
+  let summary = "Split parallel loops between threads by their measured speed";
+  let description = [{
+    Rewrites every `omp.parallel` that holds one worksharing loop over one
+    index (what convert-scf-to-openmp makes of the loops of
+    nnc-parallelize-tiles) into a loop over at most 64 thread slots,
+    `min(nnc_threads(), 64)`, slot t running one contiguous range of the
+    original iterations in an `scf.for`. The ranges come from fractions kept
+    per loop in a private `memref.global` (`nnc_split*`), even until the
+    loop has run once, turned into bounds in a stack buffer before the fork.
+    Each slot stores `llvm.readcyclecounter` when it is done;
+    after the join, every fraction moves a quarter of the way towards the
+    slot's measured speed (iterations per cycle since the fork) over the sum
+    of the speeds, each clamped to between half and twice their mean.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::LLVM::LLVMDialect",
+    "mlir::memref::MemRefDialect",
+    "mlir::omp::OpenMPDialect",
+    "mlir::scf::SCFDialect",
+  ];
+}
+
 def ElideLoopBarriersPass : Pass<"nnc-elide-loop-barriers"> {
   let summary = "Drop the barrier of a worksharing loop that ends its parallel region";
   let description = [{

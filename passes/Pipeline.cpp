@@ -99,6 +99,8 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // that scf-to-cf makes of the loops inside.)
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createElideLoopBarriersPass());
+    if (options.balanceThreads)
+      pm.addPass(createBalanceThreadsPass());
   }
   // A training step is one large function: cut into segments, it is
   // lowered and optimised on several threads like the entry points.
@@ -141,10 +143,16 @@ struct RegisteredPipelineOptions
       llvm::cl::desc("Run the loops over row tiles as OpenMP worksharing "
                      "loops (as `nnc --parallel`)"),
       llvm::cl::init(false)};
+  Option<bool> evenSplit{
+      *this, "even-split",
+      llvm::cl::desc("With parallel: split each parallel loop evenly "
+                     "between the threads (as `nnc --even-split`)"),
+      llvm::cl::init(false)};
 
   nnc::PipelineOptions get() const {
     nnc::PipelineOptions options;
     options.parallel = parallel;
+    options.balanceThreads = !evenSplit;
     return options;
   }
 };

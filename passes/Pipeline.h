@@ -29,6 +29,9 @@ struct PipelineOptions {
   /// Run the loops over row tiles as OpenMP worksharing loops, on
   /// NNC_THREADS threads (default 1); the object then needs libomp.
   bool parallel = false;
+  /// With `parallel`: split each parallel loop between the threads by
+  /// their measured speed (nnc-balance-threads), not evenly.
+  bool balanceThreads = true;
 };
 
 /// nn -> linalg on tensors, with elementwise fusion.

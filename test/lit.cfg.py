@@ -1,7 +1,7 @@
 # -*- Python -*-
 # lit configuration for nnc: regression tests under test/{frontend,dialect,
 # passes,e2e}. Tools come from the build (nnc, nnc-opt) and from LLVM 22
-# (FileCheck, not, count).
+# (FileCheck, not, count, mlir-runner).
 
 import os
 import sys
@@ -27,5 +27,13 @@ llvm_config.use_default_substitutions()
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.nnc_tools_dir, append_path=True)
-tools = ["nnc", "nnc-opt", "FileCheck", "not", "count"]
+tools = ["nnc", "nnc-opt", "FileCheck", "not", "count", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, [config.nnc_tools_dir, config.llvm_tools_dir])
+
+# mlir-runner's libraries for lowered modules that print (printI64) and fork
+# OpenMP threads.
+llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+config.substitutions.append(
+    ("%mlir_runner_libs",
+     "-shared-libs=" + ",".join(os.path.join(llvm_lib_dir, lib) for lib in
+                               ["libmlir_c_runner_utils.so", "libomp.so"])))

@@ -111,6 +111,7 @@ LogicalResult nnc::Compilation::lowerToLLVMDialect() {
   PipelineOptions pipeline;
   pipeline.optLevel = opts.optLevel;
   pipeline.parallel = opts.parallel;
+  pipeline.balanceThreads = !opts.evenSplit;
   CodegenOptions codegen;
   codegen.targetCPU = opts.targetCPU;
   if (auto tm = createTargetMachine(codegen)) {

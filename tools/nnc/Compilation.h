@@ -36,6 +36,9 @@ struct CompilationOptions {
   bool f64 = false;      // every tensor in double precision
   /// Parallel loops over row tiles (OpenMP, NNC_THREADS threads).
   bool parallel = false;
+  /// With `parallel`: every thread gets the same share of each parallel
+  /// loop, instead of a share adapted to its measured speed.
+  bool evenSplit = false;
   /// Give every model without a train block a default one (mse, sgd), so
   /// every model gets gradient entry points (gradient checks). Training
   /// needs one input and a parameter; other models are left alone.

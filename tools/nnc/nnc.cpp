@@ -97,6 +97,13 @@ cl::opt<bool> parallel(
              "environment variable NNC_THREADS, default 1"),
     cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()));
 
+cl::opt<bool> evenSplit(
+    "even-split",
+    cl::desc("With --parallel: give every thread the same share of each "
+             "parallel loop (by default the shares follow the threads' "
+             "speeds, measured each time a loop runs)"),
+    cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()));
+
 cl::opt<bool> timeStages(
     "time-stages",
     cl::desc("Print the time each stage and each MLIR pass took (LLVM's "
@@ -224,6 +231,7 @@ int compile() {
   options.targetCPU = targetCPU;
   options.f64 = f64;
   options.parallel = parallel;
+  options.evenSplit = evenSplit;
   options.timing = timeStages;
   nnc::Compilation compilation(options);
   if (failed(compilation.parse(std::move(buffer), filename)))
