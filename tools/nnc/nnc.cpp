@@ -237,6 +237,9 @@ int compile() {
   if (failed(compilation.parse(std::move(buffer), filename)))
     return 1;
 
+  if (evenSplit && !parallel)
+    return userError("--even-split needs --parallel: only parallel loops "
+                     "are split between threads");
   if (!header.empty() && emit < Stage::LLVM)
     return userError("--header needs --emit=llvm, asm or obj: the header "
                      "states sizes known only after lowering");
