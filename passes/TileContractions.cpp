@@ -42,7 +42,9 @@
 // relu of a pre-activation the backward pass reads again), the tiles then
 // writing both.
 // Vector width and cache sizes come from the pass options, which the
-// pipeline derives from the target CPU.
+// pipeline derives from the target CPU; lanes and bytes are those of the
+// product's elements (f32, or f64 with --f64: 8 doubles to a 512-bit
+// register, register tiles 16 columns wide).
 //
 //===----------------------------------------------------------------------===//
 
@@ -761,7 +763,20 @@ struct TileContractionsPass
     : nnc::impl::TileContractionsPassBase<TileContractionsPass> {
   using TileContractionsPassBase::TileContractionsPassBase;
 
-  int64_t lanes() const { return std::max<int64_t>(vectorBits / 32, 1); }
+  /// Elements of `op`'s result (the first) that one vector register holds,
+  /// and their bytes: f32 unless the model is compiled with --f64.
+  static Type elementType(linalg::LinalgOp op) {
+    return getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
+  }
+  static int64_t elementBytes(linalg::LinalgOp op) {
+    Type element = elementType(op);
+    return element.isIntOrFloat()
+               ? std::max<int64_t>(element.getIntOrFloatBitWidth() / 8, 1)
+               : 4;
+  }
+  int64_t lanes(linalg::LinalgOp op) const {
+    return std::max<int64_t>(vectorBits / 8 / elementBytes(op), 1);
+  }
 
   /// Tiles `op` by `sizes` (in loop order, 0 = untiled) and returns the tiled
   /// op and its loops.
@@ -962,25 +977,26 @@ struct TileContractionsPass
     if (!last)
       return {};
     int64_t &row = sizes[last.getPosition()];
-    int64_t rounded = llvm::alignTo(row, lanes());
-    if (rounded == row || row < lanes() / 2)
+    int64_t rounded = llvm::alignTo(row, lanes(op));
+    if (rounded == row || row < lanes(op) / 2)
       return {};
     row = rounded;
     return sizes;
   }
 
   /// The k panel of a large product: a kc x nr strip of the right-hand
-  /// side within half of L1 (every row tile rereads it); 0 when all of k
-  /// fits.
-  int64_t kPanel(int64_t k, int64_t nr) const {
-    return chooseTile(k, 1, std::max<int64_t>(l1Bytes / 2 / (4 * nr), 1));
+  /// side (elements of `bytes`) within half of L1 (every row tile rereads
+  /// it); 0 when all of k fits.
+  int64_t kPanel(int64_t k, int64_t nr, int64_t bytes) const {
+    return chooseTile(k, 1, std::max<int64_t>(l1Bytes / 2 / (bytes * nr), 1));
   }
 
-  /// Whether a k x n right-hand side fits in half of L2 (a product of that
-  /// size needs no cache tiles: a row of tiles streams all of it).
-  bool fitsHalfL2(int64_t k, int64_t n) const {
+  /// Whether a k x n right-hand side of elements of `bytes` fits in half
+  /// of L2 (a product of that size needs no cache tiles: a row of tiles
+  /// streams all of it).
+  bool fitsHalfL2(int64_t k, int64_t n, int64_t bytes) const {
     return !ShapedType::isDynamic(k) && !ShapedType::isDynamic(n) &&
-           4 * k * n <= l2Bytes / 2;
+           bytes * k * n <= l2Bytes / 2;
   }
 
   /// The rows of a large product's register tiles: with 32 vector
@@ -992,16 +1008,15 @@ struct TileContractionsPass
   /// a tile would all fall in one set, more than its ways (1024^3: 0.89
   /// with 8 rows, 0.74 with 14). Nor for a batch of rows known at run time
   /// only, which 8 rows divide more often (rows left over run in a slower
-  /// remainder loop), nor for elements other than 32-bit ones, whose 32
-  /// columns are not two registers.
+  /// remainder loop), nor for elements other than f32 and f64 (two
+  /// registers of columns then, 32 or 16).
   int64_t largeTileRows(linalg::LinalgOp op, MatmulDims dims,
                         int64_t rows) const {
     // Bytes of one way of an x86 L1 (its size over its ways, a page).
     constexpr int64_t kL1WayBytes = 4096;
     constexpr int64_t kLargeTileRows = 14;
-    Type element = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
-    if (vectorBits < 512 || !element.isIntOrFloat() ||
-        element.getIntOrFloatBitWidth() != 32 ||
+    Type element = elementType(op);
+    if (vectorBits < 512 || !(element.isF32() || element.isF64()) ||
         ShapedType::isDynamic(op.getStaticLoopRanges()[dims.m]))
       return rows;
     OpOperand *lhsOperand = op.getDpsInputOperand(0);
@@ -1026,11 +1041,13 @@ struct TileContractionsPass
                           MatmulDims dims, int64_t mr, int64_t nr) {
     auto shapes = op.getStaticLoopRanges();
     // k panels (kPanel), each kc x nc panel within half of L2.
-    int64_t kc = kPanel(shapes[dims.k], nr);
+    int64_t bytes = elementBytes(op);
+    int64_t kc = kPanel(shapes[dims.k], nr, bytes);
     int64_t kExtent = kc ? kc : shapes[dims.k];
-    int64_t ncLimit = ShapedType::isDynamic(kExtent)
-                          ? 0
-                          : std::max<int64_t>(l2Bytes / 2 / (4 * kExtent), nr);
+    int64_t ncLimit =
+        ShapedType::isDynamic(kExtent)
+            ? 0
+            : std::max<int64_t>(l2Bytes / 2 / (bytes * kExtent), nr);
     int64_t nc = ncLimit ? chooseTile(shapes[dims.n], nr, ncLimit) : 0;
     Value rhs = op.getDpsInputOperand(1)->get();
     Value packed = packRhsStrips(rewriter, op, dims, mr, nr,
@@ -1071,8 +1088,8 @@ struct TileContractionsPass
     if (!isAccumulatorInit(init.getDefiningOp()) || !init.hasOneUse() ||
         op.hasDynamicShape())
       return linalg::LinalgOp();
-    int64_t kc = kPanel(shapes[dims.k], nr);
-    if (!kc || !fitsHalfL2(kc, shapes[dims.n]))
+    int64_t kc = kPanel(shapes[dims.k], nr, elementBytes(op));
+    if (!kc || !fitsHalfL2(kc, shapes[dims.n], elementBytes(op)))
       return linalg::LinalgOp();
     Location loc = op.getLoc();
     rewriter.setInsertionPoint(op);
@@ -1116,13 +1133,13 @@ struct TileContractionsPass
   LogicalResult tileProduct(RewriterBase &rewriter, linalg::LinalgOp op,
                             MatmulDims dims) {
     auto shapes = op.getStaticLoopRanges();
-    int64_t nr = 2 * lanes(), mr = 8;
+    int64_t nr = 2 * lanes(op), mr = 8;
     if (!ShapedType::isDynamic(shapes[dims.n]) && shapes[dims.n] < nr)
       nr = shapes[dims.n];
     SmallVector<linalg::GenericOp> consumers = elementwiseConsumers(op);
     // Without cache tiles, a tile row streams the whole k x n right-hand
     // side, which should then stay in L2.
-    bool small = fitsHalfL2(shapes[dims.k], shapes[dims.n]);
+    bool small = fitsHalfL2(shapes[dims.k], shapes[dims.n], elementBytes(op));
     if (small || !consumers.empty() || ShapedType::isDynamic(shapes[dims.k])) {
       // Tiles kWideRow register tiles wide, which the static rows split back
       // into register tiles and the rows a dynamic batch leaves over keep
@@ -1199,9 +1216,9 @@ struct TileContractionsPass
     // Convolutions and filter gradients.
     SmallVector<std::pair<linalg::LinalgOp, WindowTiling>> windows;
     func.walk([&](linalg::LinalgOp op) {
-      if (auto tiling = matchConvolution(op, lanes()))
+      if (auto tiling = matchConvolution(op, lanes(op)))
         windows.push_back({op, *tiling});
-      else if (auto tiling = matchFilterGradient(op, lanes()))
+      else if (auto tiling = matchFilterGradient(op, lanes(op)))
         windows.push_back({op, *tiling});
     });
     for (auto &[op, tiling] : windows) {
@@ -1242,9 +1259,9 @@ struct TileContractionsPass
                            : dyn_cast<AffineDimExpr>(out.getResults().back());
         if (root->hasAttr(kWindow) || !columns ||
             ShapedType::isDynamic(extents[columns.getPosition()]) ||
-            extents[columns.getPosition()] <= 2 * lanes())
+            extents[columns.getPosition()] <= 2 * lanes(op))
           return;
-        sizes[columns.getPosition()] = 2 * lanes();
+        sizes[columns.getPosition()] = 2 * lanes(op);
       }
       auto loops = tileAndFuse(rewriter, root, sizes, [](Operation *op) {
         return op->hasAttr(kRegisterTile) || op->hasAttr(kVectorTile);

@@ -316,13 +316,29 @@ func.func @large_rows_4k(%x: tensor<256x1024xf32>, %w: tensor<1024x256xf32>, %ac
 
 // -----
 
-// Double precision: 32 columns are four registers, so the register tiles
-// keep 8 rows.
+// Double precision: a vector register holds 8 elements, so the register
+// tiles are 16 columns wide (two registers) and the cache tiles are sized
+// for 8-byte elements: k panels of 192 (a 192 x 16 strip of 24 KiB, half
+// of L1, as f32's 192 x 32), n tiles of 192 (a 192 x 192 panel of 288
+// KiB, within half of L2). 14 rows, unless the rows are 4 KiB apart (512
+// doubles).
 // CHECK-LABEL: func.func @large_f64(
-// CHECK:         scf.for %{{.*}} = %c0 to %c512 step %c8
-// CHECK:           scf.for %{{.*}} -> (vector<8x32xf64>)
-// CHECK-NOT:     vector<14x32xf64>
-func.func @large_f64(%x: tensor<512x512xf64>, %w: tensor<512x512xf64>, %acc: tensor<512x512xf64>) -> tensor<512x512xf64> {
+// CHECK:         scf.for %{{.*}} = %c0 to %c384 step %c192
+// CHECK:           scf.for %{{.*}} = %c0 to %c384 step %c192
+// CHECK:             scf.for %{{.*}} = %c0 to %c378 step %c14
+// CHECK:               scf.for %{{.*}} = %c0 to %c192 step %c16
+// CHECK:                 scf.for %{{.*}} -> (vector<14x16xf64>)
+// CHECK-NOT:     vector<{{.*}}x32xf64>
+// CHECK-LABEL: func.func @large_f64_rows_4k(
+// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c8
+// CHECK:             scf.for %{{.*}} = %c0 to %c512 step %c16
+// CHECK:               scf.for %{{.*}} -> (vector<8x16xf64>)
+// CHECK-NOT:     vector<14x16xf64>
+func.func @large_f64(%x: tensor<384x384xf64>, %w: tensor<384x384xf64>, %acc: tensor<384x384xf64>) -> tensor<384x384xf64> {
+  %mm = linalg.matmul ins(%x, %w : tensor<384x384xf64>, tensor<384x384xf64>) outs(%acc : tensor<384x384xf64>) -> tensor<384x384xf64>
+  return %mm : tensor<384x384xf64>
+}
+func.func @large_f64_rows_4k(%x: tensor<512x512xf64>, %w: tensor<512x512xf64>, %acc: tensor<512x512xf64>) -> tensor<512x512xf64> {
   %mm = linalg.matmul ins(%x, %w : tensor<512x512xf64>, tensor<512x512xf64>) outs(%acc : tensor<512x512xf64>) -> tensor<512x512xf64>
   return %mm : tensor<512x512xf64>
 }

@@ -21,6 +21,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/IR/LLVMContext.h"
 
+#include <cassert>
 #include <string>
 
 using namespace nnc;
@@ -29,26 +30,28 @@ namespace {
 
 /// MLIR's descriptor of a rank-2 memref, as `_mlir_ciface_*` takes it.
 struct MemRef2D {
-  const float *allocated;
-  const float *aligned;
+  const void *allocated;
+  const void *aligned;
   int64_t offset;
   int64_t sizes[2];
   int64_t strides[2];
 };
 
-MemRef2D memref(const float *data, int64_t rows, int64_t cols) {
+MemRef2D memref(const void *data, int64_t rows, int64_t cols) {
   return {data, data, 0, {rows, cols}, {cols, 1}};
 }
 
-std::string tensorType(int64_t rows, int64_t cols) {
+std::string tensorType(int64_t rows, int64_t cols, bool f64) {
   return "tensor<" + std::to_string(rows) + "x" + std::to_string(cols) +
-         "xf32>";
+         (f64 ? "xf64>" : "xf32>");
 }
 
 std::string gemmModule(const MatmulShape &s) {
-  std::string lhs = s.transA ? tensorType(s.k, s.m) : tensorType(s.m, s.k);
-  std::string rhs = s.transB ? tensorType(s.n, s.k) : tensorType(s.k, s.n);
-  std::string out = tensorType(s.m, s.n);
+  std::string lhs =
+      s.transA ? tensorType(s.k, s.m, s.f64) : tensorType(s.m, s.k, s.f64);
+  std::string rhs =
+      s.transB ? tensorType(s.n, s.k, s.f64) : tensorType(s.k, s.n, s.f64);
+  std::string out = tensorType(s.m, s.n, s.f64);
   std::string flags;
   if (s.transA || s.transB)
     flags = std::string(" {") + (s.transA ? "transpose_lhs" : "") +
@@ -127,6 +130,16 @@ llvm::Expected<MatmulKernel> MatmulKernel::compile(const MatmulShape &shape,
 }
 
 void MatmulKernel::run(const float *a, const float *b, float *c) const {
+  assert(!shape.f64 && "an f64 kernel takes doubles");
+  call(a, b, c);
+}
+
+void MatmulKernel::run(const double *a, const double *b, double *c) const {
+  assert(shape.f64 && "an f32 kernel takes floats");
+  call(a, b, c);
+}
+
+void MatmulKernel::call(const void *a, const void *b, void *c) const {
   const MatmulShape &s = shape;
   MemRef2D da = s.transA ? memref(a, s.k, s.m) : memref(a, s.m, s.k);
   MemRef2D db = s.transB ? memref(b, s.n, s.k) : memref(b, s.k, s.n);

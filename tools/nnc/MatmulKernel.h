@@ -21,10 +21,12 @@
 namespace nnc {
 
 /// C (m x n) = op(A) op(B), all row-major: A is m x k, or k x m with
-/// `transA`; B is k x n, or n x k with `transB`.
+/// `transA`; B is k x n, or n x k with `transB`. Elements are f32, or f64
+/// with `f64`.
 struct MatmulShape {
   int64_t m, n, k;
   bool transA = false, transB = false;
+  bool f64 = false;
 };
 
 class MatmulKernel {
@@ -33,10 +35,13 @@ public:
   static llvm::Expected<MatmulKernel>
   compile(const MatmulShape &shape, llvm::raw_ostream *llvmIR = nullptr);
 
-  /// Writes every element of `c`.
+  /// Writes every element of `c`; the elements are those of the shape.
   void run(const float *a, const float *b, float *c) const;
+  void run(const double *a, const double *b, double *c) const;
 
 private:
+  void call(const void *a, const void *b, void *c) const;
+
   MatmulShape shape;
   std::unique_ptr<JitSession> jit;
   void *entry = nullptr;

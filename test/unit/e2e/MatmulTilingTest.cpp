@@ -1,5 +1,4 @@
-//===- MatmulTilingTest.cpp - Tiled matrix products, checked -----*- C++
-//-*-===//
+//===- MatmulTilingTest.cpp - Tiled matrix products, checked ---*- C++ -*-===//
 //
 // Matrix products large enough for nnc-tile-contractions' cache tiles,
 // compiled for the host as `nnc` compiles them (tools/nnc/MatmulKernel.h)
@@ -7,7 +6,8 @@
 // shapes take each path of the large-product tiling: a first k panel that
 // starts from zeros in registers, register tiles of 14 rows and the rows
 // left over, rows of the left-hand side 4 KiB apart (tiles of 8 rows), a
-// right-hand side packed into strips, and transposed operands.
+// right-hand side packed into strips, and transposed operands; in f32, and
+// some in f64 (`nnc --f64`), whose registers hold half as many elements.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,19 +31,19 @@ void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 class MatmulTilingTest : public testing::TestWithParam<Case> {};
 
-TEST_P(MatmulTilingTest, MatchesDoublePrecisionLoop) {
-  const nnc::MatmulShape s = GetParam().shape;
-  auto kernel = nnc::MatmulKernel::compile(s);
-  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
-
+/// Runs `kernel` on random operands and checks every element of the result
+/// against a loop in double precision: any order of additions in T stays
+/// within k ulps of T of the sum of magnitudes.
+template <typename T>
+void checkProduct(const nnc::MatmulKernel &kernel, const nnc::MatmulShape &s) {
   std::mt19937 rng(uint32_t(s.m * 131 + s.n * 17 + s.k));
-  std::uniform_real_distribution<float> uniform(-1, 1);
-  std::vector<float> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n, NAN);
-  for (float &v : a)
+  std::uniform_real_distribution<T> uniform(-1, 1);
+  std::vector<T> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n, NAN);
+  for (T &v : a)
     v = uniform(rng);
-  for (float &v : b)
+  for (T &v : b)
     v = uniform(rng);
-  kernel->run(a.data(), b.data(), c.data());
+  kernel.run(a.data(), b.data(), c.data());
 
   auto at = [&](int64_t i, int64_t p) {
     return s.transA ? a[p * s.m + i] : a[i * s.k + p];
@@ -54,20 +54,31 @@ TEST_P(MatmulTilingTest, MatchesDoublePrecisionLoop) {
   int64_t bad = 0;
   for (int64_t i = 0; i < s.m; ++i) {
     for (int64_t j = 0; j < s.n; ++j) {
+      // (In f64, the reference sums in the same precision, whose own error
+      // is the same bound again.)
       double sum = 0, bound = 0;
       for (int64_t p = 0; p < s.k; ++p) {
-        sum += double(at(i, p)) * bt(p, j);
-        bound += std::fabs(double(at(i, p)) * bt(p, j));
+        sum += double(at(i, p)) * double(bt(p, j));
+        bound += std::fabs(double(at(i, p)) * double(bt(p, j)));
       }
-      // Any order of float additions stays within k ulps of the sum of
-      // magnitudes.
-      double err = std::fabs(c[i * s.n + j] - sum);
-      if (!(err <= s.k * FLT_EPSILON * bound) && bad++ < 5)
+      double err = std::fabs(double(c[i * s.n + j]) - sum);
+      double ulps = s.f64 ? 2 * s.k * DBL_EPSILON : s.k * FLT_EPSILON;
+      if (!(err <= ulps * bound) && bad++ < 5)
         ADD_FAILURE() << "C[" << i << "][" << j << "] = " << c[i * s.n + j]
                       << ", expected " << sum;
     }
   }
   EXPECT_EQ(bad, 0) << "elements out of bounds";
+}
+
+TEST_P(MatmulTilingTest, MatchesDoublePrecisionLoop) {
+  const nnc::MatmulShape s = GetParam().shape;
+  auto kernel = nnc::MatmulKernel::compile(s);
+  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+  if (s.f64)
+    checkProduct<double>(*kernel, s);
+  else
+    checkProduct<float>(*kernel, s);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -77,7 +88,12 @@ INSTANTIATE_TEST_SUITE_P(
                     Case{"lhsRows4KiB", {256, 256, 1024}},
                     Case{"packedRhs", {512, 1024, 256}},
                     Case{"transposedRhs", {300, 1024, 256, false, true}},
-                    Case{"transposedLhs", {384, 640, 512, true, false}}),
+                    Case{"transposedLhs", {384, 640, 512, true, false}},
+                    Case{"sq512f64", {512, 512, 512, false, false, true}},
+                    Case{"rows523f64", {523, 512, 384, false, false, true}},
+                    Case{"packedRhsF64", {512, 1024, 256, false, false, true}},
+                    Case{"transposedRhsF64",
+                         {300, 1024, 256, false, true, true}}),
     [](const testing::TestParamInfo<Case> &info) {
       return std::string(info.param.name);
     });
