@@ -18,8 +18,11 @@
 //   * before forking, the calling thread turns the cuts into iteration
 //     bounds in a stack buffer (so that threads of one call agree on them
 //     whatever another call of the same function writes meanwhile), rounded
-//     to whole iterations and made non-decreasing, so the ranges always
-//     partition the loop;
+//     to whole iterations and clamped to be non-decreasing and within the
+//     loop, so the ranges partition the loop whatever the cuts hold (two
+//     calls that update the same cuts at once only make the next split
+//     worse, and the cuts are read with plain loads: even a value torn or
+//     undefined by such a race is clamped before it is stored as a bound);
 //   * each thread stores the cycle counter when it finishes its range, and
 //     after the join the calling thread moves every thread's share a
 //     quarter of the way towards its measured speed (iterations over cycles
