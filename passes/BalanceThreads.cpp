@@ -112,7 +112,8 @@ public:
                ValueRange{})
         .getResult(0);
   }
-  /// A loop over [0, n) or [from, n) carrying `init`.
+  /// A loop over [from, n) by 1 carrying `init`; each iteration yields
+  /// what `body` returns.
   scf::ForOp loop(Value from, Value n, ValueRange init,
                   function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     return scf::ForOp::create(

@@ -38,8 +38,10 @@ inline constexpr llvm::StringLiteral kThreadsOnlyAttr = "nnc.threads_only";
 inline constexpr llvm::StringLiteral kThreadsFunction = "nnc_threads";
 
 /// The LLVM function attribute of a function nnc-outline-segments cut out
-/// of a larger one: optimised on its own like an entry point, then made
-/// internal (see ParallelOptimize.cpp and Codegen.cpp).
+/// of a larger one, or of the two helpers nnc-balance-threads defines:
+/// optimised on its own like an entry point, then made internal (see
+/// ParallelOptimize.cpp and Codegen.cpp), so that calling it ties no
+/// functions together.
 inline constexpr llvm::StringLiteral kSegmentAttr = "nnc-segment";
 
 /// Loops with fewer points in all (iterations times the points of one) run
