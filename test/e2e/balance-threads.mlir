@@ -1,11 +1,14 @@
 // nnc-balance-threads, run: a parallel loop whose first half costs 16 times
-// as much per iteration as its second half. Called 40 times on 2 threads,
-// the split moves until both threads take as long: thread 0, which runs the
-// first range, ends with about 17 of the 64 iterations (half the cost), not
-// 32 (5 to 28 allows for CPUs up to 4 times as fast as each other, as on a
-// busy host). With --even-split (the pipeline's even-split option) it keeps 32, and
-// on one thread the loop runs whole in the caller. Whatever the split, on 1,
-// 2 or 3 threads, every iteration runs exactly once per call.
+// as much per iteration as its second half (about 0.7 ms against 45 us
+// here; a call takes 12 ms on 2 threads, long enough to average over the
+// scheduler's time slices when another process shares a CPU, as lit's
+// other workers do). Called 24 times on 2 threads, the split moves until
+// both threads take as long: thread 0, which runs the first range, ends
+// with about 17 of the 64 iterations (half the cost), not 32; 5 to 28
+// allows for CPUs up to 4 times as fast as each other. With the pipeline's
+// even-split option (`nnc --even-split`) it keeps 32, and on one thread the
+// loop runs whole in the caller. Whatever the split, on 1, 2 or 3 threads,
+// every iteration runs exactly once per call.
 //
 // RUN: nnc-opt %s --nnc-lower-to-llvm="parallel=true" > %t.mlir
 // RUN: env NNC_THREADS=2 mlir-runner %t.mlir -e main -entry-point-result=void %mlir_runner_libs | FileCheck %s --check-prefix=BALANCED
@@ -14,7 +17,7 @@
 // RUN: nnc-opt %s --nnc-lower-to-llvm="parallel=true even-split=true" | env NNC_THREADS=2 mlir-runner -e main -entry-point-result=void %mlir_runner_libs | FileCheck %s --check-prefix=EVEN
 //
 // First line: iterations thread 0 ran in the last call; second: iterations
-// not run exactly 40 times.
+// not run exactly 24 times.
 // BALANCED:      {{^([5-9]|1[0-9]|2[0-8])$}}
 // BALANCED-NEXT: {{^0$}}
 // THREE:         {{^[0-9]+$}}
@@ -34,8 +37,8 @@ func.func @work(%owner: memref<64xi64>, %count: memref<64xi32>, %sink: memref<64
   %c1 = arith.constant 1 : index
   %c32 = arith.constant 32 : index
   %c64 = arith.constant 64 : index
-  %light = arith.constant 2000 : index
-  %heavy = arith.constant 32000 : index
+  %light = arith.constant 12500 : index
+  %heavy = arith.constant 200000 : index
   %one = arith.constant 1 : i32
   scf.for %i = %c0 to %c64 step %c1 {
     %t = llvm.inline_asm has_side_effects "movq %fs:0, $0", "=r" : () -> i64
@@ -69,18 +72,18 @@ func.func @main() {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c64 = arith.constant 64 : index
-  %calls = arith.constant 40 : index
+  %calls = arith.constant 24 : index
   scf.for %r = %c0 to %calls step %c1 {
     func.call @work(%owner, %count, %sink) : (memref<64xi64>, memref<64xi32>, memref<64xf32>) -> ()
   }
   // Iterations thread 0 ran in the last call, and iterations not run
-  // exactly 40 times.
-  %c40 = arith.constant 40 : i32
+  // exactly 24 times.
+  %c24 = arith.constant 24 : i32
   %r:2 = scf.for %i = %c0 to %c64 step %c1 iter_args(%first = %zero, %wrong = %zero) -> (i32, i32) {
     %t = memref.load %owner[%i] : memref<64xi64>
     %n = memref.load %count[%i] : memref<64xi32>
     %is0 = arith.cmpi eq, %t, %self : i64
-    %bad = arith.cmpi ne, %n, %c40 : i32
+    %bad = arith.cmpi ne, %n, %c24 : i32
     %a = arith.extui %is0 : i1 to i32
     %b = arith.extui %bad : i1 to i32
     %f = arith.addi %first, %a : i32
