@@ -1141,7 +1141,8 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics() &&
-          (isa<linalg::GenericOp, linalg::CopyOp, linalg::MapOp>(op) ||
+          (isa<linalg::GenericOp, linalg::CopyOp, linalg::MapOp,
+               linalg::BroadcastOp>(op) ||
            keepsRows(op) || linalg::isaContractionOpInterface(op) ||
            linalg::isaConvolutionOpInterface(op)))
         ops.push_back(op);
@@ -1149,8 +1150,9 @@ struct VectorizeRowsPass : nnc::impl::VectorizeRowsPassBase<VectorizeRowsPass> {
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
       rewriter.setInsertionPoint(op);
-      // A transpose of the outer dimensions is a copy of rows.
-      if (isa<linalg::TransposeOp>(op)) {
+      // A transpose of the outer dimensions is a copy of rows; a broadcast
+      // is an elementwise op of its input.
+      if (isa<linalg::TransposeOp, linalg::BroadcastOp>(op)) {
         FailureOr<linalg::GenericOp> generic =
             linalg::generalizeNamedOp(rewriter, op);
         if (failed(generic))

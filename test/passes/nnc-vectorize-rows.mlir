@@ -567,3 +567,23 @@ func.func @transpose_last(%w: memref<32x16xf32>, %p: memref<16x32xf32>) {
   linalg.transpose ins(%w : memref<32x16xf32>) outs(%p : memref<16x32xf32>) permutation = [1, 0]
   return
 }
+
+// -----
+
+// A broadcast (the bias of a recurrent layer's input projection, for every
+// step at once) is an elementwise op of its input: rows of vectors, the
+// loop over the batch marked with the points of one example (28 x 64), so
+// that on threads each writes the rows it later reads.
+// CHECK-LABEL: func.func @bias_rows
+// CHECK-SAME:    (%[[B:.*]]: memref<64xf32>, %[[OUT:.*]]: memref<?x28x64xf32>)
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for %{{.*}} step %c16 {
+// CHECK:               %[[V:.*]] = vector.load %[[B]][{{.*}}] : memref<64xf32>, vector<16xf32>
+// CHECK:               vector.store %[[V]], %[[OUT]][{{.*}}] : memref<?x28x64xf32>, vector<16xf32>
+// CHECK:         } {nnc.parallel = 1792 : i64}
+// CHECK-NOT:     linalg.broadcast
+func.func @bias_rows(%bias: memref<64xf32>, %out: memref<?x28x64xf32>) {
+  linalg.broadcast ins(%bias : memref<64xf32>) outs(%out : memref<?x28x64xf32>) dimensions = [0, 1]
+  return
+}
