@@ -33,7 +33,9 @@
 // output (see below). Max pooling over windows that tile the image, its
 // arg-max and its gradient's write run on vectors of windows. A transpose
 // that leaves the last dimension in place (the packing of a product's
-// right-hand side into strips) is a copy of rows and is lowered as one.
+// right-hand side into strips) is a copy of rows and is lowered as one; a
+// broadcast (a recurrent layer's bias over every step) is the elementwise
+// op of its input that it is.
 // Everything else is left to convert-linalg-to-loops.
 //
 //===----------------------------------------------------------------------===//
