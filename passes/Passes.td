@@ -122,11 +122,13 @@ def BalanceThreadsPass : Pass<"nnc-balance-threads", "mlir::ModuleOp"> {
     `min(nnc_threads(), 64)`, slot t running one contiguous range of the
     original iterations in an `scf.for`. The ranges come from fractions kept
     per loop in a private `memref.global` (`nnc_split*`), even until the
-    loop has run once, turned into bounds in a stack buffer before the fork.
-    Each slot stores `llvm.readcyclecounter` when it is done;
-    after the join, every fraction moves a quarter of the way towards the
-    slot's measured speed (iterations per cycle since the fork) over the sum
-    of the speeds, each clamped to between half and twice their mean.
+    loop has run once, which `nnc_split_bounds` turns into bounds in a stack
+    buffer before the fork. Each slot stores `llvm.readcyclecounter` when it
+    is done; after the join, `nnc_split_update` moves every fraction a
+    quarter of the way towards the slot's measured speed (iterations per
+    cycle since the fork) over the sum of the speeds, each clamped to
+    between half and twice their mean. The two functions are defined once
+    in the module, private and marked `nnc-segment` (optimised apart).
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

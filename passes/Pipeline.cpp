@@ -99,6 +99,9 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
     // that scf-to-cf makes of the loops inside.)
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createElideLoopBarriersPass());
+    // (After that canonicalization: the cycle counter it reads in each
+    // loop body has no memory effects MLIR knows of, which would keep the
+    // scopes from being inlined.)
     if (options.balanceThreads)
       pm.addPass(createBalanceThreadsPass());
   }
