@@ -372,18 +372,6 @@ private:
   memref::GlobalOp cutsGlobal;
 };
 
-/// The `nnc_threads()` call nnc-parallelize-tiles put at the entry of
-/// `func`, or null.
-Value entryThreads(func::FuncOp func) {
-  for (Operation &op : func.getBody().front()) {
-    auto call = dyn_cast<func::CallOp>(op);
-    if (call && call.getCallee() == nnc::kThreadsFunction &&
-        call.getNumResults() == 1)
-      return call.getResult(0);
-  }
-  return nullptr;
-}
-
 /// The loop nest of `region` when the region is one worksharing loop
 /// (what convert-scf-to-openmp made of an `scf.parallel` that
 /// nnc-parallelize-tiles built): one dimension, exclusive bounds defined
@@ -432,7 +420,8 @@ struct BalanceThreadsPass
       auto [it, inserted] = perFunction.try_emplace(func);
       if (inserted) {
         Location loc = func.getLoc();
-        Value threads = entryThreads(func);
+        Value threads =
+            nnc::entryThreadsCall<func::CallOp>(func.getBody().front());
         if (!threads) {
           b.setInsertionPointToStart(&func.front());
           threads =

@@ -37,6 +37,19 @@ inline constexpr llvm::StringLiteral kThreadsOnlyAttr = "nnc.threads_only";
 /// with parallel loops, which branch on it; nnc-thread-count defines it.
 inline constexpr llvm::StringLiteral kThreadsFunction = "nnc_threads";
 
+/// The count of the `nnc_threads()` call that nnc-parallelize-tiles put at
+/// the entry of a function, found in its entry `block` (a `func.call` before
+/// the lowering to LLVM, an `llvm.call` after it), or null.
+template <typename CallOpT> mlir::Value entryThreadsCall(mlir::Block &block) {
+  for (mlir::Operation &op : block) {
+    auto call = llvm::dyn_cast<CallOpT>(op);
+    if (call && call.getCallee() == kThreadsFunction &&
+        call->getNumResults() == 1)
+      return call->getResult(0);
+  }
+  return nullptr;
+}
+
 /// The LLVM function attribute of a function nnc-outline-segments cut out
 /// of a larger one, or of the two helpers nnc-balance-threads defines:
 /// optimised on its own like an entry point, then made internal (see

@@ -114,20 +114,6 @@ void buildThreadsFunction(OpBuilder &b, ModuleOp module) {
   LLVM::ReturnOp::create(b, loc, done->getArgument(0));
 }
 
-/// The count nnc-parallelize-tiles read with a call to nnc_threads() at the
-/// entry of `func`, which dominates its regions; null if there is none.
-Value entryCount(LLVM::LLVMFuncOp func) {
-  if (!func || func.getBody().empty())
-    return nullptr;
-  for (Operation &op : func.getBody().front()) {
-    auto call = dyn_cast<LLVM::CallOp>(op);
-    if (call && call.getCallee() == nnc::kThreadsFunction &&
-        call.getNumResults() == 1)
-      return call.getResult();
-  }
-  return nullptr;
-}
-
 struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -148,7 +134,10 @@ struct ThreadCountPass : nnc::impl::ThreadCountPassBase<ThreadCountPass> {
       auto func = region->getParentOfType<LLVM::LLVMFuncOp>();
       auto [it, inserted] = counts.try_emplace(func, nullptr);
       if (inserted)
-        it->second = entryCount(func);
+        it->second =
+            func && !func.getBody().empty()
+                ? nnc::entryThreadsCall<LLVM::CallOp>(func.getBody().front())
+                : Value();
       Value count = it->second;
       if (!count) {
         b.setInsertionPoint(region);
