@@ -3,9 +3,12 @@
 // The DifferentiableOpInterface implementation of every differentiable op:
 // given the gradient `dy` of the objective with respect to the op's result,
 // build the gradient with respect to each operand, in nn ops. The rules read
-// whichever forward value is cheapest to differentiate from: relu its input,
-// tanh / sigmoid / softmax their result. The autodiff pass decides nothing
-// op-specific; a new op becomes trainable by adding its rule here.
+// whichever forward value is cheapest to differentiate from: relu, tanh,
+// sigmoid and softmax their result (relu's result is positive exactly where
+// its input is, and reading it leaves the input to no one but the relu, so
+// the relu fuses into its producer and the input needs no buffer). The autodiff
+// pass decides nothing op-specific; a new op becomes trainable by adding its
+// rule here.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +33,7 @@ LogicalResult DenseOp::buildGradients(OpBuilder &b, Value dy,
 
 LogicalResult ReluOp::buildGradients(OpBuilder &b, Value dy,
                                      SmallVectorImpl<Value> &grads) {
-  grads.push_back(ReluGradOp::create(b, getLoc(), getInput(), dy));
+  grads.push_back(ReluGradOp::create(b, getLoc(), getResult(), dy));
   return success();
 }
 

@@ -225,7 +225,8 @@ class NN_ActivationGradOp<string mnemonic, string what>
 
 def NN_ReluGradOp : NN_ActivationGradOp<"relu_grad", "relu"> {
   let description = [{
-    `result = dy * (x > 0)`, where `forward` is the relu's *input* `x`.
+    `result = dy * (y > 0)`, where `forward` is the relu's *result* `y`
+    (positive exactly where its input is).
   }];
 }
 

@@ -39,7 +39,7 @@
 // pieces. The bias and elementwise consumers are fused as for products:
 // the chain of elementwise ops that each read the previous result alone,
 // and also an activation of a result that something else reads later (the
-// relu of a pre-activation the backward pass reads again), the tiles then
+// relu of a pre-activation a skip connection reads too), the tiles then
 // writing both.
 // Vector width and cache sizes come from the pass options, which the
 // pipeline derives from the target CPU; lanes and bytes are those of the
@@ -515,7 +515,8 @@ bool fitsTile(linalg::GenericOp consumer, Value value, int64_t rank) {
 ///
 /// When the product's result has other users, its first user may still
 /// start the chain if it is an activation (an op of that result alone, with
-/// one result): a pre-activation the backward pass reads again. The tiles
+/// one result): a pre-activation that a skip connection reads too (relu's
+/// gradient reads the relu's result, not this). The tiles
 /// then write the product's result as well (see tileAndFuse). Other
 /// results with a second user are not fused, even when that user is the
 /// function's return: fusing the optimizer update into the tiles of a
@@ -802,7 +803,7 @@ struct TileContractionsPass
     scf::SCFTilingOptions tiling;
     tiling.setTileSizes(getAsIndexOpFoldResult(root->getContext(), sizes));
     // Fused ops whose results are read outside the group too (a
-    // pre-activation the backward pass reads) are written by the tiles as
+    // pre-activation a skip connection reads) are written by the tiles as
     // well.
     llvm::SmallPtrSet<Operation *, 4> readElsewhere;
     for (Operation &op : *root->getBlock())

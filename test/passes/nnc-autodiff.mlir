@@ -51,12 +51,13 @@ func.func @dense(%x: tensor<?x4xf32> {nn.input = "x"},
 
 // -----
 
-// relu differentiates from its input: the dense result, not the relu's.
+// relu differentiates from its result (positive where its input is), so
+// the dense result is read by the relu alone.
 // CHECK-LABEL: func.func private @relu.backward(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.input = "x"}, %[[W:[^:]*]]: tensor<4x3xf32> {nn.param = "w"}, %[[B:[^:]*]]: tensor<3xf32> {nn.param = "b"}, %[[DY:[^:]*]]: tensor<?x3xf32>)
 // CHECK:         %[[D:.*]] = nn.dense %[[X]], %[[W]], %[[B]]
 // CHECK:         %[[R:.*]] = nn.relu %[[D]]
-// CHECK:         %[[G:.*]] = nn.relu_grad %[[D]], %[[DY]] : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+// CHECK:         %[[G:.*]] = nn.relu_grad %[[R]], %[[DY]] : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
 // CHECK:         nn.matmul %[[G]], %[[W]] {transpose_rhs}
 // CHECK:         %[[DW:.*]] = nn.matmul %[[X]], %[[G]] {transpose_lhs}
 // CHECK:         %[[DB:.*]] = nn.batch_sum %[[G]]
@@ -241,7 +242,7 @@ func.func @reshape(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x6xf32> {nn
 // -----
 
 // Fan-out: h2 feeds both the relu and the add, so its gradient is the sum
-// dy + relu_grad(h2, dy); the weight shared by the two dense layers sums the
+// dy + relu_grad(relu(h2), dy); the weight shared by the two dense layers sums the
 // gradients of both uses.
 // CHECK-LABEL: func.func private @fan_out.backward(
 // CHECK-SAME:    %[[X:[^:]*]]: tensor<?x4xf32> {nn.input = "x"}, %[[W:[^:]*]]: tensor<4x4xf32> {nn.param = "w"}, %[[B1:[^:]*]]: tensor<4xf32> {nn.param = "b1"}, %[[B2:[^:]*]]: tensor<4xf32> {nn.param = "b2"}, %[[DY:[^:]*]]: tensor<?x4xf32>)
@@ -249,7 +250,7 @@ func.func @reshape(%x: tensor<?x4xf32> {nn.input = "x"}, %w: tensor<4x6xf32> {nn
 // CHECK:         %[[H2:.*]] = nn.dense %[[H]], %[[W]], %[[B2]]
 // CHECK:         %[[R:.*]] = nn.relu %[[H2]]
 // CHECK:         nn.add %[[H2]], %[[R]]
-// CHECK:         %[[RG:.*]] = nn.relu_grad %[[H2]], %[[DY]]
+// CHECK:         %[[RG:.*]] = nn.relu_grad %[[R]], %[[DY]]
 // CHECK:         %[[DH2:.*]] = nn.add %[[DY]], %[[RG]] : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x4xf32>
 // CHECK:         %[[DH:.*]] = nn.matmul %[[DH2]], %[[W]] {transpose_rhs}
 // CHECK:         %[[DW2:.*]] = nn.matmul %[[H]], %[[DH2]] {transpose_lhs}

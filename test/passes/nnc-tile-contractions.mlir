@@ -83,7 +83,7 @@ func.func @residual(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>, %r: tensor<16x
 // -----
 
 // Two users: the first, an activation of the product alone (relu of a
-// pre-activation that the backward pass reads again), is fused; the tiles
+// pre-activation that a skip connection reads too), is fused; the tiles
 // write the product's value as well, which the second user reads after
 // the loop.
 // CHECK-LABEL: func.func @two_users(

@@ -63,12 +63,12 @@ struct BatchSumLowering : OpConversionPattern<nn::BatchSumOp> {
 
 using lowering::createFloatConstant;
 
-/// dy where the relu's input was positive, else 0.
+/// dy where the relu's result (and so its input) is positive, else 0.
 Value reluGrad(OpBuilder &b, Location loc, ValueRange args) {
-  Value x = args[0], dy = args[1];
-  Value zero = createFloatConstant(b, loc, x.getType(), 0);
+  Value y = args[0], dy = args[1];
+  Value zero = createFloatConstant(b, loc, y.getType(), 0);
   Value positive =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, zero);
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, y, zero);
   return arith::SelectOp::create(b, loc, positive, dy, zero);
 }
 
