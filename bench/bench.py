@@ -61,6 +61,13 @@ TARGET_THREADS = 1.7       # nnc 2 threads / 1 thread, batch 256 (MLP, CNN)
 # gives its 2 virtual CPUs one core's worth (the probe then reads about
 # 1.0), and a thread count ratio measured then says nothing about nnc.
 TWO_CORES_FMA = 1.8
+# Not part of the judgement, but printed beside it: the repetitions in which
+# a thread read what the other had just written (HANDOFF_PROBE) at least
+# this fraction of the rate at which it read its own writes. On this class
+# of host the two virtual CPUs sometimes share a last-level cache (about
+# 65 against 140 GB/s) and sometimes do not (about 29 GB/s), and a step that
+# hands data between its threads, as the MLP's does, follows that.
+SHARED_CACHE_HANDOFF = 1 / 3
 TARGET_COMPILE_S = 2.0     # seconds per example
 
 
@@ -812,7 +819,46 @@ class Report:
                      f"OMP_PLACES={PIN_THREADS['OMP_PLACES']}: a CPU of each "
                      "core) unless the environment places them.")
             self.add(text)
+            by_handoff = self.ratios_by_handoff(m)
+            if by_handoff:
+                self.add()
+                self.add(by_handoff)
         self.add()
+
+    @staticmethod
+    def ratios_by_handoff(m):
+        """nnc's N-thread / 1-thread ratios split by whether the repetition's
+        hand-over probe found the threads sharing a cache (not judged)."""
+        shared = {}
+        for h in m.get("handoffs", []):
+            if h.get("gbs_own"):
+                shared[h["rep"]] = (h["gbs_other"] / h["gbs_own"] >=
+                                    SHARED_CACHE_HANDOFF)
+        if not shared:
+            return ""
+        parts = []
+        share = f"{SHARED_CACHE_HANDOFF:.2f}"
+        for fast, label in ((True, f"{share} of its own rate or more "
+                             "(the CPUs sharing a cache)"),
+                            (False, f"under {share} of its own rate")):
+            reps = {rep for rep, s in shared.items() if s == fast}
+            if not reps:
+                continue
+            models = []
+            for model in ("mlp", "cnn"):
+                ratios = [p["many"] / p["one"] for p in m.get("pairs", [])
+                          if p["case"] == f"{model}:train:256" and
+                          p["side"] == "nnc" and p["rep"] in reps and
+                          p["one"]]
+                if ratios:
+                    models.append(f"{MODEL_NAMES[model].split()[0]} "
+                                  f"{fmt_stats(stats(ratios))}")
+            parts.append(f"in the {len(reps)} repetitions where a thread "
+                         f"read the other's writes at {label}, "
+                         + " and ".join(models))
+        return ("nnc's 2t/1t by the hand-over probe of the same repetition "
+                "(not judged; see SHARED_CACHE_HANDOFF in bench/bench.py): "
+                + "; ".join(parts) + ".")
 
     def compile(self, c):
         reps = self.results["config"]["compile_reps"]
