@@ -20,8 +20,8 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/ErrorHandling.h"
 
-#include <cassert>
 #include <string>
 
 using namespace nnc;
@@ -129,13 +129,17 @@ llvm::Expected<MatmulKernel> MatmulKernel::compile(const MatmulShape &shape,
   return kernel;
 }
 
+// A kernel called with the other element type would read and write half or
+// twice its buffers' bytes: a programming error, reported in every build.
 void MatmulKernel::run(const float *a, const float *b, float *c) const {
-  assert(!shape.f64 && "an f64 kernel takes doubles");
+  if (shape.f64)
+    llvm::report_fatal_error("MatmulKernel: an f64 kernel takes doubles");
   call(a, b, c);
 }
 
 void MatmulKernel::run(const double *a, const double *b, double *c) const {
-  assert(shape.f64 && "an f32 kernel takes floats");
+  if (!shape.f64)
+    llvm::report_fatal_error("MatmulKernel: an f32 kernel takes floats");
   call(a, b, c);
 }
 

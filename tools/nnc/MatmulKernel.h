@@ -35,7 +35,8 @@ public:
   static llvm::Expected<MatmulKernel>
   compile(const MatmulShape &shape, llvm::raw_ostream *llvmIR = nullptr);
 
-  /// Writes every element of `c`; the elements are those of the shape.
+  /// Writes every element of `c`; the elements are those of the shape (the
+  /// other type is a fatal error).
   void run(const float *a, const float *b, float *c) const;
   void run(const double *a, const double *b, double *c) const;
 

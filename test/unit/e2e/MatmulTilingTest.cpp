@@ -8,6 +8,7 @@
 // left over, rows of the left-hand side 4 KiB apart (tiles of 8 rows), a
 // right-hand side packed into strips, and transposed operands; in f32, and
 // some in f64 (`nnc --f64`), whose registers hold half as many elements.
+// A kernel run with the other element type stops with a message.
 //
 //===----------------------------------------------------------------------===//
 
@@ -97,5 +98,25 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<Case> &info) {
       return std::string(info.param.name);
     });
+
+// A kernel called with the other element type stops with a message in
+// every build (it would otherwise read the wrong number of bytes).
+TEST(MatmulKernelTest, OtherElementTypeIsFatal) {
+  testing::FLAGS_gtest_death_test_style = "threadsafe";
+  auto f32 = nnc::MatmulKernel::compile({16, 16, 16});
+  ASSERT_TRUE(bool(f32)) << llvm::toString(f32.takeError());
+  auto f64 = nnc::MatmulKernel::compile({16, 16, 16, false, false, true});
+  ASSERT_TRUE(bool(f64)) << llvm::toString(f64.takeError());
+  std::vector<float> a(256, 1), b(256, 1), c(256);
+  std::vector<double> da(256, 1), db(256, 1), dc(256);
+  EXPECT_DEATH(f32->run(da.data(), db.data(), dc.data()),
+               "an f32 kernel takes floats");
+  EXPECT_DEATH(f64->run(a.data(), b.data(), c.data()),
+               "an f64 kernel takes doubles");
+  f32->run(a.data(), b.data(), c.data());
+  EXPECT_EQ(c[0], 16.0f);
+  f64->run(da.data(), db.data(), dc.data());
+  EXPECT_EQ(dc[255], 16.0);
+}
 
 } // namespace
