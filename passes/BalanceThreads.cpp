@@ -217,40 +217,47 @@ private:
   /// of them: the speed over the mean of those measured, clamped to
   /// [1 / kMaxSkew, kMaxSkew], or 1 for a slot not measured (so that a slot
   /// that rounding left without iterations comes back to an even share).
+  /// Each is computed once: the speed (0 when not measured), then the
+  /// relative speed in its place, are kept in ends[8 t + 1], the slot's
+  /// line after its finishing time, as the bits of a double.
   void buildUpdate(ValueRange args) {
     readCuts(args[0], args[3]);
     Value bounds = args[1], ends = args[2], start = args[4];
-    Type f64 = b.getF64Type();
-    // Speed of slot t, and whether it is measurable.
-    auto speed = [&](Value t) -> std::pair<Value, Value> {
-      Value next = arith::AddIOp::create(b, loc, t, index(1));
-      Value count =
-          arith::SubIOp::create(b, loc, load(bounds, next), load(bounds, t));
-      Value end =
-          load(ends, arith::MulIOp::create(b, loc, t, index(kClockStride)));
-      Value elapsed = arith::SubIOp::create(b, loc, end, start);
-      Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
-      Value measured = arith::AndIOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, count,
-                                index(0)),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, elapsed,
-                                zero));
-      Value value = arith::DivFOp::create(
-          b, loc, toReal(count), arith::SIToFPOp::create(b, loc, f64, elapsed));
-      return {value, measured};
+    Type f64 = b.getF64Type(), i64 = b.getI64Type();
+    auto speedAt = [&](Value t) {
+      return arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, t, index(kClockStride)),
+          index(1));
     };
     auto sums = loop(
         index(0), slots, ValueRange{real(0.0), real(0.0)},
         [&](Value t, ValueRange acc) {
-          Value value, measured;
-          std::tie(value, measured) = speed(t);
+          Value next = arith::AddIOp::create(b, loc, t, index(1));
+          Value count = arith::SubIOp::create(b, loc, load(bounds, next),
+                                              load(bounds, t));
+          Value end =
+              load(ends, arith::MulIOp::create(b, loc, t, index(kClockStride)));
+          Value elapsed = arith::SubIOp::create(b, loc, end, start);
+          Value measured = arith::AndIOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, count,
+                                    index(0)),
+              arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::sgt, elapsed,
+                  arith::ConstantIntOp::create(b, loc, 0, 64)));
+          Value speed = arith::SelectOp::create(
+              b, loc, measured,
+              arith::DivFOp::create(
+                  b, loc, toReal(count),
+                  arith::SIToFPOp::create(b, loc, f64, elapsed)),
+              real(0.0));
+          store(arith::BitcastOp::create(b, loc, i64, speed), ends, speedAt(t));
           auto pick = [&](Value yes) {
             return arith::SelectOp::create(b, loc, measured, yes, real(0.0));
           };
           return SmallVector<Value>{
               arith::AddFOp::create(b, loc, acc[0], pick(real(1.0))),
-              arith::AddFOp::create(b, loc, acc[1], pick(value))};
+              arith::AddFOp::create(b, loc, acc[1], speed)};
         });
     auto update = scf::IfOp::create(
         b, loc,
@@ -259,8 +266,13 @@ private:
     b.setInsertionPointToStart(update.thenBlock());
     Value mean =
         arith::DivFOp::create(b, loc, sums.getResult(1), sums.getResult(0));
+    auto loadReal = [&](Value at) -> Value {
+      return arith::BitcastOp::create(b, loc, f64, load(ends, at));
+    };
     auto relative = [&](Value t) -> Value {
-      auto [value, measured] = speed(t);
+      Value value = loadReal(speedAt(t));
+      Value measured = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                             value, real(0.0));
       Value r = arith::MinNumFOp::create(
           b, loc,
           arith::MaxNumFOp::create(b, loc,
@@ -269,19 +281,21 @@ private:
           real(kMaxSkew));
       return arith::SelectOp::create(b, loc, measured, r, real(1.0));
     };
-    auto total = loop(index(0), slots, ValueRange{real(0.0)},
-                      [&](Value t, ValueRange acc) {
-                        return SmallVector<Value>{
-                            arith::AddFOp::create(b, loc, acc[0], relative(t))};
-                      });
+    // Each relative speed replaces the speed it came from.
+    auto total = loop(
+        index(0), slots, ValueRange{real(0.0)}, [&](Value t, ValueRange acc) {
+          Value r = relative(t);
+          store(arith::BitcastOp::create(b, loc, i64, r), ends, speedAt(t));
+          return SmallVector<Value>{arith::AddFOp::create(b, loc, acc[0], r)};
+        });
     // New cumulative cuts, each old one read before it is overwritten.
     loop(index(0), slots, ValueRange{real(0.0), real(0.0)},
          [&](Value t, ValueRange acc) {
            Value next = arith::AddIOp::create(b, loc, t, index(1));
            Value oldNext = cut(next);
            Value share = arith::SubFOp::create(b, loc, oldNext, acc[1]);
-           Value target =
-               arith::DivFOp::create(b, loc, relative(t), total.getResult(0));
+           Value target = arith::DivFOp::create(b, loc, loadReal(speedAt(t)),
+                                                total.getResult(0));
            Value moved = arith::AddFOp::create(
                b, loc, share,
                arith::MulFOp::create(

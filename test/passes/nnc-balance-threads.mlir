@@ -59,18 +59,26 @@
 // CHECK:           memref.store %[[BOUND]], %[[B]][%[[I]]]
 // CHECK:         memref.store %[[HI]], %[[B]][%[[S]]]
 //
-// Update: speeds from the bounds and the finishing times; when any slot
-// was measured, the shares move towards the clamped relative speeds, and
-// cuts[1] = 0, cuts[0] = slots.
+// Update: speeds from the bounds and the finishing times, each kept beside
+// its slot's time; when any slot was measured, the shares move towards the
+// clamped relative speeds (kept in the speeds' place), and cuts[1] = 0,
+// cuts[0] = slots.
 // CHECK-LABEL: func.func private @nnc_split_update
 // CHECK-SAME:    (%[[C:.*]]: memref<66xf64>, %[[B:.*]]: memref<65xindex>, %[[E:.*]]: memref<512xi64>, %[[S:.*]]: index, %[[T0:.*]]: i64)
 // CHECK:         scf.for
 // CHECK:           memref.load %[[E]]
 // CHECK:           arith.subi %{{.*}}, %[[T0]] : i64
+// CHECK:           %[[SPEED:.*]] = arith.bitcast %{{.*}} : f64 to i64
+// CHECK:           memref.store %[[SPEED]], %[[E]]
 // CHECK:         scf.if
-// CHECK:           arith.maxnumf
-// CHECK:           arith.minnumf
 // CHECK:           scf.for
+// CHECK:             arith.maxnumf
+// CHECK:             arith.minnumf
+// CHECK:             %[[REL:.*]] = arith.bitcast %{{.*}} : f64 to i64
+// CHECK:             memref.store %[[REL]], %[[E]]
+// CHECK:           scf.for
+// CHECK:             memref.load %[[E]]
+// CHECK-NOT:         arith.maxnumf
 // CHECK:             memref.store %{{.*}}, %[[C]][%{{.*}}] : memref<66xf64>
 // CHECK:           memref.store %{{.*}}, %[[C]][%{{.*}}] : memref<66xf64>
 // CHECK:           memref.store %{{.*}}, %[[C]][%{{.*}}] : memref<66xf64>
