@@ -38,22 +38,61 @@ func.func @matmul_transpose_rhs(%dy: tensor<?x3xf32>, %w: tensor<4x3xf32>) -> te
 
 // -----
 
-// dW = x^T dy contracts the batch: a static result needs no tensor.dim.
+// dW = x^T dy contracts the batch. A small weight gradient is summed in two
+// parts of the batch, one per iteration of a loop marked for threads, each
+// part a contraction of its rows of x and dy into its own slot; the slots
+// are then added.
 // CHECK-DAG: #[[LHST:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK-DAG: #[[RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[PARTS:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[SUM:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-LABEL: func.func @matmul_transpose_lhs
 // CHECK-SAME:    (%[[X:.*]]: tensor<?x4xf32>, %[[DY:.*]]: tensor<?x3xf32>)
-// CHECK-NOT:     tensor.dim
-// CHECK:         %[[E:.*]] = tensor.empty() : tensor<4x3xf32>
-// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<4x3xf32>)
-// CHECK:         %[[G:.*]] = linalg.generic {indexing_maps = [#[[LHST]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME:        ins(%[[X]], %[[DY]] : tensor<?x4xf32>, tensor<?x3xf32>) outs(%[[ACC]] : tensor<4x3xf32>)
-// CHECK:           arith.mulf
-// CHECK:           arith.addf
-// CHECK:         return %[[G]] : tensor<4x3xf32>
+// CHECK:         %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x4xf32>
+// CHECK:         %[[PART:.*]] = arith.ceildivsi %[[N]], %{{.*}} : index
+// CHECK:         %[[P:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<2x4x3xf32>) {
+// CHECK:           %[[START:.*]] = arith.minsi %{{.*}}, %[[N]] : index
+// CHECK:           %[[SLOT:.*]] = tensor.extract_slice %[[ACC]][%[[I]], 0, 0] [1, 4, 3] [1, 1, 1] : tensor<2x4x3xf32> to tensor<4x3xf32>
+// CHECK:           %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<4x3xf32>)
+// CHECK:           %[[XS:.*]] = tensor.extract_slice %[[X]][%[[START]], 0]
+// CHECK:           %[[DYS:.*]] = tensor.extract_slice %[[DY]][%[[START]], 0]
+// CHECK:           %[[G:.*]] = linalg.generic {indexing_maps = [#[[LHST]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:          ins(%[[XS]], %[[DYS]] : tensor<?x4xf32>, tensor<?x3xf32>) outs(%[[ZERO]] : tensor<4x3xf32>)
+// CHECK:           tensor.insert_slice %[[G]] into %[[ACC]][%[[I]], 0, 0] [1, 4, 3]
+// CHECK:         } {nnc.parallel}
+// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[PARTS]], #[[SUM]]], iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[P]] : tensor<2x4x3xf32>)
+// CHECK:         return %[[R]] : tensor<4x3xf32>
 func.func @matmul_transpose_lhs(%x: tensor<?x4xf32>, %dy: tensor<?x3xf32>) -> tensor<4x3xf32> {
   %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<?x4xf32>, tensor<?x3xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// Where the parts must not be: a weight gradient of more than 16384
+// elements (the MLP's first layer: partial sums of its size would double
+// the traffic, and its row tiles are many), or a batch of static size (not
+// a weight gradient summed over examples). Both stay one contraction,
+// with no tensor.dim.
+// CHECK-LABEL: func.func @matmul_transpose_lhs_large
+// CHECK-NOT:     scf.for
+// CHECK-NOT:     tensor.dim
+// CHECK:         tensor.empty() : tensor<160x128xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NOT:     scf.for
+// CHECK:         return
+func.func @matmul_transpose_lhs_large(%x: tensor<?x160xf32>, %dy: tensor<?x128xf32>) -> tensor<160x128xf32> {
+  %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<?x160xf32>, tensor<?x128xf32>) -> tensor<160x128xf32>
+  return %0 : tensor<160x128xf32>
+}
+// CHECK-LABEL: func.func @matmul_transpose_lhs_static
+// CHECK-NOT:     scf.for
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK-NOT:     scf.for
+// CHECK:         return
+func.func @matmul_transpose_lhs_static(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>) -> tensor<4x3xf32> {
+  %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
 

@@ -3,15 +3,19 @@
 // Builders for the shapes most lowerings take: a destination tensor that
 // carries the dynamic batch size over from an operand, and an all-parallel
 // `linalg.generic` (elementwise, or reading its inputs through broadcasting
-// maps), and the scalar sigmoid and matrix product several lowerings share.
+// maps), the scalar sigmoid and matrix product several lowerings share, and
+// sums over the batch split into parts for threads.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/conversion/NNToLinalg/NNToLinalg.h"
 
+#include "passes/Passes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -127,4 +131,58 @@ Value nnc::lowering::createMatmul(OpBuilder &b, Location loc, Value lhs,
                            {utils::IteratorType::parallel,
                             utils::IteratorType::parallel,
                             utils::IteratorType::reduction});
+}
+
+Value nnc::lowering::sliceDim(OpBuilder &b, Location loc, Value value,
+                              int64_t dim, Value start, Value count) {
+  int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, value);
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
+  offsets[dim] = start;
+  sizes[dim] = count;
+  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
+}
+
+Value nnc::lowering::sumOverBatchParts(
+    OpBuilder &b, Location loc, Value batch, RankedTensorType type,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> partial) {
+  assert(type.hasStaticShape() && "a weight gradient has a static shape");
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> partsShape{kBatchParts};
+  llvm::append_range(partsShape, type.getShape());
+  SmallVector<OpFoldResult> slotSizes{b.getIndexAttr(1)};
+  for (int64_t size : type.getShape())
+    slotSizes.push_back(b.getIndexAttr(size));
+  SmallVector<OpFoldResult> unitStrides(rank + 1, b.getIndexAttr(1));
+  Value part = arith::CeilDivSIOp::create(b, loc, batch, constant(kBatchParts));
+  auto loop = scf::ForOp::create(
+      b, loc, constant(0), constant(kBatchParts), constant(1),
+      ValueRange{
+          tensor::EmptyOp::create(b, loc, partsShape, type.getElementType())},
+      [&](OpBuilder &nb, Location l, Value p, ValueRange args) {
+        Value start = arith::MinSIOp::create(
+            nb, l, arith::MulIOp::create(nb, l, p, part), batch);
+        Value count = arith::MinSIOp::create(
+            nb, l, part, arith::SubIOp::create(nb, l, batch, start));
+        SmallVector<OpFoldResult> at(rank + 1, nb.getIndexAttr(0));
+        at[0] = p;
+        Value slot = tensor::ExtractSliceOp::create(nb, l, type, args[0], at,
+                                                    slotSizes, unitStrides);
+        Value zero = arith::ConstantOp::create(
+            nb, l, nb.getZeroAttr(type.getElementType()));
+        Value init = linalg::FillOp::create(nb, l, zero, slot).getResult(0);
+        Value sum = partial(nb, l, start, count, init);
+        scf::YieldOp::create(
+            nb, l,
+            ValueRange{tensor::InsertSliceOp::create(nb, l, sum, args[0], at,
+                                                     slotSizes, unitStrides)});
+      });
+  loop->setAttr(kParallelAttr, b.getUnitAttr());
+  // The parts in order: loops (p, dims...), p a reduction.
+  SmallVector<int64_t> kept = llvm::to_vector(llvm::seq<int64_t>(1, rank + 1));
+  return createSum(b, loc, loop.getResult(0), kept, type);
 }

@@ -191,20 +191,12 @@ struct Conv2DInputGradLowering : OpConversionPattern<nn::Conv2DInputGradOp> {
   }
 };
 
-/// How many parts the batch of a filter gradient is split into: the two
-/// cores nnc's threads are tuned for.
-constexpr int64_t kBatchParts = 2;
+using lowering::kBatchParts;
 
 /// `value`[start : start + count] along its first dimension (the batch).
 Value batchSlice(OpBuilder &b, Location loc, Value value, Value start,
                  Value count) {
-  int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
-  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, value);
-  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
-  offsets[0] = start;
-  sizes[0] = count;
-  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
+  return lowering::sliceDim(b, loc, value, 0, start, count);
 }
 
 /// dW[f, c, kh, kw] = sum_{n, oh, ow} dy[n, f, oh, ow] *

@@ -87,6 +87,38 @@ mlir::Value createMatmul(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value lhs, mlir::Value rhs, mlir::Value init,
                          bool transposeLhs, bool transposeRhs);
 
+/// How many parts a sum over the batch is split into when it runs on
+/// threads (a filter gradient, a small weight gradient): the two cores
+/// nnc's threads are tuned for.
+inline constexpr int64_t kBatchParts = 2;
+
+/// Weight gradients (sums over the batch of products) with at most this
+/// many elements are computed as kBatchParts partial sums over parts of the
+/// batch (sumOverBatchParts): split by rows instead, they would be a few
+/// register tiles split unevenly between threads, each thread reading the
+/// whole batch that the other thread's loops just wrote.
+inline constexpr int64_t kMaxBatchSplitElements = 16384;
+
+/// The sum over the batch as kBatchParts partial sums: `partial(b, loc,
+/// start, count, init)` adds the contribution of the examples [start,
+/// start + count) to `init` (zeros of `type`) and returns it; each part
+/// runs in one iteration of a loop marked nnc.parallel, so that with
+/// threads each part runs on the thread that ran the same examples in the
+/// loops over the batch (static schedules give the first half to the first
+/// thread) and reads only what that thread wrote. The parts are then added
+/// in order. On one thread the parts run one after the other, so that
+/// results depend neither on the thread count nor on --parallel.
+mlir::Value sumOverBatchParts(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value batch,
+    mlir::RankedTensorType type,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::Value, mlir::Value, mlir::Value)>
+        partial);
+
+/// `value`[start : start + count] along dimension `dim`.
+mlir::Value sliceDim(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                     int64_t dim, mlir::Value start, mlir::Value count);
+
 /// A zero-filled tensor of `type` (`dynamicSizes` for its dynamic dims).
 mlir::Value createZeros(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::RankedTensorType type,

@@ -570,12 +570,28 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
       return AffineMap::get(4, 0, exprs, ctx);
     };
     using utils::IteratorType;
-    // out[i, j] += sum over n, t of lhs[n, t, i] rhs[n, t, j].
-    auto outerSum = [&](Value lhs, Value rhs, Value init) {
-      return contract(lhs, rhs, init,
-                      {map({n, t, i}), map({n, t, j}), map({i, j})},
-                      {IteratorType::reduction, IteratorType::reduction,
-                       IteratorType::parallel, IteratorType::parallel});
+    // out[i, j] = sum over n, t of lhs[n, t, i] rhs[n, t, j], in parts of
+    // the batch when small (see lowering::kMaxBatchSplitElements).
+    auto outerSum = [&](Value lhs, Value rhs, ArrayRef<int64_t> shape) {
+      auto type = RankedTensorType::get(shape, layer.element);
+      auto partial = [&](OpBuilder &nb, Location l, Value lhsRows,
+                         Value rhsRows, Value init) {
+        return lowering::createContraction(
+            nb, l, lhsRows, rhsRows, init,
+            {map({n, t, i}), map({n, t, j}), map({i, j})},
+            {IteratorType::reduction, IteratorType::reduction,
+             IteratorType::parallel, IteratorType::parallel});
+      };
+      if (type.getNumElements() > lowering::kMaxBatchSplitElements)
+        return partial(b, loc, lhs, rhs,
+                       lowering::createZeros(b, loc, type, {}));
+      return lowering::sumOverBatchParts(
+          b, loc, layer.batch, type,
+          [&](OpBuilder &nb, Location l, Value start, Value count, Value init) {
+            return partial(
+                nb, l, lowering::sliceDim(nb, l, lhs, 0, start, count),
+                lowering::sliceDim(nb, l, rhs, 0, start, count), init);
+          });
     };
     auto zeros = [&](ArrayRef<int64_t> shape) {
       return lowering::createZeros(
@@ -592,9 +608,19 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                                            strides);
     };
 
-    Value hprev = layer.slice(b, loc, states,
-                              {idx(layer.reverse ? 1 : 0), idx(0), idx(0)},
-                              {T, 1, H}, {T, H});
+    // h_{t-1} as rows of its own: the view of the states skips one state
+    // per example, so the sums below (which fold n and t into one loop)
+    // would otherwise copy it, on one thread and, in parts of the batch,
+    // inside the loop over the parts. A copy of it here is an elementwise
+    // op like any other, run on threads.
+    Value hprev =
+        linalg::CopyOp::create(
+            b, loc,
+            layer.slice(b, loc, states,
+                        {idx(layer.reverse ? 1 : 0), idx(0), idx(0)},
+                        {T, 1, H}, {T, H}),
+            layer.empty(b, loc, {T, H}))
+            .getResult(0);
     Value dx = lowering::createZeros(b, loc, layer.type({T, F}), layer.batch);
     Value dWeightIH = zeros({F, G}), dWeightHH = zeros({H, G});
     Value dBiasIH = zeros({G}), dBiasHH = zeros({G});
@@ -609,14 +635,14 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                     {map({n, t, j}), map({j, i}), map({n, t, i})},
                     {IteratorType::parallel, IteratorType::parallel,
                      IteratorType::parallel, IteratorType::reduction});
-      dWeightIH = insertColumns(outerSum(layer.input, dGate, zeros({F, H})),
-                                dWeightIH, g);
+      dWeightIH =
+          insertColumns(outerSum(layer.input, dGate, {F, H}), dWeightIH, g);
       Value dBias = lowering::createSum(b, loc, dGate, {2}, biasType(H));
       dBiasIH = insertColumns(dBias, dBiasIH, g);
 
       Value dRecurrent = loop.getResult(recurrentGates[g]);
-      dWeightHH = insertColumns(outerSum(hprev, dRecurrent, zeros({H, H})),
-                                dWeightHH, g);
+      dWeightHH =
+          insertColumns(outerSum(hprev, dRecurrent, {H, H}), dWeightHH, g);
       if (recurrentGates[g] != inputGates[g])
         dBias = lowering::createSum(b, loc, dRecurrent, {2}, biasType(H));
       dBiasHH = insertColumns(dBias, dBiasHH, g);
