@@ -125,18 +125,26 @@ func.func @matmul_plain_f64(%a: tensor<?x3xf64>, %b: tensor<3x?xf64>) -> tensor<
 //===----------------------------------------------------------------------===//
 
 // The batch (d0) is the reduction dimension and is dropped from the output.
+// Over a dynamic batch (a bias gradient), the sum runs in two parts of the
+// batch in a loop for threads, as a small weight gradient does, then the
+// parts are added.
 // CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[DROP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-LABEL: func.func @batch_sum_rank3
 // CHECK-SAME:    (%[[DY:.*]]: tensor<?x2x3xf32>)
-// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x3xf32>
-// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<2x3xf32>)
-// CHECK:         %[[G:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel", "parallel"]}
-// CHECK-SAME:        ins(%[[DY]] : tensor<?x2x3xf32>) outs(%[[ACC]] : tensor<2x3xf32>)
-// CHECK:         ^bb0(%[[V:.*]]: f32, %[[O:.*]]: f32):
-// CHECK:           %[[S:.*]] = arith.addf %[[O]], %[[V]] : f32
-// CHECK:           linalg.yield %[[S]] : f32
-// CHECK:         return %[[G]] : tensor<2x3xf32>
+// CHECK:         %[[P:.*]] = scf.for %[[I:.*]] = %{{.*}} iter_args(%[[PARTS:.*]] = %{{.*}}) -> (tensor<2x2x3xf32>) {
+// CHECK:           %[[SLOT:.*]] = tensor.extract_slice %[[PARTS]][%[[I]], 0, 0] [1, 2, 3] [1, 1, 1] : tensor<2x2x3xf32> to tensor<2x3xf32>
+// CHECK:           %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<2x3xf32>)
+// CHECK:           %[[ROWS:.*]] = tensor.extract_slice %[[DY]][%{{.*}}, 0, 0] [%{{.*}}, 2, 3] [1, 1, 1]
+// CHECK:           %[[G:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel", "parallel"]}
+// CHECK-SAME:          ins(%[[ROWS]] : tensor<?x2x3xf32>) outs(%[[ACC]] : tensor<2x3xf32>)
+// CHECK:           ^bb0(%[[V:.*]]: f32, %[[O:.*]]: f32):
+// CHECK:             %[[S:.*]] = arith.addf %[[O]], %[[V]] : f32
+// CHECK:             linalg.yield %[[S]] : f32
+// CHECK:         } {nnc.parallel}
+// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel", "parallel"]}
+// CHECK-SAME:        ins(%[[P]] : tensor<2x2x3xf32>)
+// CHECK:         return %[[R]] : tensor<2x3xf32>
 func.func @batch_sum_rank3(%dy: tensor<?x2x3xf32>) -> tensor<2x3xf32> {
   %0 = nn.batch_sum %dy : tensor<?x2x3xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -144,9 +152,11 @@ func.func @batch_sum_rank3(%dy: tensor<?x2x3xf32>) -> tensor<2x3xf32> {
 
 // -----
 
+// A batch of static size is summed in one generic.
 // CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[DROP:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @batch_sum_f64
+// CHECK-NOT:     scf.for
 // CHECK:         linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel"]}
 // CHECK-SAME:        ins(%{{.*}} : tensor<8x64xf64>) outs(%{{.*}} : tensor<64xf64>)
 // CHECK:           arith.addf %{{.*}}, %{{.*}} : f64

@@ -99,6 +99,27 @@ void nnc::lowering::yieldSum(OpBuilder &b, Location loc, ValueRange args) {
 
 Value nnc::lowering::createSum(OpBuilder &b, Location loc, Value input,
                                ArrayRef<int64_t> kept, RankedTensorType type) {
+  return createSumInto(b, loc, input, kept, createZeros(b, loc, type, {}));
+}
+
+Value nnc::lowering::createBatchSum(OpBuilder &b, Location loc, Value input,
+                                    ArrayRef<int64_t> kept,
+                                    RankedTensorType type) {
+  if (!cast<RankedTensorType>(input.getType()).isDynamicDim(0) ||
+      llvm::is_contained(kept, 0) || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxBatchSplitElements)
+    return createSum(b, loc, input, kept, type);
+  Value batch = tensor::DimOp::create(b, loc, input, 0);
+  return sumOverBatchParts(
+      b, loc, batch, type,
+      [&](OpBuilder &nb, Location l, Value start, Value count, Value init) {
+        return createSumInto(nb, l, sliceDim(nb, l, input, 0, start, count),
+                             kept, init);
+      });
+}
+
+Value nnc::lowering::createSumInto(OpBuilder &b, Location loc, Value input,
+                                   ArrayRef<int64_t> kept, Value init) {
   int64_t rank = cast<RankedTensorType>(input.getType()).getRank();
   MLIRContext *ctx = b.getContext();
   SmallVector<utils::IteratorType> iterators(rank,
@@ -110,9 +131,9 @@ Value nnc::lowering::createSum(OpBuilder &b, Location loc, Value input,
   }
   SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx),
                               AffineMap::get(rank, 0, results, ctx)};
-  return linalg::GenericOp::create(b, loc, TypeRange{type}, ValueRange{input},
-                                   ValueRange{createZeros(b, loc, type, {})},
-                                   maps, iterators, yieldSum)
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{input}, ValueRange{init}, maps,
+                                   iterators, yieldSum)
       .getResult(0);
 }
 

@@ -72,8 +72,8 @@ struct BatchSumLowering : OpConversionPattern<nn::BatchSumOp> {
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<int64_t> kept =
         llvm::to_vector(llvm::seq<int64_t>(1, type.getRank() + 1));
-    rewriter.replaceOp(
-        op, lowering::createSum(rewriter, loc, adaptor.getInput(), kept, type));
+    rewriter.replaceOp(op, lowering::createBatchSum(
+                               rewriter, loc, adaptor.getInput(), kept, type));
     return success();
   }
 };

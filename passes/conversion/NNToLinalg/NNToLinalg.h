@@ -80,6 +80,18 @@ mlir::Value createSum(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                       llvm::ArrayRef<int64_t> kept,
                       mlir::RankedTensorType type);
 
+/// `init` plus the sum of `input` over every dimension but `kept`.
+mlir::Value createSumInto(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Value input, llvm::ArrayRef<int64_t> kept,
+                          mlir::Value init);
+
+/// createSum of a sum over the batch (dimension 0 of `input`, dynamic, not
+/// kept): in kBatchParts parts (sumOverBatchParts) when `type` has at most
+/// kMaxBatchSplitElements elements, as a bias gradient does.
+mlir::Value createBatchSum(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value input, llvm::ArrayRef<int64_t> kept,
+                           mlir::RankedTensorType type);
+
 /// `init + op(lhs) x op(rhs)` as a `linalg.generic`, where `op` transposes
 /// a 2-D operand when its flag is set: the transpose is folded into the
 /// indexing map instead of materialised.

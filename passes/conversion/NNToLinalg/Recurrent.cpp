@@ -613,14 +613,13 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     // would otherwise copy it, on one thread and, in parts of the batch,
     // inside the loop over the parts. A copy of it here is an elementwise
     // op like any other, run on threads.
-    Value hprev =
-        linalg::CopyOp::create(
-            b, loc,
-            layer.slice(b, loc, states,
-                        {idx(layer.reverse ? 1 : 0), idx(0), idx(0)},
-                        {T, 1, H}, {T, H}),
-            layer.empty(b, loc, {T, H}))
-            .getResult(0);
+    Value hprev = linalg::CopyOp::create(
+                      b, loc,
+                      layer.slice(b, loc, states,
+                                  {idx(layer.reverse ? 1 : 0), idx(0), idx(0)},
+                                  {T, 1, H}, {T, H}),
+                      layer.empty(b, loc, {T, H}))
+                      .getResult(0);
     Value dx = lowering::createZeros(b, loc, layer.type({T, F}), layer.batch);
     Value dWeightIH = zeros({F, G}), dWeightHH = zeros({H, G});
     Value dBiasIH = zeros({G}), dBiasHH = zeros({G});
@@ -637,14 +636,14 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
                      IteratorType::parallel, IteratorType::reduction});
       dWeightIH =
           insertColumns(outerSum(layer.input, dGate, {F, H}), dWeightIH, g);
-      Value dBias = lowering::createSum(b, loc, dGate, {2}, biasType(H));
+      Value dBias = lowering::createBatchSum(b, loc, dGate, {2}, biasType(H));
       dBiasIH = insertColumns(dBias, dBiasIH, g);
 
       Value dRecurrent = loop.getResult(recurrentGates[g]);
       dWeightHH =
           insertColumns(outerSum(hprev, dRecurrent, {H, H}), dWeightHH, g);
       if (recurrentGates[g] != inputGates[g])
-        dBias = lowering::createSum(b, loc, dRecurrent, {2}, biasType(H));
+        dBias = lowering::createBatchSum(b, loc, dRecurrent, {2}, biasType(H));
       dBiasHH = insertColumns(dBias, dBiasHH, g);
     }
 
