@@ -40,13 +40,12 @@ func.func @matmul_transpose_rhs(%dy: tensor<?x3xf32>, %w: tensor<4x3xf32>) -> te
 
 // dW = x^T dy contracts the batch. A small weight gradient is summed in two
 // parts of the batch, one per iteration of a loop marked for threads, each
-// part a contraction of its rows of x and dy into its own slot; the slots
-// are then added.
+// part a contraction of its rows of x and dy into its own slot; the two
+// slots are then added elementwise.
 // CHECK-DAG: #[[LHST:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK-DAG: #[[RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[PARTS:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-// CHECK-DAG: #[[SUM:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @matmul_transpose_lhs
 // CHECK-SAME:    (%[[X:.*]]: tensor<?x4xf32>, %[[DY:.*]]: tensor<?x3xf32>)
 // CHECK:         %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x4xf32>
@@ -61,7 +60,10 @@ func.func @matmul_transpose_rhs(%dy: tensor<?x3xf32>, %w: tensor<4x3xf32>) -> te
 // CHECK-SAME:          ins(%[[XS]], %[[DYS]] : tensor<?x4xf32>, tensor<?x3xf32>) outs(%[[ZERO]] : tensor<4x3xf32>)
 // CHECK:           tensor.insert_slice %[[G]] into %[[ACC]][%[[I]], 0, 0] [1, 4, 3]
 // CHECK:         } {nnc.parallel}
-// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[PARTS]], #[[SUM]]], iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[P]] : tensor<2x4x3xf32>)
+// CHECK:         %[[P0:.*]] = tensor.extract_slice %[[P]][0, 0, 0] [1, 4, 3] [1, 1, 1]
+// CHECK:         %[[P1:.*]] = tensor.extract_slice %[[P]][1, 0, 0] [1, 4, 3] [1, 1, 1]
+// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[P0]], %[[P1]] : tensor<4x3xf32>, tensor<4x3xf32>)
+// CHECK:           arith.addf
 // CHECK:         return %[[R]] : tensor<4x3xf32>
 func.func @matmul_transpose_lhs(%x: tensor<?x4xf32>, %dy: tensor<?x3xf32>) -> tensor<4x3xf32> {
   %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<?x4xf32>, tensor<?x3xf32>) -> tensor<4x3xf32>
@@ -142,8 +144,10 @@ func.func @matmul_plain_f64(%a: tensor<?x3xf64>, %b: tensor<3x?xf64>) -> tensor<
 // CHECK:             %[[S:.*]] = arith.addf %[[O]], %[[V]] : f32
 // CHECK:             linalg.yield %[[S]] : f32
 // CHECK:         } {nnc.parallel}
-// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel", "parallel"]}
-// CHECK-SAME:        ins(%[[P]] : tensor<2x2x3xf32>)
+// CHECK:         %[[P0:.*]] = tensor.extract_slice %[[P]][0, 0, 0] [1, 2, 3] [1, 1, 1]
+// CHECK:         %[[P1:.*]] = tensor.extract_slice %[[P]][1, 0, 0] [1, 2, 3] [1, 1, 1]
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[P0]], %[[P1]] : tensor<2x3xf32>, tensor<2x3xf32>)
+// CHECK:           arith.addf
 // CHECK:         return %[[R]] : tensor<2x3xf32>
 func.func @batch_sum_rank3(%dy: tensor<?x2x3xf32>) -> tensor<2x3xf32> {
   %0 = nn.batch_sum %dy : tensor<?x2x3xf32> -> tensor<2x3xf32>

@@ -203,7 +203,19 @@ Value nnc::lowering::sumOverBatchParts(
                                                      slotSizes, unitStrides)});
       });
   loop->setAttr(kParallelAttr, b.getUnitAttr());
-  // The parts in order: loops (p, dims...), p a reduction.
-  SmallVector<int64_t> kept = llvm::to_vector(llvm::seq<int64_t>(1, rank + 1));
-  return createSum(b, loc, loop.getResult(0), kept, type);
+  // The parts added in order, elementwise (no zeros to fill).
+  SmallVector<Value> slots;
+  for (int64_t p = 0; p < kBatchParts; ++p) {
+    SmallVector<OpFoldResult> at(rank + 1, b.getIndexAttr(0));
+    at[0] = b.getIndexAttr(p);
+    slots.push_back(tensor::ExtractSliceOp::create(
+        b, loc, type, loop.getResult(0), at, slotSizes, unitStrides));
+  }
+  return createElementwise(b, loc, type, slots,
+                           [](OpBuilder &nb, Location l, ValueRange args) {
+                             Value sum = args.front();
+                             for (Value part : args.drop_front())
+                               sum = arith::AddFOp::create(nb, l, sum, part);
+                             return sum;
+                           });
 }
