@@ -38,63 +38,22 @@ func.func @matmul_transpose_rhs(%dy: tensor<?x3xf32>, %w: tensor<4x3xf32>) -> te
 
 // -----
 
-// dW = x^T dy contracts the batch. A small weight gradient is summed in two
-// parts of the batch, one per iteration of a loop marked for threads, each
-// part a contraction of its rows of x and dy into its own slot; the two
-// slots are then added elementwise.
+// dW = x^T dy contracts the batch: a static result needs no tensor.dim.
 // CHECK-DAG: #[[LHST:.*]] = affine_map<(d0, d1, d2) -> (d2, d0)>
 // CHECK-DAG: #[[RHS:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @matmul_transpose_lhs
 // CHECK-SAME:    (%[[X:.*]]: tensor<?x4xf32>, %[[DY:.*]]: tensor<?x3xf32>)
-// CHECK:         %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x4xf32>
-// CHECK:         %[[PART:.*]] = arith.ceildivsi %[[N]], %{{.*}} : index
-// CHECK:         %[[P:.*]] = scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<2x4x3xf32>) {
-// CHECK:           %[[START:.*]] = arith.minsi %{{.*}}, %[[N]] : index
-// CHECK:           %[[SLOT:.*]] = tensor.extract_slice %[[ACC]][%[[I]], 0, 0] [1, 4, 3] [1, 1, 1] : tensor<2x4x3xf32> to tensor<4x3xf32>
-// CHECK:           %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<4x3xf32>)
-// CHECK:           %[[XS:.*]] = tensor.extract_slice %[[X]][%[[START]], 0]
-// CHECK:           %[[DYS:.*]] = tensor.extract_slice %[[DY]][%[[START]], 0]
-// CHECK:           %[[G:.*]] = linalg.generic {indexing_maps = [#[[LHST]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME:          ins(%[[XS]], %[[DYS]] : tensor<?x4xf32>, tensor<?x3xf32>) outs(%[[ZERO]] : tensor<4x3xf32>)
-// CHECK:           tensor.insert_slice %[[G]] into %[[ACC]][%[[I]], 0, 0] [1, 4, 3]
-// CHECK:         } {nnc.parallel}
-// CHECK:         %[[P0:.*]] = tensor.extract_slice %[[P]][0, 0, 0] [1, 4, 3] [1, 1, 1]
-// CHECK:         %[[P1:.*]] = tensor.extract_slice %[[P]][1, 0, 0] [1, 4, 3] [1, 1, 1]
-// CHECK:         %[[R:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]], #[[ID]]], iterator_types = ["parallel", "parallel"]} ins(%[[P0]], %[[P1]] : tensor<4x3xf32>, tensor<4x3xf32>)
+// CHECK-NOT:     tensor.dim
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<4x3xf32>
+// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<4x3xf32>)
+// CHECK:         %[[G:.*]] = linalg.generic {indexing_maps = [#[[LHST]], #[[RHS]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:        ins(%[[X]], %[[DY]] : tensor<?x4xf32>, tensor<?x3xf32>) outs(%[[ACC]] : tensor<4x3xf32>)
+// CHECK:           arith.mulf
 // CHECK:           arith.addf
-// CHECK:         return %[[R]] : tensor<4x3xf32>
+// CHECK:         return %[[G]] : tensor<4x3xf32>
 func.func @matmul_transpose_lhs(%x: tensor<?x4xf32>, %dy: tensor<?x3xf32>) -> tensor<4x3xf32> {
   %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<?x4xf32>, tensor<?x3xf32>) -> tensor<4x3xf32>
-  return %0 : tensor<4x3xf32>
-}
-
-// -----
-
-// Where the parts must not be: a weight gradient of more than 16384
-// elements (the MLP's first layer: partial sums of its size would double
-// the traffic, and its row tiles are many), or a batch of static size (not
-// a weight gradient summed over examples). Both stay one contraction,
-// with no tensor.dim.
-// CHECK-LABEL: func.func @matmul_transpose_lhs_large
-// CHECK-NOT:     scf.for
-// CHECK-NOT:     tensor.dim
-// CHECK:         tensor.empty() : tensor<160x128xf32>
-// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK-NOT:     scf.for
-// CHECK:         return
-func.func @matmul_transpose_lhs_large(%x: tensor<?x160xf32>, %dy: tensor<?x128xf32>) -> tensor<160x128xf32> {
-  %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<?x160xf32>, tensor<?x128xf32>) -> tensor<160x128xf32>
-  return %0 : tensor<160x128xf32>
-}
-// CHECK-LABEL: func.func @matmul_transpose_lhs_static
-// CHECK-NOT:     scf.for
-// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK-NOT:     scf.for
-// CHECK:         return
-func.func @matmul_transpose_lhs_static(%x: tensor<8x4xf32>, %dy: tensor<8x3xf32>) -> tensor<4x3xf32> {
-  %0 = nn.matmul %x, %dy {transpose_lhs} : (tensor<8x4xf32>, tensor<8x3xf32>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
 
@@ -127,28 +86,18 @@ func.func @matmul_plain_f64(%a: tensor<?x3xf64>, %b: tensor<3x?xf64>) -> tensor<
 //===----------------------------------------------------------------------===//
 
 // The batch (d0) is the reduction dimension and is dropped from the output.
-// Over a dynamic batch (a bias gradient), the sum runs in two parts of the
-// batch in a loop for threads, as a small weight gradient does, then the
-// parts are added.
 // CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[DROP:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-LABEL: func.func @batch_sum_rank3
 // CHECK-SAME:    (%[[DY:.*]]: tensor<?x2x3xf32>)
-// CHECK:         %[[P:.*]] = scf.for %[[I:.*]] = %{{.*}} iter_args(%[[PARTS:.*]] = %{{.*}}) -> (tensor<2x2x3xf32>) {
-// CHECK:           %[[SLOT:.*]] = tensor.extract_slice %[[PARTS]][%[[I]], 0, 0] [1, 2, 3] [1, 1, 1] : tensor<2x2x3xf32> to tensor<2x3xf32>
-// CHECK:           %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLOT]] : tensor<2x3xf32>)
-// CHECK:           %[[ROWS:.*]] = tensor.extract_slice %[[DY]][%{{.*}}, 0, 0] [%{{.*}}, 2, 3] [1, 1, 1]
-// CHECK:           %[[G:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel", "parallel"]}
-// CHECK-SAME:          ins(%[[ROWS]] : tensor<?x2x3xf32>) outs(%[[ACC]] : tensor<2x3xf32>)
-// CHECK:           ^bb0(%[[V:.*]]: f32, %[[O:.*]]: f32):
-// CHECK:             %[[S:.*]] = arith.addf %[[O]], %[[V]] : f32
-// CHECK:             linalg.yield %[[S]] : f32
-// CHECK:         } {nnc.parallel}
-// CHECK:         %[[P0:.*]] = tensor.extract_slice %[[P]][0, 0, 0] [1, 2, 3] [1, 1, 1]
-// CHECK:         %[[P1:.*]] = tensor.extract_slice %[[P]][1, 0, 0] [1, 2, 3] [1, 1, 1]
-// CHECK:         %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[P0]], %[[P1]] : tensor<2x3xf32>, tensor<2x3xf32>)
-// CHECK:           arith.addf
-// CHECK:         return %[[R]] : tensor<2x3xf32>
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x3xf32>
+// CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<2x3xf32>)
+// CHECK:         %[[G:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel", "parallel"]}
+// CHECK-SAME:        ins(%[[DY]] : tensor<?x2x3xf32>) outs(%[[ACC]] : tensor<2x3xf32>)
+// CHECK:         ^bb0(%[[V:.*]]: f32, %[[O:.*]]: f32):
+// CHECK:           %[[S:.*]] = arith.addf %[[O]], %[[V]] : f32
+// CHECK:           linalg.yield %[[S]] : f32
+// CHECK:         return %[[G]] : tensor<2x3xf32>
 func.func @batch_sum_rank3(%dy: tensor<?x2x3xf32>) -> tensor<2x3xf32> {
   %0 = nn.batch_sum %dy : tensor<?x2x3xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -156,11 +105,9 @@ func.func @batch_sum_rank3(%dy: tensor<?x2x3xf32>) -> tensor<2x3xf32> {
 
 // -----
 
-// A batch of static size is summed in one generic.
 // CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[DROP:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @batch_sum_f64
-// CHECK-NOT:     scf.for
 // CHECK:         linalg.generic {indexing_maps = [#[[IN]], #[[DROP]]], iterator_types = ["reduction", "parallel"]}
 // CHECK-SAME:        ins(%{{.*}} : tensor<8x64xf64>) outs(%{{.*}} : tensor<64xf64>)
 // CHECK:           arith.addf %{{.*}}, %{{.*}} : f64

@@ -105,7 +105,9 @@ Value nnc::lowering::createSum(OpBuilder &b, Location loc, Value input,
 Value nnc::lowering::createBatchSum(OpBuilder &b, Location loc, Value input,
                                     ArrayRef<int64_t> kept,
                                     RankedTensorType type) {
-  if (!cast<RankedTensorType>(input.getType()).isDynamicDim(0) ||
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (!inputType.isDynamicDim(0) ||
+      inputType.getRank() < int64_t(kept.size()) + 2 ||
       llvm::is_contained(kept, 0) || !type.hasStaticShape() ||
       type.getNumElements() > kMaxBatchSplitElements)
     return createSum(b, loc, input, kept, type);

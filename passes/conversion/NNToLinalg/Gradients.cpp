@@ -37,27 +37,10 @@ struct MatmulLowering : OpConversionPattern<nn::MatmulOp> {
     if (type.isDynamicDim(1))
       dynamicSizes.push_back(
           tensor::DimOp::create(rewriter, loc, adaptor.getRhs(), tr ? 0 : 1));
-    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
-    // A weight gradient x^T dy, summed over the batch: in parts when small.
-    if (tl && !tr && type.hasStaticShape() &&
-        cast<RankedTensorType>(lhs.getType()).isDynamicDim(0) &&
-        type.getNumElements() <= lowering::kMaxBatchSplitElements) {
-      Value batch = tensor::DimOp::create(rewriter, loc, lhs, 0);
-      rewriter.replaceOp(
-          op, lowering::sumOverBatchParts(
-                  rewriter, loc, batch, type,
-                  [&](OpBuilder &b, Location l, Value start, Value count,
-                      Value init) {
-                    return lowering::createMatmul(
-                        b, l, lowering::sliceDim(b, l, lhs, 0, start, count),
-                        lowering::sliceDim(b, l, rhs, 0, start, count), init,
-                        /*transposeLhs=*/true, /*transposeRhs=*/false);
-                  }));
-      return success();
-    }
     Value init = lowering::createZeros(rewriter, loc, type, dynamicSizes);
-    rewriter.replaceOp(
-        op, lowering::createMatmul(rewriter, loc, lhs, rhs, init, tl, tr));
+    rewriter.replaceOp(op,
+                       lowering::createMatmul(rewriter, loc, adaptor.getLhs(),
+                                              adaptor.getRhs(), init, tl, tr));
     return success();
   }
 };
@@ -72,8 +55,8 @@ struct BatchSumLowering : OpConversionPattern<nn::BatchSumOp> {
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<int64_t> kept =
         llvm::to_vector(llvm::seq<int64_t>(1, type.getRank() + 1));
-    rewriter.replaceOp(op, lowering::createBatchSum(
-                               rewriter, loc, adaptor.getInput(), kept, type));
+    rewriter.replaceOp(
+        op, lowering::createSum(rewriter, loc, adaptor.getInput(), kept, type));
     return success();
   }
 };
