@@ -167,20 +167,16 @@ Value nnc::lowering::sliceDim(OpBuilder &b, Location loc, Value value,
   return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
 }
 
-Value nnc::lowering::sumOverBatchParts(
-    OpBuilder &b, Location loc, Value batch, RankedTensorType type,
-    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> partial) {
-  assert(type.hasStaticShape() && "a weight gradient has a static shape");
+Value nnc::lowering::createBatchPartials(OpBuilder &b, Location loc,
+                                         Value batch, RankedTensorType type,
+                                         BatchPartFn partial) {
+  assert(type.hasStaticShape() && "a partial sum has a static shape");
   auto constant = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
   int64_t rank = type.getRank();
   SmallVector<int64_t> partsShape{kBatchParts};
   llvm::append_range(partsShape, type.getShape());
-  SmallVector<OpFoldResult> slotSizes{b.getIndexAttr(1)};
-  for (int64_t size : type.getShape())
-    slotSizes.push_back(b.getIndexAttr(size));
-  SmallVector<OpFoldResult> unitStrides(rank + 1, b.getIndexAttr(1));
   Value part = arith::CeilDivSIOp::create(b, loc, batch, constant(kBatchParts));
   auto loop = scf::ForOp::create(
       b, loc, constant(0), constant(kBatchParts), constant(1),
@@ -191,28 +187,46 @@ Value nnc::lowering::sumOverBatchParts(
             nb, l, arith::MulIOp::create(nb, l, p, part), batch);
         Value count = arith::MinSIOp::create(
             nb, l, part, arith::SubIOp::create(nb, l, batch, start));
-        SmallVector<OpFoldResult> at(rank + 1, nb.getIndexAttr(0));
-        at[0] = p;
-        Value slot = tensor::ExtractSliceOp::create(nb, l, type, args[0], at,
-                                                    slotSizes, unitStrides);
+        Value slot = partSlot(nb, l, args[0], p);
         Value zero = arith::ConstantOp::create(
             nb, l, nb.getZeroAttr(type.getElementType()));
         Value init = linalg::FillOp::create(nb, l, zero, slot).getResult(0);
         Value sum = partial(nb, l, start, count, init);
-        scf::YieldOp::create(
-            nb, l,
-            ValueRange{tensor::InsertSliceOp::create(nb, l, sum, args[0], at,
-                                                     slotSizes, unitStrides)});
+        SmallVector<OpFoldResult> at(rank + 1, nb.getIndexAttr(0)),
+            sizes{nb.getIndexAttr(1)}, strides(rank + 1, nb.getIndexAttr(1));
+        at[0] = p;
+        for (int64_t size : type.getShape())
+          sizes.push_back(nb.getIndexAttr(size));
+        scf::YieldOp::create(nb, l,
+                             ValueRange{tensor::InsertSliceOp::create(
+                                 nb, l, sum, args[0], at, sizes, strides)});
       });
   loop->setAttr(kParallelAttr, b.getUnitAttr());
+  return loop.getResult(0);
+}
+
+Value nnc::lowering::partSlot(OpBuilder &b, Location loc, Value parts,
+                              OpFoldResult p) {
+  auto type = cast<RankedTensorType>(parts.getType());
+  SmallVector<OpFoldResult> at(type.getRank(), b.getIndexAttr(0)),
+      sizes{b.getIndexAttr(1)}, strides(type.getRank(), b.getIndexAttr(1));
+  at[0] = p;
+  for (int64_t size : type.getShape().drop_front())
+    sizes.push_back(b.getIndexAttr(size));
+  auto slotType = RankedTensorType::get(type.getShape().drop_front(),
+                                        type.getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, slotType, parts, at, sizes,
+                                        strides);
+}
+
+Value nnc::lowering::sumOverBatchParts(OpBuilder &b, Location loc, Value batch,
+                                       RankedTensorType type,
+                                       BatchPartFn partial) {
+  Value parts = createBatchPartials(b, loc, batch, type, partial);
   // The parts added in order, elementwise (no zeros to fill).
   SmallVector<Value> slots;
-  for (int64_t p = 0; p < kBatchParts; ++p) {
-    SmallVector<OpFoldResult> at(rank + 1, b.getIndexAttr(0));
-    at[0] = b.getIndexAttr(p);
-    slots.push_back(tensor::ExtractSliceOp::create(
-        b, loc, type, loop.getResult(0), at, slotSizes, unitStrides));
-  }
+  for (int64_t p = 0; p < kBatchParts; ++p)
+    slots.push_back(partSlot(b, loc, parts, b.getIndexAttr(p)));
   return createElementwise(b, loc, type, slots,
                            [](OpBuilder &nb, Location l, ValueRange args) {
                              Value sum = args.front();

@@ -191,8 +191,6 @@ struct Conv2DInputGradLowering : OpConversionPattern<nn::Conv2DInputGradOp> {
   }
 };
 
-using lowering::kBatchParts;
-
 /// `value`[start : start + count] along its first dimension (the batch).
 Value batchSlice(OpBuilder &b, Location loc, Value value, Value start,
                  Value count) {
@@ -208,7 +206,7 @@ Value batchSlice(OpBuilder &b, Location loc, Value value, Value start,
 /// nnc-vectorize-rows), where a dW-shaped accumulator would leave a
 /// scalar reduction innermost.
 ///
-/// The batch is split into kBatchParts consecutive parts, p, one per
+/// The batch is split into lowering::kBatchParts consecutive parts, p, one per
 /// iteration of a loop marked nnc.parallel: with threads, each part runs on
 /// the thread that runs the same examples in the loops over the batch
 /// (static schedules give the first half to the first thread), so each
@@ -279,48 +277,19 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
     };
     // P[p] over the examples [p * part, p * part + count) of the batch.
     int64_t rank = partialType.getRank();
-    SmallVector<int64_t> partsShape{kBatchParts};
-    llvm::append_range(partsShape, partialShape);
-    auto constant = [&](int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(rewriter, loc, v);
-    };
     Value batch = tensor::DimOp::create(rewriter, loc, x, 0);
-    Value part =
-        arith::CeilDivSIOp::create(rewriter, loc, batch, constant(kBatchParts));
-    SmallVector<OpFoldResult> slotSizes{rewriter.getIndexAttr(1)};
-    for (int64_t size : partialShape)
-      slotSizes.push_back(rewriter.getIndexAttr(size));
-    SmallVector<OpFoldResult> unitStrides(rank + 1, rewriter.getIndexAttr(1));
-    auto loop = scf::ForOp::create(
-        rewriter, loc, constant(0), constant(kBatchParts), constant(1),
-        ValueRange{tensor::EmptyOp::create(rewriter, loc, partsShape,
-                                           type.getElementType())},
-        [&](OpBuilder &b, Location l, Value p, ValueRange args) {
-          Value start = arith::MinSIOp::create(
-              b, l, arith::MulIOp::create(b, l, p, part), batch);
-          Value count = arith::MinSIOp::create(
-              b, l, part, arith::SubIOp::create(b, l, batch, start));
-          SmallVector<OpFoldResult> at(rank + 1, b.getIndexAttr(0));
-          at[0] = p;
-          Value slot = tensor::ExtractSliceOp::create(
-              b, l, partialType, args[0], at, slotSizes, unitStrides);
-          Value zero = arith::ConstantOp::create(
-              b, l, b.getZeroAttr(type.getElementType()));
-          Value init = linalg::FillOp::create(b, l, zero, slot).getResult(0);
-          Value partial = linalg::GenericOp::create(
-                              b, l, TypeRange{partialType},
-                              ValueRange{batchSlice(b, l, x, start, count),
-                                         batchSlice(b, l, dy, start, count)},
-                              ValueRange{init},
-                              SmallVector<AffineMap>{xMap, dyMap, partialMap},
-                              iterators, multiplyAdd)
-                              .getResult(0);
-          scf::YieldOp::create(
-              b, l,
-              ValueRange{tensor::InsertSliceOp::create(
-                  b, l, partial, args[0], at, slotSizes, unitStrides)});
+    Value parts = lowering::createBatchPartials(
+        rewriter, loc, batch, partialType,
+        [&](OpBuilder &b, Location l, Value start, Value count, Value init) {
+          return linalg::GenericOp::create(
+                     b, l, TypeRange{partialType},
+                     ValueRange{batchSlice(b, l, x, start, count),
+                                batchSlice(b, l, dy, start, count)},
+                     ValueRange{init},
+                     SmallVector<AffineMap>{xMap, dyMap, partialMap}, iterators,
+                     multiplyAdd)
+              .getResult(0);
         });
-    loop->setAttr(kParallelAttr, rewriter.getUnitAttr());
 
     // dW = sum over the parts and the last dimension of P: loops
     // ([g,] f, c, kh, kw, p, ow), the reductions last.
@@ -336,12 +305,12 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
     AffineMap partsMap = AffineMap::get(rank + 1, 0, partsExprs, ctx);
     AffineMap accMap = AffineMap::getMultiDimIdentityMap(rank + 1, ctx)
                            .getMajorSubMap(rank - 1);
-    Value result = linalg::GenericOp::create(
-                       rewriter, loc, TypeRange{acc.getType()},
-                       ValueRange{loop.getResult(0)}, ValueRange{acc},
-                       SmallVector<AffineMap>{partsMap, accMap}, sumIterators,
-                       lowering::yieldSum)
-                       .getResult(0);
+    Value result =
+        linalg::GenericOp::create(rewriter, loc, TypeRange{acc.getType()},
+                                  ValueRange{parts}, ValueRange{acc},
+                                  SmallVector<AffineMap>{partsMap, accMap},
+                                  sumIterators, lowering::yieldSum)
+            .getResult(0);
     if (grouped)
       result = mergeGroups(rewriter, loc, result, 0);
     rewriter.replaceOp(op, result);

@@ -116,6 +116,12 @@ inline constexpr int64_t kBatchParts = 2;
 /// nothing measurable at batch 256).
 inline constexpr int64_t kMaxBatchSplitElements = 16384;
 
+/// Builds one part of a sum over the batch: `(b, loc, start, count, init)`
+/// adds the contribution of the examples [start, start + count) to `init`
+/// and returns it.
+using BatchPartFn = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value, mlir::Value)>;
+
 /// The sum over the batch as kBatchParts partial sums: `partial(b, loc,
 /// start, count, init)` adds the contribution of the examples [start,
 /// start + count) to `init` (zeros of `type`) and returns it; each part
@@ -125,12 +131,21 @@ inline constexpr int64_t kMaxBatchSplitElements = 16384;
 /// thread) and reads only what that thread wrote. The parts are then added
 /// in order. On one thread the parts run one after the other, so that
 /// results depend neither on the thread count nor on --parallel.
-mlir::Value sumOverBatchParts(
-    mlir::OpBuilder &b, mlir::Location loc, mlir::Value batch,
-    mlir::RankedTensorType type,
-    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
-                                   mlir::Value, mlir::Value, mlir::Value)>
-        partial);
+mlir::Value sumOverBatchParts(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value batch, mlir::RankedTensorType type,
+                              BatchPartFn partial);
+
+/// The kBatchParts partial sums of sumOverBatchParts, not added: a tensor
+/// [kBatchParts] + `type`'s shape, slot p holding `partial(b, loc, start_p,
+/// count_p, zeros of type)`, computed in a loop marked nnc.parallel (a
+/// filter gradient adds its slots with more than the parts).
+mlir::Value createBatchPartials(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value batch, mlir::RankedTensorType type,
+                                BatchPartFn partial);
+
+/// Slot `p` of a tensor of parts (its first dimension), rank-reduced.
+mlir::Value partSlot(mlir::OpBuilder &b, mlir::Location loc, mlir::Value parts,
+                     mlir::OpFoldResult p);
 
 /// `value`[start : start + count] along dimension `dim`.
 mlir::Value sliceDim(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
