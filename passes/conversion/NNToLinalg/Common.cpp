@@ -108,8 +108,7 @@ Value nnc::lowering::createBatchSum(OpBuilder &b, Location loc, Value input,
   auto inputType = cast<RankedTensorType>(input.getType());
   if (!inputType.isDynamicDim(0) ||
       inputType.getRank() < int64_t(kept.size()) + 2 ||
-      llvm::is_contained(kept, 0) || !type.hasStaticShape() ||
-      type.getNumElements() > kMaxBatchSplitElements)
+      llvm::is_contained(kept, 0) || !type.hasStaticShape())
     return createSum(b, loc, input, kept, type);
   Value batch = tensor::DimOp::create(b, loc, input, 0);
   return sumOverBatchParts(
@@ -222,6 +221,9 @@ Value nnc::lowering::partSlot(OpBuilder &b, Location loc, Value parts,
 Value nnc::lowering::sumOverBatchParts(OpBuilder &b, Location loc, Value batch,
                                        RankedTensorType type,
                                        BatchPartFn partial) {
+  if (type.getNumElements() > kMaxBatchSplitElements)
+    return partial(b, loc, arith::ConstantIndexOp::create(b, loc, 0), batch,
+                   createZeros(b, loc, type, {}));
   Value parts = createBatchPartials(b, loc, batch, type, partial);
   // The parts added in order, elementwise (no zeros to fill).
   SmallVector<Value> slots;

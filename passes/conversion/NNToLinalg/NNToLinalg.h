@@ -86,8 +86,7 @@ mlir::Value createSumInto(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Value init);
 
 /// createSum of a sum over the batch (dimension 0 of `input`, dynamic, not
-/// kept) and more: in kBatchParts parts (sumOverBatchParts) when `type` has
-/// at most kMaxBatchSplitElements elements (a recurrent bias gradient).
+/// kept) and more (a recurrent bias gradient): through sumOverBatchParts.
 mlir::Value createBatchSum(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value input, llvm::ArrayRef<int64_t> kept,
                            mlir::RankedTensorType type);
@@ -130,7 +129,9 @@ using BatchPartFn = llvm::function_ref<mlir::Value(
 /// loops over the batch (static schedules give the first half to the first
 /// thread) and reads only what that thread wrote. The parts are then added
 /// in order. On one thread the parts run one after the other, so that
-/// results depend neither on the thread count nor on --parallel.
+/// results depend neither on the thread count nor on --parallel. A `type`
+/// of more than kMaxBatchSplitElements elements is one `partial` over the
+/// whole batch.
 mlir::Value sumOverBatchParts(mlir::OpBuilder &b, mlir::Location loc,
                               mlir::Value batch, mlir::RankedTensorType type,
                               BatchPartFn partial);

@@ -573,24 +573,15 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     // out[i, j] = sum over n, t of lhs[n, t, i] rhs[n, t, j], in parts of
     // the batch when small (see lowering::kMaxBatchSplitElements).
     auto outerSum = [&](Value lhs, Value rhs, ArrayRef<int64_t> shape) {
-      auto type = RankedTensorType::get(shape, layer.element);
-      auto partial = [&](OpBuilder &nb, Location l, Value lhsRows,
-                         Value rhsRows, Value init) {
-        return lowering::createContraction(
-            nb, l, lhsRows, rhsRows, init,
-            {map({n, t, i}), map({n, t, j}), map({i, j})},
-            {IteratorType::reduction, IteratorType::reduction,
-             IteratorType::parallel, IteratorType::parallel});
-      };
-      if (type.getNumElements() > lowering::kMaxBatchSplitElements)
-        return partial(b, loc, lhs, rhs,
-                       lowering::createZeros(b, loc, type, {}));
       return lowering::sumOverBatchParts(
-          b, loc, layer.batch, type,
+          b, loc, layer.batch, RankedTensorType::get(shape, layer.element),
           [&](OpBuilder &nb, Location l, Value start, Value count, Value init) {
-            return partial(
+            return lowering::createContraction(
                 nb, l, lowering::sliceDim(nb, l, lhs, 0, start, count),
-                lowering::sliceDim(nb, l, rhs, 0, start, count), init);
+                lowering::sliceDim(nb, l, rhs, 0, start, count), init,
+                {map({n, t, i}), map({n, t, j}), map({i, j})},
+                {IteratorType::reduction, IteratorType::reduction,
+                 IteratorType::parallel, IteratorType::parallel});
           });
     };
     auto zeros = [&](ArrayRef<int64_t> shape) {
