@@ -186,6 +186,10 @@ HOST_PROBES = [(FMA_PROBE, "gflops"), (CACHE_PROBE, "gbs"),
 # Two threads taking turns writing 256 KiB and reading what the other
 # wrote (about what the MLP's first weight matrix hands over per step).
 HANDOFF_PROBE = "host:handoff:256"
+# Every thread training half the MLP's hidden units on the same batch, all
+# at once (nnc-bench's runUnitsBound): how fast a step that splits the MLP
+# by units between 2 threads could be on the host's current placement.
+UNITS_BOUND = "host:units:256"
 
 
 def pinned_cpus():
@@ -405,6 +409,7 @@ def run_models(cfg, build, sections, threads):
     samples = []
     pairs = []
     handoffs = []
+    units = []
     # The paired cases on 1 thread on each CPU that the threads run on: a
     # CPU slower than the other caps what an even split can gain.
     per_cpu = []
@@ -440,6 +445,10 @@ def run_models(cfg, build, sections, threads):
             handoff = run("nnc", threads, HANDOFF_PROBE, rep)
             if "gbs_other" in handoff:
                 handoffs.append(handoff)
+            if threads == 2:
+                bound = run("nnc", threads, UNITS_BOUND, rep)
+                if "us_per_iter" in bound:
+                    units.append(bound)
             for case in paired_cases:
                 for cpu in cpus:
                     record = run("nnc", 1, case, rep, cpu)
@@ -498,6 +507,7 @@ def run_models(cfg, build, sections, threads):
             "pairs": pairs, "paired_summary": paired_summary,
             "per_cpu": per_cpu,
             "handoffs": handoffs, "handoff_summary": handoff_summary,
+            "units": units,
             "errors": [r for r in samples if "error" in r],
             "data": sorted({d for _, d, _ in checksums}),
             "data_checksums": sorted({c for _, _, c in checksums}),
@@ -823,6 +833,10 @@ class Report:
             if by_handoff:
                 self.add()
                 self.add(by_handoff)
+            units = self.units_bound(m)
+            if units:
+                self.add()
+                self.add(units)
         self.add()
 
     @staticmethod
@@ -859,6 +873,25 @@ class Report:
         return ("nnc's 2t/1t by the hand-over probe of the same repetition "
                 "(not judged; see SHARED_CACHE_HANDOFF in bench/bench.py): "
                 + "; ".join(parts) + ".")
+
+    @staticmethod
+    def units_bound(m):
+        """What the MLP's 2-thread ratio could be with its hidden units split
+        between the threads (UNITS_BOUND against the same repetition's
+        1-thread step; not judged)."""
+        one = {p["rep"]: p["one_us"] for p in m.get("pairs", [])
+               if p["case"] == "mlp:train:256" and p["side"] == "nnc"}
+        ratios = [one[u["rep"]] / u["us_per_iter"] for u in m.get("units", [])
+                  if u["rep"] in one and u["us_per_iter"]]
+        if not ratios:
+            return ""
+        return ("Two threads each training half of the MLP's hidden units "
+                "on the same batch, together (`nnc-bench --threads 2 "
+                f"{UNITS_BOUND}`; shares nothing but the batch) took "
+                f"{fmt_stats(stats([u['us_per_iter'] for u in m['units']]))} "
+                "us per step: a step split by hidden units could reach "
+                f"{fmt_stats(stats(ratios))} times the 1-thread step of the "
+                "same repetition (not judged).")
 
     def compile(self, c):
         reps = self.results["config"]["compile_reps"]

@@ -16,7 +16,9 @@
 // `infer` (the forward function); `host:fma` runs the FMA loop of
 // fma_peak.cpp on every thread at once, `host:read:MIB` has every thread
 // read a buffer of MIB MiB of its own, `host:handoff:KIB` has two threads
-// read what the other wrote (see runHostProbe). Without CASE
+// read what the other wrote (see runHostProbe), and `host:units:BATCH` has
+// every thread train a copy of half the MLP's hidden units on the same batch
+// (see runUnitsBound). Without CASE
 // arguments cases are read from standard input, one per line, so the
 // orchestrator can keep one process alive and alternate it with PyTorch. The
 // data are the first 1024 Fashion-MNIST training images when the data set is
@@ -29,6 +31,7 @@
 #include "cnn.h"
 #include "lstm.h"
 #include "mlp.h"
+#include "mlp_units.h"
 #include "rnn.h"
 
 #include "bench/fma_peak.h"
@@ -106,7 +109,8 @@ private:
 
 /// What a `host:` case may be (see runHostProbe).
 constexpr const char *kHostProbeUsage =
-    "expected host:fma, host:read:MIB (1-4096) or host:handoff:KIB (1-65536)";
+    "expected host:fma, host:read:MIB (1-4096), host:handoff:KIB (1-65536) "
+    "or host:units:BATCH (1-256, 1 or 2 threads)";
 
 /// A 64-byte aligned buffer, as the workspace must be.
 struct AlignedBuffer {
@@ -352,6 +356,9 @@ private:
     char rest = 0;
     if (std::sscanf(caseName.c_str(), "host:handoff:%u%c", &kib, &rest) == 1)
       return runHandoffProbe(caseName, kib);
+    unsigned batch = 0;
+    if (std::sscanf(caseName.c_str(), "host:units:%u%c", &batch, &rest) == 1)
+      return runUnitsBound(caseName, batch);
     bool fma = caseName == "host:fma";
     if (!fma &&
         (std::sscanf(caseName.c_str(), "host:read:%u%c", &mib, &rest) != 1 ||
@@ -403,6 +410,79 @@ private:
     std::fflush(stdout);
   }
 
+  /// `host:units:BATCH`: what a step of the MLP whose hidden units are
+  /// split between two threads could take here at best. Each of the
+  /// `opts.threads` threads (1 or 2) trains its own copy of
+  /// bench/models/mlp_units.nn (the MLP with half its hidden units, compiled
+  /// for one thread) on the same batch; the threads start every step
+  /// together and the line has the time per step of the slower. Such a
+  /// partition computes the same products, split by units, and shares only
+  /// the input batch and the logits; the threads here share only the batch.
+  /// Against `mlp:step:BATCH` on one thread it bounds the 2-thread ratio a
+  /// unit partition could reach on the host's current placement of the two
+  /// CPUs (the `host:handoff` probe tells which).
+  void runUnitsBound(const std::string &caseName, unsigned batch) {
+    if (batch == 0 || batch > 256 || opts.threads > 2)
+      return printError(caseName, kHostProbeUsage);
+    const nnc_train_desc &train = *nnc_BenchMLPUnits_desc.train;
+    struct Copy {
+      std::vector<float> params, grads, optState;
+      std::unique_ptr<AlignedBuffer> workspace;
+      int64_t step = 0;
+    };
+    int threads = opts.threads;
+    std::vector<Copy> copies(threads);
+    for (Copy &copy : copies) {
+      copy.params.resize(nnc_BenchMLPUnits_desc.param_size);
+      copy.grads.resize(nnc_BenchMLPUnits_desc.param_size);
+      copy.optState.assign(train.opt_state_size, 0.0f);
+      nnc::initParams(nnc_BenchMLPUnits_desc, copy.params.data(), 42);
+      copy.workspace = std::make_unique<AlignedBuffer>(
+          train.workspace_fixed + int64_t(batch) * train.workspace_per_example);
+    }
+    // Step i starts when `started` reaches i; every thread adds one to
+    // `finished` after its step.
+    std::atomic<int64_t> started{0}, finished{0};
+    std::atomic<bool> stop{false};
+    auto runStep = [&](int t, int64_t i) {
+      Copy &copy = copies[t];
+      train.train_step(copy.params.data(), copy.grads.data(),
+                       copy.optState.data(), ++copy.step, /*seed=*/1,
+                       batchInputs(i, batch), batchLabels(i, batch), batch,
+                       copy.workspace->data);
+    };
+    std::vector<std::thread> helpers;
+    for (int t = 1; t < threads; ++t)
+      helpers.emplace_back([&, t] {
+        for (int64_t i = 1;; ++i) {
+          while (started.load(std::memory_order_acquire) < i)
+            if (stop.load(std::memory_order_relaxed))
+              return;
+          runStep(t, i);
+          finished.fetch_add(1, std::memory_order_release);
+        }
+      });
+    int64_t step = 0;
+    Timing t = timeLoop(opts, [&](int64_t) {
+      ++step;
+      started.store(step, std::memory_order_release);
+      runStep(0, step);
+      finished.fetch_add(1, std::memory_order_release);
+      while (finished.load(std::memory_order_acquire) < step * threads)
+        ;
+    });
+    stop.store(true);
+    for (std::thread &helper : helpers)
+      helper.join();
+    double perIter = t.seconds / double(t.iters);
+    std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "
+                "\"threads\": %d, \"batch\": %u, \"iters\": %lld, "
+                "\"us_per_iter\": %s}\n",
+                caseName.c_str(), threads, batch, (long long)t.iters,
+                number(perIter * 1e6).c_str());
+    std::fflush(stdout);
+  }
+
   static std::string number(double v) {
     char text[64];
     std::snprintf(text, sizeof text, "%.9g", v);
@@ -440,7 +520,8 @@ private:
       "  model: mlp cnn lstm rnn; kind: train step grad infer;\n"
       "  or host:fma (the FMA loop on every thread at once), host:read:MIB\n"
       "  (every thread reading MIB MiB of its own), host:handoff:KIB (two\n"
-      "  threads reading KIB KiB the other wrote);\n"
+      "  threads reading KIB KiB the other wrote), host:units:BATCH (1 or 2\n"
+      "  threads each training half the MLP's hidden units);\n"
       "  without cases, reads one case per line from stdin\n");
   std::exit(2);
 }
