@@ -420,7 +420,10 @@ private:
   /// the input batch and the logits; the threads here share only the batch.
   /// Against `mlp:step:BATCH` on one thread it bounds the 2-thread ratio a
   /// unit partition could reach on the host's current placement of the two
-  /// CPUs (the `host:handoff` probe tells which).
+  /// CPUs (the `host:handoff` probe tells which), with each thread's weight
+  /// columns contiguous as here: split within the rows of the MLP's own
+  /// weight, the optimizer's update measured 4x slower (see
+  /// docs/performance.md).
   void runUnitsBound(const std::string &caseName, unsigned batch) {
     if (batch == 0 || batch > 256 || opts.threads > 2)
       return printError(caseName, kHostProbeUsage);
