@@ -166,26 +166,76 @@ Value nnc::lowering::sliceDim(OpBuilder &b, Location loc, Value value,
   return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
 }
 
-Value nnc::lowering::createBatchPartials(OpBuilder &b, Location loc,
-                                         Value batch, RankedTensorType type,
-                                         BatchPartFn partial) {
-  assert(type.hasStaticShape() && "a partial sum has a static shape");
+namespace {
+
+/// A loop over the kBatchParts parts of a batch of `batch` examples,
+/// carrying `carried`, marked nnc.parallel; `body(nb, l, p, start, count,
+/// args)` builds part p's iteration over the examples [start, start +
+/// count) and yields.
+scf::ForOp createBatchPartsLoop(
+    OpBuilder &b, Location loc, Value batch, ValueRange carried,
+    function_ref<void(OpBuilder &, Location, Value, Value, Value, ValueRange)>
+        body) {
   auto constant = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  int64_t rank = type.getRank();
-  SmallVector<int64_t> partsShape{kBatchParts};
-  llvm::append_range(partsShape, type.getShape());
-  Value part = arith::CeilDivSIOp::create(b, loc, batch, constant(kBatchParts));
+  Value part = arith::CeilDivSIOp::create(b, loc, batch,
+                                          constant(nnc::lowering::kBatchParts));
   auto loop = scf::ForOp::create(
-      b, loc, constant(0), constant(kBatchParts), constant(1),
-      ValueRange{
-          tensor::EmptyOp::create(b, loc, partsShape, type.getElementType())},
-      [&](OpBuilder &nb, Location l, Value p, ValueRange args) {
+      b, loc, constant(0), constant(nnc::lowering::kBatchParts), constant(1),
+      carried, [&](OpBuilder &nb, Location l, Value p, ValueRange args) {
         Value start = arith::MinSIOp::create(
             nb, l, arith::MulIOp::create(nb, l, p, part), batch);
         Value count = arith::MinSIOp::create(
             nb, l, part, arith::SubIOp::create(nb, l, batch, start));
+        body(nb, l, p, start, count, args);
+      });
+  loop->setAttr(nnc::kParallelAttr, b.getUnitAttr());
+  return loop;
+}
+
+} // namespace
+
+SmallVector<Value> nnc::lowering::forEachBatchPart(OpBuilder &b, Location loc,
+                                                   Value batch,
+                                                   ValueRange carried,
+                                                   BatchRowsFn body) {
+  scf::ForOp loop = createBatchPartsLoop(
+      b, loc, batch, carried,
+      [&](OpBuilder &nb, Location l, Value, Value start, Value count,
+          ValueRange args) {
+        SmallVector<Value> rows;
+        for (Value arg : args)
+          rows.push_back(sliceDim(nb, l, arg, 0, start, count));
+        SmallVector<Value> results = body(nb, l, start, count, rows);
+        SmallVector<Value> yields;
+        for (auto [result, arg] : llvm::zip_equal(results, args)) {
+          int64_t rank = cast<RankedTensorType>(arg.getType()).getRank();
+          SmallVector<OpFoldResult> offsets(rank, nb.getIndexAttr(0));
+          SmallVector<OpFoldResult> strides(rank, nb.getIndexAttr(1));
+          offsets[0] = start;
+          yields.push_back(tensor::InsertSliceOp::create(
+              nb, l, result, arg, offsets, tensor::getMixedSizes(nb, l, result),
+              strides));
+        }
+        scf::YieldOp::create(nb, l, yields);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+Value nnc::lowering::createBatchPartials(OpBuilder &b, Location loc,
+                                         Value batch, RankedTensorType type,
+                                         BatchPartFn partial) {
+  assert(type.hasStaticShape() && "a partial sum has a static shape");
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> partsShape{kBatchParts};
+  llvm::append_range(partsShape, type.getShape());
+  scf::ForOp loop = createBatchPartsLoop(
+      b, loc, batch,
+      ValueRange{
+          tensor::EmptyOp::create(b, loc, partsShape, type.getElementType())},
+      [&](OpBuilder &nb, Location l, Value p, Value start, Value count,
+          ValueRange args) {
         Value slot = partSlot(nb, l, args[0], p);
         Value zero = arith::ConstantOp::create(
             nb, l, nb.getZeroAttr(type.getElementType()));
@@ -200,7 +250,6 @@ Value nnc::lowering::createBatchPartials(OpBuilder &b, Location loc,
                              ValueRange{tensor::InsertSliceOp::create(
                                  nb, l, sum, args[0], at, sizes, strides)});
       });
-  loop->setAttr(kParallelAttr, b.getUnitAttr());
   return loop.getResult(0);
 }
 

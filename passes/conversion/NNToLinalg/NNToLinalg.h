@@ -144,6 +144,23 @@ mlir::Value createBatchPartials(mlir::OpBuilder &b, mlir::Location loc,
                                 mlir::Value batch, mlir::RankedTensorType type,
                                 BatchPartFn partial);
 
+/// `body(b, loc, start, count, rows)` for the rows [start, start + count)
+/// of kBatchParts parts of the batch (dimension 0 of size `batch` of every
+/// value of `carried`), in a loop marked nnc.parallel: `rows` are the part's
+/// rows of each carried tensor and `body` returns their new values, which
+/// the loop stores back into those rows; it returns the carried tensors
+/// after the last part. For computations whose examples do not depend on
+/// each other (a recurrent layer's loop over time): with threads each part
+/// runs on one thread from start to end, with a single fork, and the parts
+/// are those of sumOverBatchParts, so the weight gradients' parts read what
+/// their own thread wrote.
+using BatchRowsFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::Value, mlir::Value,
+    mlir::ValueRange)>;
+llvm::SmallVector<mlir::Value>
+forEachBatchPart(mlir::OpBuilder &b, mlir::Location loc, mlir::Value batch,
+                 mlir::ValueRange carried, BatchRowsFn body);
+
 /// Slot `p` of a tensor of parts (its first dimension), rank-reduced.
 mlir::Value partSlot(mlir::OpBuilder &b, mlir::Location loc, mlir::Value parts,
                      mlir::OpFoldResult p);

@@ -17,6 +17,11 @@
 //    rows). The gate gradients of every step are kept, so the gradients of
 //    the input, W_ih, W_hh and the biases are contractions over all steps
 //    at once after the loop.
+// Both loops over time run inside a loop over the parts of the batch
+// (lowering::forEachBatchPart), on each part's rows: an example's steps read
+// its own states alone, so with threads each part runs on one thread from
+// the first step to the last, one fork per loop instead of several small
+// ones at every step, and the results do not depend on the split.
 // Every tensor a loop writes is created before it and threaded through
 // `iter_args`, and a step writes one slice of each tensor it keeps, never
 // several slices of one: one-shot bufferization then updates everything in
@@ -93,6 +98,13 @@ struct Layer {
   }
 
   int64_t gates() const { return nn::getNumGates(cell) * hidden; }
+
+  /// The same layer over `count` of its examples (a part of the batch).
+  Layer withBatch(Value count) const {
+    Layer part = *this;
+    part.batch = count;
+    return part;
+  }
 
   RankedTensorType type(ArrayRef<int64_t> perExample) const {
     SmallVector<int64_t> shape{ShapedType::kDynamic};
@@ -249,98 +261,111 @@ SmallVector<Value> buildForward(OpBuilder &b, Location loc, const Layer &layer,
     iterArgs.push_back(layer.empty(b, loc, {T, H}));
   unsigned historyArg = S + 1, activationsArg = S + 1 + history;
 
-  auto loop = scf::ForOp::create(
-      b, loc, createIndex(b, loc, 0), createIndex(b, loc, T),
-      createIndex(b, loc, 1), iterArgs,
-      [&](OpBuilder &b, Location loc, Value k, ValueRange args) {
-        Step step = Step::get(b, loc, layer, k, /*backward=*/false);
-        SmallVector<Value> yields(args);
-        Value &recurrent = yields[S];
-        recurrent = linalg::BroadcastOp::create(b, loc, ops.biasHH, recurrent,
-                                                ArrayRef<int64_t>{0})
-                        .getResult()[0];
-        recurrent =
-            linalg::MatmulOp::create(b, loc, TypeRange{recurrent.getType()},
-                                     ValueRange{args[0], ops.weightHH},
-                                     ValueRange{recurrent})
-                .getResult(0);
-        Value inputs =
-            layer.slice(b, loc, projection, {step.time, idx(0)}, {1, G});
-        SmallVector<Value> ins;
-        for (int64_t g = 0; g < numGates; ++g)
-          ins.push_back(layer.slice(b, loc, inputs, {idx(g * H)}, {H}));
-        for (int64_t g = 0; g < numGates; ++g)
-          ins.push_back(layer.slice(b, loc, recurrent, {idx(g * H)}, {H}));
+  // Every example's steps read its own states alone, so each part of the
+  // batch runs the whole loop over time on one thread: one fork for the
+  // layer rather than several small ones at every step.
+  SmallVector<Value> loopResults = lowering::forEachBatchPart(
+      b, loc, layer.batch, iterArgs,
+      [&](OpBuilder &b, Location loc, Value start, Value count,
+          ValueRange rows) -> SmallVector<Value> {
+        Layer part = layer.withBatch(count);
+        Value partProjection =
+            lowering::sliceDim(b, loc, projection, 0, start, count);
+        auto loop = scf::ForOp::create(
+            b, loc, createIndex(b, loc, 0), createIndex(b, loc, T),
+            createIndex(b, loc, 1), rows,
+            [&](OpBuilder &b, Location loc, Value k, ValueRange args) {
+              Step step = Step::get(b, loc, part, k, /*backward=*/false);
+              SmallVector<Value> yields(args);
+              Value &recurrent = yields[S];
+              recurrent =
+                  linalg::BroadcastOp::create(b, loc, ops.biasHH, recurrent,
+                                              ArrayRef<int64_t>{0})
+                      .getResult()[0];
+              recurrent =
+                  linalg::MatmulOp::create(
+                      b, loc, TypeRange{recurrent.getType()},
+                      ValueRange{args[0], ops.weightHH}, ValueRange{recurrent})
+                      .getResult(0);
+              Value inputs = part.slice(b, loc, partProjection,
+                                        {step.time, idx(0)}, {1, G});
+              SmallVector<Value> ins;
+              for (int64_t g = 0; g < numGates; ++g)
+                ins.push_back(part.slice(b, loc, inputs, {idx(g * H)}, {H}));
+              for (int64_t g = 0; g < numGates; ++g)
+                ins.push_back(part.slice(b, loc, recurrent, {idx(g * H)}, {H}));
 
-        // Outputs: the states, in place, then this step's activations.
-        SmallVector<Value> outs(args.take_front(S));
-        for (int64_t a = 0; a < A; ++a)
-          outs.push_back(layer.slice(b, loc, args[activationsArg + a],
-                                     {step.time, idx(0)}, {1, H}));
+              // Outputs: the states, in place, then this step's activations.
+              SmallVector<Value> outs(args.take_front(S));
+              for (int64_t a = 0; a < A; ++a)
+                outs.push_back(part.slice(b, loc, args[activationsArg + a],
+                                          {step.time, idx(0)}, {1, H}));
 
-        RecurrentCell cell = layer.cell;
-        size_t numIns = ins.size();
-        SmallVector<Value> results = createStepGeneric(
-            b, loc, ins, outs,
-            [&](Scalar &s, ValueRange v) -> SmallVector<Value> {
-              ValueRange state = v.drop_front(numIns);
-              switch (cell) {
-              case RecurrentCell::RnnTanh:
-                return {s.tanh(s.add(v[0], v[1]))};
-              case RecurrentCell::RnnRelu:
-                return {s.relu(s.add(v[0], v[1]))};
-              case RecurrentCell::Gru: {
-                Value r = s.sigmoid(s.add(v[0], v[3]));
-                Value z = s.sigmoid(s.add(v[1], v[4]));
-                Value n = s.tanh(s.add(v[2], s.mul(r, v[5])));
-                // (1 - z) n + z h = n + z (h - n)
-                Value h = s.add(n, s.mul(z, s.sub(state[0], n)));
-                SmallVector<Value> out{h};
-                if (A)
-                  out.append({r, z, n, v[5]});
-                return out;
+              RecurrentCell cell = part.cell;
+              size_t numIns = ins.size();
+              SmallVector<Value> results = createStepGeneric(
+                  b, loc, ins, outs,
+                  [&](Scalar &s, ValueRange v) -> SmallVector<Value> {
+                    ValueRange state = v.drop_front(numIns);
+                    switch (cell) {
+                    case RecurrentCell::RnnTanh:
+                      return {s.tanh(s.add(v[0], v[1]))};
+                    case RecurrentCell::RnnRelu:
+                      return {s.relu(s.add(v[0], v[1]))};
+                    case RecurrentCell::Gru: {
+                      Value r = s.sigmoid(s.add(v[0], v[3]));
+                      Value z = s.sigmoid(s.add(v[1], v[4]));
+                      Value n = s.tanh(s.add(v[2], s.mul(r, v[5])));
+                      // (1 - z) n + z h = n + z (h - n)
+                      Value h = s.add(n, s.mul(z, s.sub(state[0], n)));
+                      SmallVector<Value> out{h};
+                      if (A)
+                        out.append({r, z, n, v[5]});
+                      return out;
+                    }
+                    case RecurrentCell::Lstm: {
+                      Value i = s.sigmoid(s.add(v[0], v[4]));
+                      Value f = s.sigmoid(s.add(v[1], v[5]));
+                      Value g = s.tanh(s.add(v[2], v[6]));
+                      Value o = s.sigmoid(s.add(v[3], v[7]));
+                      Value c = s.add(s.mul(f, state[1]), s.mul(i, g));
+                      Value h = s.mul(o, s.tanh(c));
+                      SmallVector<Value> out{h, c};
+                      if (A)
+                        out.append({i, f, g, o});
+                      return out;
+                    }
+                    }
+                    llvm_unreachable("every cell is handled");
+                  });
+
+              for (int64_t s = 0; s < S; ++s)
+                yields[s] = results[s];
+              for (int64_t a = 0; a < A; ++a)
+                yields[activationsArg + a] = part.insert(
+                    b, loc, results[S + a], yields[activationsArg + a],
+                    {step.time, idx(0)}, {1, H});
+              if (train) {
+                for (int64_t s = 0; s < S; ++s)
+                  yields[historyArg] =
+                      part.insert(b, loc, results[s], yields[historyArg],
+                                  {step.next, idx(s), idx(0)}, {1, 1, H});
+              } else if (part.sequence) {
+                yields[historyArg] =
+                    part.insert(b, loc, results[0], yields[historyArg],
+                                {step.time, idx(0)}, {1, H});
               }
-              case RecurrentCell::Lstm: {
-                Value i = s.sigmoid(s.add(v[0], v[4]));
-                Value f = s.sigmoid(s.add(v[1], v[5]));
-                Value g = s.tanh(s.add(v[2], v[6]));
-                Value o = s.sigmoid(s.add(v[3], v[7]));
-                Value c = s.add(s.mul(f, state[1]), s.mul(i, g));
-                Value h = s.mul(o, s.tanh(c));
-                SmallVector<Value> out{h, c};
-                if (A)
-                  out.append({i, f, g, o});
-                return out;
-              }
-              }
-              llvm_unreachable("every cell is handled");
+              scf::YieldOp::create(b, loc, yields);
             });
-
-        for (int64_t s = 0; s < S; ++s)
-          yields[s] = results[s];
-        for (int64_t a = 0; a < A; ++a)
-          yields[activationsArg + a] =
-              layer.insert(b, loc, results[S + a], yields[activationsArg + a],
-                           {step.time, idx(0)}, {1, H});
-        if (train) {
-          for (int64_t s = 0; s < S; ++s)
-            yields[historyArg] =
-                layer.insert(b, loc, results[s], yields[historyArg],
-                             {step.next, idx(s), idx(0)}, {1, 1, H});
-        } else if (layer.sequence) {
-          yields[historyArg] =
-              layer.insert(b, loc, results[0], yields[historyArg],
-                           {step.time, idx(0)}, {1, H});
-        }
-        scf::YieldOp::create(b, loc, yields);
+        return SmallVector<Value>(loop.getResults());
       });
 
-  Value result = loop.getResult(0);
+  Value result = loopResults[0];
   if (layer.sequence && !train)
-    result = loop.getResult(historyArg);
+    result = loopResults[historyArg];
   if (!train)
     return {result};
-  Value states = loop.getResult(historyArg);
+  Value states = loopResults[historyArg];
   if (layer.sequence)
     result = copyOf(b, loc, layer,
                     layer.slice(b, loc, states,
@@ -349,7 +374,7 @@ SmallVector<Value> buildForward(OpBuilder &b, Location loc, const Layer &layer,
                     {T, H});
   SmallVector<Value> results{result, states};
   for (int64_t a = 0; a < A; ++a)
-    results.push_back(loop.getResult(activationsArg + a));
+    results.push_back(loopResults[activationsArg + a]);
   return results;
 }
 
@@ -461,95 +486,115 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     };
 
     Value weightHHT = transposed(adaptor.getWeightHh());
-    auto loop = scf::ForOp::create(
-        b, loc, createIndex(b, loc, 0), createIndex(b, loc, T),
-        createIndex(b, loc, 1), iterArgs,
-        [&](OpBuilder &b, Location loc, Value k, ValueRange args) {
-          Step step = Step::get(b, loc, layer, k, /*backward=*/true);
-          SmallVector<Value> ins;
-          if (layer.sequence)
-            ins.push_back(layer.slice(b, loc, dy, {step.time, idx(0)}, {1, H}));
-          for (int64_t a = 0; a < A; ++a)
-            ins.push_back(layer.slice(b, loc, activations[a],
-                                      {step.time, idx(0)}, {1, H}));
-          // LSTM: c_{t-1}; GRU: h_{t-1}; Elman: h_t.
-          Value stateSlot = lstm || gru ? step.prev : step.next;
-          ins.push_back(layer.slice(b, loc, states,
-                                    {stateSlot, idx(lstm ? 1 : 0), idx(0)},
-                                    {1, 1, H}));
+    // Each part of the batch walks back over time on one thread (see
+    // buildForward).
+    SmallVector<Value> loopResults = lowering::forEachBatchPart(
+        b, loc, layer.batch, iterArgs,
+        [&](OpBuilder &b, Location loc, Value start, Value count,
+            ValueRange rows) -> SmallVector<Value> {
+          Layer part = layer.withBatch(count);
+          auto rowsOf = [&](Value value) {
+            return lowering::sliceDim(b, loc, value, 0, start, count);
+          };
+          Value partDy = layer.sequence ? rowsOf(dy) : Value();
+          SmallVector<Value> partActivations;
+          for (Value activation : activations)
+            partActivations.push_back(rowsOf(activation));
+          Value partStates = rowsOf(states);
+          auto loop = scf::ForOp::create(
+              b, loc, createIndex(b, loc, 0), createIndex(b, loc, T),
+              createIndex(b, loc, 1), rows,
+              [&](OpBuilder &b, Location loc, Value k, ValueRange args) {
+                Step step = Step::get(b, loc, part, k, /*backward=*/true);
+                SmallVector<Value> ins;
+                if (part.sequence)
+                  ins.push_back(
+                      part.slice(b, loc, partDy, {step.time, idx(0)}, {1, H}));
+                for (int64_t a = 0; a < A; ++a)
+                  ins.push_back(part.slice(b, loc, partActivations[a],
+                                           {step.time, idx(0)}, {1, H}));
+                // LSTM: c_{t-1}; GRU: h_{t-1}; Elman: h_t.
+                Value stateSlot = lstm || gru ? step.prev : step.next;
+                ins.push_back(part.slice(b, loc, partStates,
+                                         {stateSlot, idx(lstm ? 1 : 0), idx(0)},
+                                         {1, 1, H}));
 
-          // Outputs: this step's gate gradients, then the states' gradients
-          // in place: the parts of the previous step's that do not go
-          // through W_hh.
-          SmallVector<Value> outs;
-          for (unsigned arg : gateArgs)
-            outs.push_back(
-                layer.slice(b, loc, args[arg], {step.time, idx(0)}, {1, H}));
-          outs.append(args.begin(), args.begin() + S);
+                // Outputs: this step's gate gradients, then the states'
+                // gradients in place: the parts of the previous step's that do
+                // not go through W_hh.
+                SmallVector<Value> outs;
+                for (unsigned arg : gateArgs)
+                  outs.push_back(part.slice(b, loc, args[arg],
+                                            {step.time, idx(0)}, {1, H}));
+                outs.append(args.begin(), args.begin() + S);
 
-          bool sequence = layer.sequence;
-          size_t numIns = ins.size(), numGateOuts = gateArgs.size();
-          SmallVector<Value> results = createStepGeneric(
-              b, loc, ins, outs,
-              [&](Scalar &s, ValueRange v) -> SmallVector<Value> {
-                ValueRange dState = v.drop_front(numIns + numGateOuts);
-                Value dh = sequence ? s.add(dState[0], v[0]) : dState[0];
-                ValueRange saved = v.drop_front(sequence ? 1 : 0);
-                switch (cell) {
-                case RecurrentCell::RnnTanh:
-                  return {s.tanhGrad(dh, saved[0]), s.constant(0)};
-                case RecurrentCell::RnnRelu: {
-                  Value positive = arith::CmpFOp::create(
-                      s.b, s.loc, arith::CmpFPredicate::OGT, saved[0],
-                      s.constant(0));
-                  return {arith::SelectOp::create(s.b, s.loc, positive, dh,
-                                                  s.constant(0)),
-                          s.constant(0)};
-                }
-                case RecurrentCell::Gru: {
-                  Value r = saved[0], z = saved[1], n = saved[2], hn = saved[3],
-                        h = saved[4];
-                  Value dn = s.mul(dh, s.sub(s.constant(1), z));
-                  Value dz = s.mul(dh, s.sub(h, n));
-                  Value dan = s.tanhGrad(dn, n);
-                  return {s.sigmoidGrad(s.mul(dan, hn), r),
-                          s.sigmoidGrad(dz, z), dan, s.mul(dan, r),
-                          s.mul(dh, z)};
-                }
-                case RecurrentCell::Lstm: {
-                  Value i = saved[0], f = saved[1], g = saved[2], o = saved[3],
-                        cprev = saved[4];
-                  Value tc = s.tanh(s.add(s.mul(f, cprev), s.mul(i, g)));
-                  Value dct = s.add(dState[1], s.tanhGrad(s.mul(dh, o), tc));
-                  return {s.sigmoidGrad(s.mul(dct, g), i),
-                          s.sigmoidGrad(s.mul(dct, cprev), f),
-                          s.tanhGrad(s.mul(dct, i), g),
-                          s.sigmoidGrad(s.mul(dh, tc), o),
-                          s.constant(0),
-                          s.mul(dct, f)};
-                }
-                }
-                llvm_unreachable("every cell is handled");
+                bool sequence = part.sequence;
+                size_t numIns = ins.size(), numGateOuts = gateArgs.size();
+                SmallVector<Value> results = createStepGeneric(
+                    b, loc, ins, outs,
+                    [&](Scalar &s, ValueRange v) -> SmallVector<Value> {
+                      ValueRange dState = v.drop_front(numIns + numGateOuts);
+                      Value dh = sequence ? s.add(dState[0], v[0]) : dState[0];
+                      ValueRange saved = v.drop_front(sequence ? 1 : 0);
+                      switch (cell) {
+                      case RecurrentCell::RnnTanh:
+                        return {s.tanhGrad(dh, saved[0]), s.constant(0)};
+                      case RecurrentCell::RnnRelu: {
+                        Value positive = arith::CmpFOp::create(
+                            s.b, s.loc, arith::CmpFPredicate::OGT, saved[0],
+                            s.constant(0));
+                        return {arith::SelectOp::create(s.b, s.loc, positive,
+                                                        dh, s.constant(0)),
+                                s.constant(0)};
+                      }
+                      case RecurrentCell::Gru: {
+                        Value r = saved[0], z = saved[1], n = saved[2],
+                              hn = saved[3], h = saved[4];
+                        Value dn = s.mul(dh, s.sub(s.constant(1), z));
+                        Value dz = s.mul(dh, s.sub(h, n));
+                        Value dan = s.tanhGrad(dn, n);
+                        return {s.sigmoidGrad(s.mul(dan, hn), r),
+                                s.sigmoidGrad(dz, z), dan, s.mul(dan, r),
+                                s.mul(dh, z)};
+                      }
+                      case RecurrentCell::Lstm: {
+                        Value i = saved[0], f = saved[1], g = saved[2],
+                              o = saved[3], cprev = saved[4];
+                        Value tc = s.tanh(s.add(s.mul(f, cprev), s.mul(i, g)));
+                        Value dct =
+                            s.add(dState[1], s.tanhGrad(s.mul(dh, o), tc));
+                        return {s.sigmoidGrad(s.mul(dct, g), i),
+                                s.sigmoidGrad(s.mul(dct, cprev), f),
+                                s.tanhGrad(s.mul(dct, i), g),
+                                s.sigmoidGrad(s.mul(dh, tc), o),
+                                s.constant(0),
+                                s.mul(dct, f)};
+                      }
+                      }
+                      llvm_unreachable("every cell is handled");
+                    });
+
+                SmallVector<Value> yields(args);
+                DenseMap<unsigned, Value> gateResults;
+                for (auto [result, arg] : llvm::zip(results, gateArgs))
+                  gateResults[arg] = result;
+                for (int64_t s = 0; s < S; ++s)
+                  yields[s] = results[numGateOuts + s];
+                // dh_{t-1} += sum over the gates of dA_t W_hh^T. The products
+                // read the step's gate gradients before they are stored into
+                // the history: a read after the store would make bufferization
+                // copy them.
+                for (auto [g, arg] : llvm::enumerate(recurrentGates))
+                  yields[0] = lowering::createMatmul(
+                      b, loc, gateResults[arg], gateRows(b, loc, weightHHT, g),
+                      yields[0], /*transposeLhs=*/false,
+                      /*transposeRhs=*/false);
+                for (auto [result, arg] : llvm::zip(results, gateArgs))
+                  yields[arg] = part.insert(b, loc, result, yields[arg],
+                                            {step.time, idx(0)}, {1, H});
+                scf::YieldOp::create(b, loc, yields);
               });
-
-          SmallVector<Value> yields(args);
-          DenseMap<unsigned, Value> gateResults;
-          for (auto [result, arg] : llvm::zip(results, gateArgs))
-            gateResults[arg] = result;
-          for (int64_t s = 0; s < S; ++s)
-            yields[s] = results[numGateOuts + s];
-          // dh_{t-1} += sum over the gates of dA_t W_hh^T. The products read
-          // the step's gate gradients before they are stored into the
-          // history: a read after the store would make bufferization copy
-          // them.
-          for (auto [g, arg] : llvm::enumerate(recurrentGates))
-            yields[0] = lowering::createMatmul(
-                b, loc, gateResults[arg], gateRows(b, loc, weightHHT, g),
-                yields[0], /*transposeLhs=*/false, /*transposeRhs=*/false);
-          for (auto [result, arg] : llvm::zip(results, gateArgs))
-            yields[arg] = layer.insert(b, loc, result, yields[arg],
-                                       {step.time, idx(0)}, {1, H});
-          scf::YieldOp::create(b, loc, yields);
+          return SmallVector<Value>(loop.getResults());
         });
 
     // After the loop, over all N * T rows at once, per gate: dx += dA W_ih^T,
@@ -619,7 +664,7 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
     };
     Value weightIHT = transposed(adaptor.getWeightIh());
     for (int64_t g = 0; g < numGates; ++g) {
-      Value dGate = loop.getResult(inputGates[g]);
+      Value dGate = loopResults[inputGates[g]];
       // dx[n, t, i] += sum over j of dA[n, t, j] W_ih^T[gH + j, i].
       dx = contract(dGate, gateRows(b, loc, weightIHT, g), dx,
                     {map({n, t, j}), map({j, i}), map({n, t, i})},
@@ -630,7 +675,7 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
       Value dBias = lowering::createBatchSum(b, loc, dGate, {2}, biasType(H));
       dBiasIH = insertColumns(dBias, dBiasIH, g);
 
-      Value dRecurrent = loop.getResult(recurrentGates[g]);
+      Value dRecurrent = loopResults[recurrentGates[g]];
       dWeightHH =
           insertColumns(outerSum(hprev, dRecurrent, {H, H}), dWeightHH, g);
       if (recurrentGates[g] != inputGates[g])
@@ -640,7 +685,7 @@ struct RecurrentGradLowering : OpConversionPattern<nn::RecurrentGradOp> {
 
     Value dInitial = layer.empty(b, loc, {S, H});
     for (int64_t s = 0; s < S; ++s)
-      dInitial = layer.insert(b, loc, loop.getResult(s), dInitial,
+      dInitial = layer.insert(b, loc, loopResults[s], dInitial,
                               {idx(s), idx(0)}, {1, H});
     rewriter.replaceOp(op,
                        {dx, dWeightIH, dWeightHH, dBiasIH, dBiasHH, dInitial});
