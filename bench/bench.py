@@ -186,6 +186,10 @@ HOST_PROBES = [(FMA_PROBE, "gflops"), (CACHE_PROBE, "gbs"),
 # Two threads taking turns writing 256 KiB and reading what the other
 # wrote (about what the MLP's first weight matrix hands over per step).
 HANDOFF_PROBE = "host:handoff:256"
+# The models trained on N threads against 1 at batch 256; the target (>= 1.7
+# on 2 threads) is the MLP's and the CNN's.
+THREAD_MODELS = ("mlp", "cnn", "lstm", "rnn")
+THREAD_TARGET_MODELS = ("mlp", "cnn")
 # Every thread training half the MLP's hidden units on the same batch, all
 # at once (nnc-bench's runUnitsBound): how fast a step that splits the MLP
 # by units between 2 threads could be on the host's current placement.
@@ -384,7 +388,7 @@ def run_models(cfg, build, sections, threads):
     # N threads against 1: each pair of runs back to back, so that both see
     # the same machine (a drift over the minutes between two separate runs
     # would otherwise show in the ratio), with a probe of the host first.
-    paired_cases = [f"{m}:train:256" for m in ("mlp", "cnn")] \
+    paired_cases = [f"{m}:train:256" for m in THREAD_MODELS] \
         if "train" in sections and threads > 1 else []
     if "latency" in sections:
         for m in MODELS:
@@ -759,7 +763,7 @@ class Report:
             return stats(values), stats(slower)
 
         rows = []
-        for model in ("mlp", "cnn"):
+        for model in THREAD_MODELS:
             case = f"{model}:train:256"
             a, b = by_pair.get(f"nnc/{case}"), by_pair.get(f"torch/{case}")
             judged = stats([p["many"] / p["one"] for p in pairs
@@ -767,7 +771,9 @@ class Report:
                             p["rep"] in two_cores and p["one"]])
             limit, slower = ceiling(case)
             status = ""
-            if threads == 2:
+            if model not in THREAD_TARGET_MODELS:
+                status = " (not a target)"
+            elif threads == 2:
                 status = " " + self.target(
                     "threads", f"train {model} b256 nnc 2t/1t",
                     median_of(judged), TARGET_THREADS)
