@@ -227,7 +227,6 @@ Value nnc::lowering::createBatchPartials(OpBuilder &b, Location loc,
                                          Value batch, RankedTensorType type,
                                          BatchPartFn partial) {
   assert(type.hasStaticShape() && "a partial sum has a static shape");
-  int64_t rank = type.getRank();
   SmallVector<int64_t> partsShape{kBatchParts};
   llvm::append_range(partsShape, type.getShape());
   scf::ForOp loop = createBatchPartsLoop(
@@ -236,19 +235,19 @@ Value nnc::lowering::createBatchPartials(OpBuilder &b, Location loc,
           tensor::EmptyOp::create(b, loc, partsShape, type.getElementType())},
       [&](OpBuilder &nb, Location l, Value p, Value start, Value count,
           ValueRange args) {
-        Value slot = partSlot(nb, l, args[0], p);
+        auto slot =
+            partSlot(nb, l, args[0], p).getDefiningOp<tensor::ExtractSliceOp>();
         Value zero = arith::ConstantOp::create(
             nb, l, nb.getZeroAttr(type.getElementType()));
-        Value init = linalg::FillOp::create(nb, l, zero, slot).getResult(0);
+        Value init =
+            linalg::FillOp::create(nb, l, zero, slot.getResult()).getResult(0);
         Value sum = partial(nb, l, start, count, init);
-        SmallVector<OpFoldResult> at(rank + 1, nb.getIndexAttr(0)),
-            sizes{nb.getIndexAttr(1)}, strides(rank + 1, nb.getIndexAttr(1));
-        at[0] = p;
-        for (int64_t size : type.getShape())
-          sizes.push_back(nb.getIndexAttr(size));
-        scf::YieldOp::create(nb, l,
-                             ValueRange{tensor::InsertSliceOp::create(
-                                 nb, l, sum, args[0], at, sizes, strides)});
+        // Back into the slot it was read from.
+        scf::YieldOp::create(
+            nb, l,
+            ValueRange{tensor::InsertSliceOp::create(
+                nb, l, sum, args[0], slot.getMixedOffsets(),
+                slot.getMixedSizes(), slot.getMixedStrides())});
       });
   return loop.getResult(0);
 }
