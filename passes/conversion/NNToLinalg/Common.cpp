@@ -204,20 +204,20 @@ SmallVector<Value> nnc::lowering::forEachBatchPart(OpBuilder &b, Location loc,
       b, loc, batch, carried,
       [&](OpBuilder &nb, Location l, Value, Value start, Value count,
           ValueRange args) {
+        SmallVector<tensor::ExtractSliceOp> slices;
         SmallVector<Value> rows;
-        for (Value arg : args)
-          rows.push_back(sliceDim(nb, l, arg, 0, start, count));
-        SmallVector<Value> results = body(nb, l, start, count, rows);
-        SmallVector<Value> yields;
-        for (auto [result, arg] : llvm::zip_equal(results, args)) {
-          int64_t rank = cast<RankedTensorType>(arg.getType()).getRank();
-          SmallVector<OpFoldResult> offsets(rank, nb.getIndexAttr(0));
-          SmallVector<OpFoldResult> strides(rank, nb.getIndexAttr(1));
-          offsets[0] = start;
-          yields.push_back(tensor::InsertSliceOp::create(
-              nb, l, result, arg, offsets, tensor::getMixedSizes(nb, l, result),
-              strides));
+        for (Value arg : args) {
+          slices.push_back(sliceDim(nb, l, arg, 0, start, count)
+                               .getDefiningOp<tensor::ExtractSliceOp>());
+          rows.push_back(slices.back().getResult());
         }
+        SmallVector<Value> results = body(nb, l, start, count, rows);
+        // Each part's rows go back where they were read from.
+        SmallVector<Value> yields;
+        for (auto [result, slice] : llvm::zip_equal(results, slices))
+          yields.push_back(tensor::InsertSliceOp::create(
+              nb, l, result, slice.getSource(), slice.getMixedOffsets(),
+              slice.getMixedSizes(), slice.getMixedStrides()));
         scf::YieldOp::create(nb, l, yields);
       });
   return SmallVector<Value>(loop.getResults());

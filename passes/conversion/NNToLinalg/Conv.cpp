@@ -191,12 +191,6 @@ struct Conv2DInputGradLowering : OpConversionPattern<nn::Conv2DInputGradOp> {
   }
 };
 
-/// `value`[start : start + count] along its first dimension (the batch).
-Value batchSlice(OpBuilder &b, Location loc, Value value, Value start,
-                 Value count) {
-  return lowering::sliceDim(b, loc, value, 0, start, count);
-}
-
 /// dW[f, c, kh, kw] = sum_{n, oh, ow} dy[n, f, oh, ow] *
 /// x[n, g C/G + c, oh s + kh d, ow s + kw d] with g the group of f. Groups
 /// are explicit dimensions of views, so every map stays affine. The sum over
@@ -283,8 +277,8 @@ struct Conv2DFilterGradLowering : OpConversionPattern<nn::Conv2DFilterGradOp> {
         [&](OpBuilder &b, Location l, Value start, Value count, Value init) {
           return linalg::GenericOp::create(
                      b, l, TypeRange{partialType},
-                     ValueRange{batchSlice(b, l, x, start, count),
-                                batchSlice(b, l, dy, start, count)},
+                     ValueRange{lowering::sliceDim(b, l, x, 0, start, count),
+                                lowering::sliceDim(b, l, dy, 0, start, count)},
                      ValueRange{init},
                      SmallVector<AffineMap>{xMap, dyMap, partialMap}, iterators,
                      multiplyAdd)
