@@ -80,6 +80,10 @@ const ModelEntry kModels[] = {
     {"rnn", &nnc_BenchRNN_desc, nnc_BenchRNN_forward},
 };
 
+/// Half the MLP's hidden units, for the `host:units` bound only.
+const ModelEntry kUnitsModel = {"mlp_units", &nnc_BenchMLPUnits_desc,
+                                nnc_BenchMLPUnits_forward};
+
 /// The CPUs the process may run on, as it started: OpenMP's runtime later
 /// binds the main thread to its first place (OMP_PROC_BIND), and threads
 /// the host probes start would inherit that one CPU.
@@ -427,32 +431,24 @@ private:
   void runUnitsBound(const std::string &caseName, unsigned batch) {
     if (batch == 0 || batch > 256 || opts.threads > 2)
       return printError(caseName, kHostProbeUsage);
-    const nnc_train_desc &train = *nnc_BenchMLPUnits_desc.train;
-    struct Copy {
-      std::vector<float> params, grads, optState;
-      std::unique_ptr<AlignedBuffer> workspace;
-      int64_t step = 0;
-    };
+    const nnc_train_desc &train = *kUnitsModel.desc->train;
     int threads = opts.threads;
-    std::vector<Copy> copies(threads);
-    for (Copy &copy : copies) {
-      copy.params.resize(nnc_BenchMLPUnits_desc.param_size);
-      copy.grads.resize(nnc_BenchMLPUnits_desc.param_size);
-      copy.optState.assign(train.opt_state_size, 0.0f);
-      nnc::initParams(nnc_BenchMLPUnits_desc, copy.params.data(), 42);
-      copy.workspace = std::make_unique<AlignedBuffer>(
-          train.workspace_fixed + int64_t(batch) * train.workspace_per_example);
+    std::vector<std::unique_ptr<ModelState>> copies;
+    std::vector<void *> workspaces;
+    for (int t = 0; t < threads; ++t) {
+      copies.push_back(std::make_unique<ModelState>(kUnitsModel));
+      workspaces.push_back(copies.back()->workspace(batch));
     }
     // Step i starts when `started` reaches i; every thread adds one to
     // `finished` after its step.
     std::atomic<int64_t> started{0}, finished{0};
     std::atomic<bool> stop{false};
     auto runStep = [&](int t, int64_t i) {
-      Copy &copy = copies[t];
+      ModelState &copy = *copies[t];
       train.train_step(copy.params.data(), copy.grads.data(),
                        copy.optState.data(), ++copy.step, /*seed=*/1,
                        batchInputs(i, batch), batchLabels(i, batch), batch,
-                       copy.workspace->data);
+                       workspaces[t]);
     };
     std::vector<std::thread> helpers;
     for (int t = 1; t < threads; ++t)
