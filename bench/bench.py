@@ -506,7 +506,9 @@ def run_models(cfg, build, sections, threads):
                       for k, e in paired_summary.items()}
     handoff_summary = {
         name: stats([h[name] for h in handoffs])
-        for name in ("gbs_other", "gbs_own")} if handoffs else None
+        for name in ("gbs_other", "gbs_own", "gbs_update_shared",
+                     "gbs_update_own")
+        if all(name in h for h in handoffs)} if handoffs else None
     return {"samples": samples, "summary": summary,
             "pairs": pairs, "paired_summary": paired_summary,
             "per_cpu": per_cpu,
@@ -831,6 +833,14 @@ class Report:
                          f"what it had written itself at "
                          f"{fmt_stats(handoff['gbs_own'])} GB/s "
                          f"(bench/read_probe.cpp).")
+                if "gbs_update_shared" in handoff:
+                    text += (f" Both rewriting their halves of 256 KiB at "
+                             f"once, as an optimizer updates its share of a "
+                             f"weight, wrote "
+                             f"{fmt_stats(handoff['gbs_update_shared'])} GB/s "
+                             f"each after both had read all of it, and "
+                             f"{fmt_stats(handoff['gbs_update_own'])} GB/s "
+                             f"after each had read only its half.")
             text += (" Threads are pinned (OMP_PROC_BIND=close, "
                      f"OMP_PLACES={PIN_THREADS['OMP_PLACES']}: a CPU of each "
                      "core) unless the environment places them.")

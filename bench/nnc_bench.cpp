@@ -16,7 +16,8 @@
 // `infer` (the forward function); `host:fma` runs the FMA loop of
 // fma_peak.cpp on every thread at once, `host:read:MIB` has every thread
 // read a buffer of MIB MiB of its own, `host:handoff:KIB` has two threads
-// read what the other wrote (see runHostProbe), and `host:units:BATCH` has
+// read what the other wrote and rewrite what both read (see
+// runHandoffProbe), and `host:units:BATCH` has
 // every thread train a copy of half the MLP's hidden units on the same batch
 // (see runUnitsBound). Without CASE
 // arguments cases are read from standard input, one per line, so the
@@ -401,16 +402,23 @@ private:
 
   /// `host:handoff:KIB`: two threads take turns writing a buffer of KIB
   /// KiB and reading it (read_probe.cpp); the line has the GB/s of reading
-  /// what the other thread wrote and of reading one's own.
+  /// what the other thread wrote and of reading one's own. Then both
+  /// rewrite their halves of such a buffer at once, after both read all of
+  /// it or each only its half (measureUpdates): the GB/s of those writes.
   void runHandoffProbe(const std::string &caseName, unsigned kib) {
     if (kib == 0 || kib > 65536)
       return printError(caseName, kHostProbeUsage);
     nnc::bench::HandoffRates rates =
         nnc::bench::measureHandoff(size_t(kib) << 10, opts.minTime);
+    nnc::bench::UpdateRates updates =
+        nnc::bench::measureUpdates(size_t(kib) << 10, opts.minTime);
     std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "
-                "\"threads\": 2, \"gbs_other\": %s, \"gbs_own\": %s}\n",
+                "\"threads\": 2, \"gbs_other\": %s, \"gbs_own\": %s, "
+                "\"gbs_update_shared\": %s, \"gbs_update_own\": %s}\n",
                 caseName.c_str(), number(rates.otherGBs).c_str(),
-                number(rates.ownGBs).c_str());
+                number(rates.ownGBs).c_str(),
+                number(updates.sharedGBs).c_str(),
+                number(updates.ownGBs).c_str());
     std::fflush(stdout);
   }
 
@@ -519,7 +527,8 @@ private:
       "  model: mlp cnn lstm rnn; kind: train step grad infer;\n"
       "  or host:fma (the FMA loop on every thread at once), host:read:MIB\n"
       "  (every thread reading MIB MiB of its own), host:handoff:KIB (two\n"
-      "  threads reading KIB KiB the other wrote), host:units:BATCH (1 or 2\n"
+      "  threads reading KIB KiB the other wrote, then rewriting halves of\n"
+      "  KIB KiB both read), host:units:BATCH (1 or 2\n"
       "  threads each training half the MLP's hidden units);\n"
       "  without cases, reads one case per line from stdin\n");
   std::exit(2);

@@ -10,7 +10,10 @@
 // only) does not see. The hand-off probe has two threads take turns writing
 // a buffer and reading it, each reading in turn what it wrote itself and
 // what the other wrote: a multi-thread step hands data between cores that
-// way (a weight one core updates and both read). Integer sums vectorize
+// way (a weight one core updates and both read). The update probe has both
+// threads rewrite their halves of a buffer at once, after both read all of
+// it or each only its half: what an optimizer's update of its share of
+// such a weight pays to take the lines back. Integer sums vectorize
 // without reassociating floats; compiled with -march=native like
 // fma_peak.cpp.
 //
@@ -33,6 +36,38 @@ __attribute__((noinline)) uint64_t sumWords(const uint64_t *data,
     sum += data[i];
   return sum;
 }
+
+/// Adds `seed` to every word of `data`: a read-modify-write, as an
+/// optimizer's update of a weight is.
+__attribute__((noinline)) void updateWords(uint64_t *data, size_t count,
+                                           uint64_t seed) {
+  for (size_t i = 0; i < count; ++i)
+    data[i] += seed;
+}
+
+/// A barrier for two threads that spin (the probes' threads have a CPU
+/// each); `wait` returns whether thread 0 asked to stop at this round.
+class SpinBarrier {
+public:
+  bool wait(bool stopHere = false) {
+    int64_t round = rounds.load(std::memory_order_acquire);
+    if (stopHere)
+      stop.store(true, std::memory_order_relaxed);
+    if (arrived.fetch_add(1, std::memory_order_acq_rel) == 1) {
+      arrived.store(0, std::memory_order_relaxed);
+      rounds.store(round + 1, std::memory_order_release);
+    } else {
+      while (rounds.load(std::memory_order_acquire) == round) {
+      }
+    }
+    return stop.load(std::memory_order_relaxed);
+  }
+
+private:
+  std::atomic<int> arrived{0};
+  std::atomic<int64_t> rounds{0};
+  std::atomic<bool> stop{false};
+};
 
 } // namespace
 
@@ -112,5 +147,51 @@ nnc::bench::HandoffRates nnc::bench::measureHandoff(size_t bytes,
   };
   rates.otherGBs = rate(otherReads, otherSeconds);
   rates.ownGBs = rate(ownReads, ownSeconds);
+  return rates;
+}
+
+nnc::bench::UpdateRates nnc::bench::measureUpdates(size_t bytes,
+                                                   double seconds) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<uint64_t> buffer = makeReadBuffer(bytes);
+  size_t half = buffer.size() / 2;
+  // [shared?][thread]: seconds spent rewriting a half, and how many times.
+  double updateSeconds[2][2] = {{0, 0}, {0, 0}};
+  int64_t updates[2][2] = {{0, 0}, {0, 0}};
+  SpinBarrier barrier;
+  auto body = [&](int me) {
+    uint64_t *mine = buffer.data() + me * half;
+    Clock::time_point start = Clock::now();
+    for (int64_t round = 0;; ++round) {
+      int shared = round % 2;
+      volatile uint64_t sink = shared ? sumWords(buffer.data(), 2 * half)
+                                      : sumWords(mine, half);
+      (void)sink;
+      bool done = me == 0 && shared &&
+                  std::chrono::duration<double>(Clock::now() - start)
+                          .count() >= seconds;
+      if (barrier.wait(done))
+        return;
+      Clock::time_point before = Clock::now();
+      updateWords(mine, half, uint64_t(round) | 1);
+      updateSeconds[shared][me] +=
+          std::chrono::duration<double>(Clock::now() - before).count();
+      ++updates[shared][me];
+      barrier.wait();
+    }
+  };
+  std::thread other(body, 1);
+  body(0);
+  other.join();
+  auto rate = [&](int shared) {
+    double total = updateSeconds[shared][0] + updateSeconds[shared][1];
+    int64_t count = updates[shared][0] + updates[shared][1];
+    return total > 0 ? double(count) * double(half * sizeof(uint64_t)) /
+                           total * 1e-9
+                     : 0.0;
+  };
+  UpdateRates rates;
+  rates.sharedGBs = rate(1);
+  rates.ownGBs = rate(0);
   return rates;
 }

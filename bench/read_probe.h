@@ -31,6 +31,18 @@ struct HandoffRates {
 };
 HandoffRates measureHandoff(size_t bytes, double seconds);
 
+/// What two threads get when each rewrites its half of a buffer of `bytes`
+/// at the same time as the other (GB/s of those writes): after both read
+/// the whole buffer (`sharedGBs`: each core must take its half's lines
+/// from the other's cache first, as when an optimizer updates its share of
+/// a weight that both threads' products read) and after each read only its
+/// own half (`ownGBs`). The two kinds of round alternate for about
+/// `seconds`.
+struct UpdateRates {
+  double sharedGBs = 0, ownGBs = 0;
+};
+UpdateRates measureUpdates(size_t bytes, double seconds);
+
 } // namespace nnc::bench
 
 #endif // NNC_BENCH_READ_PROBE_H
