@@ -8,12 +8,16 @@
 // definitions that reference each other (found with union-find over the
 // references of every function body and initializer), so internal linkage,
 // inlining and interprocedural attributes are what they would be on the
-// whole module. Small private constants referencing nothing (MLIR's splat
-// constants) and linkonce_odr definitions are the exception: every
-// partition keeps a copy, so they do not tie the entry points together.
-// Calls to the segments nnc-outline-segments cut out of large functions do
-// not tie either: segments are noinline and external while they are
-// optimised, and Codegen.cpp makes them internal afterwards. Every class is
+// whole module. Private constants that refer to no other global but such
+// constants (MLIR's splat constants; the source location that every
+// OpenMP runtime call of an object compiled with --parallel passes, a
+// struct pointing to a string) and linkonce_odr definitions are the
+// exception: every partition keeps a copy, so they do not tie the entry
+// points together. Calls to the segments nnc-outline-segments cut out of
+// large functions do not tie either: segments are noinline and external
+// while they are optimised, and Codegen.cpp makes them internal afterwards
+// (the parallel regions OpenMP outlines from a segment inherit its
+// attributes but are internal, and stay with it). Every class is
 // a partition of its own, whatever the number of threads, so the result
 // does not depend on it; threads take the partitions largest first.
 //
@@ -56,27 +60,38 @@ void forEachGlobal(const Constant *c, SmallPtrSetImpl<const Constant *> &seen,
     forEachGlobal(cast<Constant>(op.get()), seen, f);
 }
 
-/// A private constant that refers to no other global, or a linkonce_odr
-/// definition (`nnc_threads` and its cache, which every function with
-/// parallel loops calls): copied into every partition instead of tying its
-/// users together. The linker keeps one of the linkonce_odr copies.
-bool isCopyable(const GlobalValue &gv) {
+/// How deep a private constant's references to other such constants are
+/// followed (OpenMP's source locations: a struct that points to a string).
+constexpr unsigned kMaxCopyableDepth = 4;
+
+/// A private constant that refers to no other global but copyable ones (the
+/// source location every OpenMP runtime call of the object passes), or a
+/// linkonce_odr definition (`nnc_threads` and its cache, which every
+/// function with parallel loops calls): copied into every partition instead
+/// of tying its users together. The linker keeps one of the linkonce_odr
+/// copies.
+bool isCopyable(const GlobalValue &gv, unsigned depth = 0) {
   if (gv.hasLinkOnceODRLinkage())
     return true;
   auto *var = dyn_cast<GlobalVariable>(&gv);
   if (!var || !var->hasLocalLinkage() || !var->isConstant() ||
-      !var->hasInitializer())
+      !var->hasInitializer() || depth > kMaxCopyableDepth)
     return false;
   SmallPtrSet<const Constant *, 8> seen;
-  bool refersToGlobal = false;
-  forEachGlobal(var->getInitializer(), seen,
-                [&](const GlobalValue *) { refersToGlobal = true; });
-  return !refersToGlobal;
+  bool refersToOther = false;
+  forEachGlobal(var->getInitializer(), seen, [&](const GlobalValue *other) {
+    refersToOther |= !isCopyable(*other, depth + 1);
+  });
+  return !refersToOther;
 }
 
+/// A segment (external while it is optimised). The parallel regions
+/// OpenMP outlines from a segment inherit its attributes but are internal:
+/// they go with the function that forks them.
 bool isSegment(const GlobalValue &gv) {
   auto *func = dyn_cast<Function>(&gv);
-  return func && func->hasFnAttribute(nnc::kSegmentAttr);
+  return func && func->hasFnAttribute(nnc::kSegmentAttr) &&
+         !func->hasLocalLinkage();
 }
 
 /// The partition of every definition that is not copyable, by name, or

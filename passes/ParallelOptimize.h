@@ -23,8 +23,9 @@ namespace nnc {
 /// with `tm`, the others in contexts of their own with copies of `tm`, and
 /// links the results back into `module`. A partition is a set of functions
 /// that call or reference each other, with the globals they share (but for
-/// small private constants and linkonce_odr definitions, which each
-/// partition copies) and without the segments they call, which are
+/// private constants that refer to nothing but such constants and
+/// linkonce_odr definitions, which each partition copies) and without the
+/// segments they call, which are
 /// partitions of their own; `optimize` sees every function with all its
 /// callers but a segment's, as it would on the whole module. The partitions
 /// do not depend on `threads`, and neither does the result. Falls back to
