@@ -116,7 +116,12 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   lowerPM.addPass(createSCFToControlFlowPass());
   lowerPM.addPass(memref::createExpandStridedMetadataPass());
   lowerPM.addPass(createLowerAffinePass());
-  lowerPM.addPass(createConvertVectorToLLVMPass());
+  // The square tiles of a transpose (nnc-vectorize-rows) become unpacks
+  // and lane shuffles rather than one move per element.
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorTransposeLowering =
+      vector::VectorTransposeLowering::Shuffle16x16;
+  lowerPM.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   lowerPM.addPass(createConvertMathToLLVMPass());
   lowerPM.addPass(createArithToLLVMConversionPass());
   lowerPM.addPass(createConvertIndexToLLVMPass());

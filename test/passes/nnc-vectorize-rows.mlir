@@ -547,8 +547,9 @@ func.func @bias_grad_partial_one(%dz: memref<1x16x14x14xf32>, %p: memref<16x14xf
 // A transpose that leaves the last dimension in place (nnc-tile-contractions
 // packing a right-hand side into strips of 32 columns, packed[n / 32, k,
 // n % 32]) copies rows: two vectors of 16 per row of a strip, no scalar
-// code. A transpose that moves the last dimension is left to
-// convert-linalg-to-loops.
+// code. A transpose of the last two dimensions (a weight w[n, k] read as
+// w^T) goes by tiles of 16 x 16: 16 rows read, transposed in registers,
+// 16 rows written, with no masks where 16 divides both dimensions.
 // CHECK-LABEL: func.func @pack_strips
 // CHECK-SAME:    (%[[W:.*]]: memref<512x16x32xf32>, %[[P:.*]]: memref<16x512x32xf32>)
 // CHECK-NOT:     linalg.transpose
@@ -558,13 +559,63 @@ func.func @bias_grad_partial_one(%dz: memref<1x16x14x14xf32>, %p: memref<16x14xf
 // CHECK:               %[[V:.*]] = vector.load %[[W]][{{.*}}] : memref<512x16x32xf32>, vector<16xf32>
 // CHECK:               vector.store %[[V]], %[[P]][{{.*}}] : memref<16x512x32xf32>, vector<16xf32>
 // CHECK-LABEL: func.func @transpose_last
-// CHECK:         linalg.transpose
+// CHECK-SAME:    (%[[W:.*]]: memref<32x16xf32>, %[[P:.*]]: memref<16x32xf32>)
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK:           scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK:             %[[T:.*]] = vector.transfer_read %[[W]][%[[I]], %[[J]]], %{{.*}} {in_bounds = [true, true]} : memref<32x16xf32>, vector<16x16xf32>
+// CHECK:             %[[TT:.*]] = vector.transpose %[[T]], [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// CHECK:             vector.transfer_write %[[TT]], %[[P]][%[[J]], %[[I]]] {in_bounds = [true, true]} : vector<16x16xf32>, memref<16x32xf32>
+// CHECK-NOT:     linalg.transpose
+// THREADS-LABEL: func.func @transpose_last
+// THREADS-NOT:     nnc.parallel
 func.func @pack_strips(%w: memref<512x16x32xf32>, %p: memref<16x512x32xf32>) {
   linalg.transpose ins(%w : memref<512x16x32xf32>) outs(%p : memref<16x512x32xf32>) permutation = [1, 0, 2]
   return
 }
 func.func @transpose_last(%w: memref<32x16xf32>, %p: memref<16x32xf32>) {
   linalg.transpose ins(%w : memref<32x16xf32>) outs(%p : memref<16x32xf32>) permutation = [1, 0]
+  return
+}
+
+// -----
+
+// w[512, 512] packed in strips straight from w (nnc-tile-contractions:
+// [n / 32, n % 32, k] -> [n / 32, k, n % 32]): the strips' loop outside the
+// tiles, on threads (262144 elements). Dimensions that 16 does not divide
+// are masked: the transfers may run past the ends.
+// CHECK-LABEL: func.func @pack_strips_transposed
+// CHECK-SAME:    (%[[W:.*]]: memref<16x32x512xf32>, %[[P:.*]]: memref<16x512x32xf32>)
+// CHECK:         scf.for %[[S:.*]] = %{{.*}} to %{{.*}} step %c1
+// CHECK:           scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK:             scf.for %[[J:.*]] = %{{.*}} to %{{.*}} step %c16
+// CHECK:               vector.transfer_read %[[W]][%[[S]], %[[I]], %[[J]]], %{{.*}} {in_bounds = [true, true]} : memref<16x32x512xf32>, vector<16x16xf32>
+// CHECK:               vector.transpose
+// CHECK:               vector.transfer_write %{{.*}}, %[[P]][%[[S]], %[[J]], %[[I]]] {in_bounds = [true, true]}
+// CHECK-LABEL: func.func @transpose_ragged
+// CHECK:         vector.transfer_read %{{.*}}[%{{.*}}, %{{.*}}], %{{.*}} : memref<20x10xf32>, vector<16x16xf32>
+// CHECK:         vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : vector<16x16xf32>, memref<10x20xf32>
+// CHECK-LABEL: func.func @transpose_f64
+// CHECK:         vector.transfer_read %{{.*}} {in_bounds = [true, true]} : memref<16x8xf64>, vector<8x8xf64>
+// CHECK-LABEL: func.func @transpose_ints
+// CHECK:         linalg.transpose
+// THREADS-LABEL: func.func @pack_strips_transposed
+// THREADS:         scf.for
+// THREADS:         } {nnc.parallel}
+func.func @pack_strips_transposed(%w: memref<16x32x512xf32>, %p: memref<16x512x32xf32>) {
+  linalg.transpose ins(%w : memref<16x32x512xf32>) outs(%p : memref<16x512x32xf32>) permutation = [0, 2, 1]
+  return
+}
+func.func @transpose_ragged(%w: memref<20x10xf32>, %p: memref<10x20xf32>) {
+  linalg.transpose ins(%w : memref<20x10xf32>) outs(%p : memref<10x20xf32>) permutation = [1, 0]
+  return
+}
+func.func @transpose_f64(%w: memref<16x8xf64>, %p: memref<8x16xf64>) {
+  linalg.transpose ins(%w : memref<16x8xf64>) outs(%p : memref<8x16xf64>) permutation = [1, 0]
+  return
+}
+func.func @transpose_ints(%w: memref<32x16xi32>, %p: memref<16x32xi32>) {
+  linalg.transpose ins(%w : memref<32x16xi32>) outs(%p : memref<16x32xi32>) permutation = [1, 0]
   return
 }
 
