@@ -350,8 +350,11 @@ def VectorizeRowsPass : Pass<"nnc-vectorize-rows", "mlir::func::FuncOp"> {
     and lowered to `scf.for` loops whose innermost loop carries an
     `llvm.loop` annotation: vectorize (even below LLVM's tiny trip count),
     no unrolling before that, and an access group as `parallel_accesses`
-    (nnc-tag-parallel-accesses completes it in the LLVM dialect). Other ops
-    are left to convert-linalg-to-loops.
+    (nnc-tag-parallel-accesses completes it in the LLVM dialect). A
+    `linalg.transpose` that swaps the last two dimensions of floats goes by
+    square tiles of a vector's lanes (`vector.transfer_read`,
+    `vector.transpose`, `vector.transfer_write`; masked at ends that the
+    lanes do not divide). Other ops are left to convert-linalg-to-loops.
 
     With `threads`, the rows of an optimizer update over a whole weight
     matrix (a long row cut into chunks for threads) also ask for their

@@ -33,9 +33,11 @@
 // output (see below). Max pooling over windows that tile the image, its
 // arg-max and its gradient's write run on vectors of windows. A transpose
 // that leaves the last dimension in place (the packing of a product's
-// right-hand side into strips) is a copy of rows and is lowered as one; a
-// broadcast (a recurrent layer's bias over every step) is the elementwise
-// op of its input that it is.
+// right-hand side into strips) is a copy of rows and is lowered as one; one
+// that swaps the last two dimensions (a weight read as w^T) goes by square
+// tiles of a vector's lanes, transposed in registers; a broadcast (a
+// recurrent layer's bias over every step) is the elementwise op of its
+// input that it is.
 // Everything else is left to convert-linalg-to-loops.
 //
 //===----------------------------------------------------------------------===//
@@ -1188,13 +1190,14 @@ void lowerTransposeTiles(RewriterBase &rewriter, linalg::TransposeOp op,
   SmallVector<bool> readInBounds{whole(rank - 2), whole(rank - 1)};
   SmallVector<bool> writeInBounds{whole(rank - 1), whole(rank - 2)};
   auto tileType = VectorType::get({lanes, lanes}, element);
+  // What a masked read gives past the ends (never written back).
+  Value padding =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
   scf::LoopNest nest = scf::buildLoopNest(
       rewriter, loc, lbs, ubs, steps,
       [&](OpBuilder &b, Location l, ValueRange ivs) {
-        Value zero =
-            arith::ConstantOp::create(b, l, b.getZeroAttr(element));
         Value tile = vector::TransferReadOp::create(
-            b, l, tileType, input, ivs, zero, ArrayRef<bool>(readInBounds));
+            b, l, tileType, input, ivs, padding, ArrayRef<bool>(readInBounds));
         Value transposed = vector::TransposeOp::create(
             b, l, tile, ArrayRef<int64_t>{1, 0});
         SmallVector<Value> at(ivs);
