@@ -679,3 +679,36 @@ func.func @two_users_not_activation(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>
   } -> tensor<16x32xf32>
   return %add, %neg : tensor<16x32xf32>, tensor<16x32xf32>
 }
+
+// -----
+
+// A wide layer with its activation fused: the 1024 x 512 weight (2 MiB) is
+// beyond half of L2, so the blocks of 128 columns go outside the row tiles
+// (and run on threads): each 1024 x 128 block is read once for all the
+// rows. The rows left over follow within each block.
+// CHECK-LABEL: func.func @wide_relu_columns_outer(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x1024xf32>, %[[W:.*]]: tensor<1024x512xf32>
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c512 step %c128
+// CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c8
+// CHECK:             scf.for %{{.*}} = %c0 to %c1024 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:               vector.fma
+// CHECK:             arith.maximumf
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
+// CHECK:         } {nnc.parallel}
+// CHECK-NOT:     linalg.
+// CHECK:         return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @wide_relu_columns_outer(%x: tensor<?x1024xf32>, %w: tensor<1024x512xf32>) -> tensor<?x512xf32> {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x1024xf32>
+  %e = tensor.empty(%n) : tensor<?x512xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<?x512xf32>) -> tensor<?x512xf32>
+  %mm = linalg.matmul ins(%x, %w : tensor<?x1024xf32>, tensor<1024x512xf32>) outs(%z : tensor<?x512xf32>) -> tensor<?x512xf32>
+  %relu = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%mm : tensor<?x512xf32>) outs(%e : tensor<?x512xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %cst : f32
+    linalg.yield %r : f32
+  } -> tensor<?x512xf32>
+  return %relu : tensor<?x512xf32>
+}
