@@ -10,7 +10,7 @@
 //
 //   nnc-bench [--threads N] [--min-time S] [--warmup S] [--data DIR] CASE...
 //
-// A case is `model:kind:batch` with model mlp, cnn, lstm or rnn and kind
+// A case is `model:kind:batch` with model mlp, cnn, lstm, rnn or wide and kind
 // `train` (images per second), `step` (the same call, reported as latency),
 // `grad` (the gradient entry point: loss and gradients, no update) or
 // `infer` (the forward function); `host:fma` runs the FMA loop of
@@ -34,6 +34,7 @@
 #include "mlp.h"
 #include "mlp_units.h"
 #include "rnn.h"
+#include "wide.h"
 
 #include "bench/fma_peak.h"
 #include "bench/read_probe.h"
@@ -79,6 +80,7 @@ const ModelEntry kModels[] = {
     {"cnn", &nnc_BenchCNN_desc, nnc_BenchCNN_forward},
     {"lstm", &nnc_BenchLSTM_desc, nnc_BenchLSTM_forward},
     {"rnn", &nnc_BenchRNN_desc, nnc_BenchRNN_forward},
+    {"wide", &nnc_BenchWide_desc, nnc_BenchWide_forward},
 };
 
 /// Half the MLP's hidden units, for the `host:units` bound only.
@@ -524,7 +526,7 @@ private:
       stderr,
       "usage: nnc-bench [--threads N] [--min-time S] [--warmup S] "
       "[--data DIR] [model:kind:batch...]\n"
-      "  model: mlp cnn lstm rnn; kind: train step grad infer;\n"
+      "  model: mlp cnn lstm rnn wide; kind: train step grad infer;\n"
       "  or host:fma (the FMA loop on every thread at once), host:read:MIB\n"
       "  (every thread reading MIB MiB of its own), host:handoff:KIB (two\n"
       "  threads reading KIB KiB the other wrote, then rewriting halves of\n"

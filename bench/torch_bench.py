@@ -94,6 +94,17 @@ def build_models(torch):
         def forward(self, x):
             return self.fc2(torch.relu(self.fc1(x)))
 
+    class Wide(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(784, 1024)
+            self.fc2 = nn.Linear(1024, 1024)
+            self.fc3 = nn.Linear(1024, 10)
+
+        def forward(self, x):
+            x = torch.relu(self.fc1(x))
+            return self.fc3(torch.relu(self.fc2(x)))
+
     class CNN(nn.Module):
         def __init__(self):
             super().__init__()
@@ -122,6 +133,7 @@ def build_models(torch):
         "cnn": (CNN, (1, 28, 28)),
         "lstm": (lambda: Recurrent(nn.LSTM), (28, 28)),
         "rnn": (lambda: Recurrent(nn.RNN), (28, 28)),
+        "wide": (Wide, (EXAMPLE_SIZE,)),
     }
 
 
