@@ -37,6 +37,15 @@ __attribute__((noinline)) uint64_t sumWords(const uint64_t *data,
   return sum;
 }
 
+/// The GB/s of the two threads' passes over `bytes` each, `counts[t]` of
+/// them taking `seconds[t]` on thread t: all bytes over all their time.
+double pairGBs(const int64_t counts[2], const double seconds[2], size_t bytes) {
+  double total = seconds[0] + seconds[1];
+  return total > 0 ? double(counts[0] + counts[1]) * double(bytes) / total *
+                         1e-9
+                   : 0.0;
+}
+
 /// Adds `seed` to every word of `data`: a read-modify-write, as an
 /// optimizer's update of a weight is.
 __attribute__((noinline)) void updateWords(uint64_t *data, size_t count,
@@ -139,14 +148,8 @@ nnc::bench::HandoffRates nnc::bench::measureHandoff(size_t bytes,
   body(0);
   other.join();
   HandoffRates rates;
-  auto rate = [&](const int64_t *reads, const double *seconds) {
-    double total = seconds[0] + seconds[1];
-    return total > 0
-               ? double(reads[0] + reads[1]) * double(bytes) / total * 1e-9
-               : 0.0;
-  };
-  rates.otherGBs = rate(otherReads, otherSeconds);
-  rates.ownGBs = rate(ownReads, ownSeconds);
+  rates.otherGBs = pairGBs(otherReads, otherSeconds, bytes);
+  rates.ownGBs = pairGBs(ownReads, ownSeconds, bytes);
   return rates;
 }
 
@@ -183,15 +186,9 @@ nnc::bench::UpdateRates nnc::bench::measureUpdates(size_t bytes,
   std::thread other(body, 1);
   body(0);
   other.join();
-  auto rate = [&](int shared) {
-    double total = updateSeconds[shared][0] + updateSeconds[shared][1];
-    int64_t count = updates[shared][0] + updates[shared][1];
-    return total > 0 ? double(count) * double(half * sizeof(uint64_t)) /
-                           total * 1e-9
-                     : 0.0;
-  };
+  size_t halfBytes = half * sizeof(uint64_t);
   UpdateRates rates;
-  rates.sharedGBs = rate(1);
-  rates.ownGBs = rate(0);
+  rates.sharedGBs = pairGBs(updates[1], updateSeconds[1], halfBytes);
+  rates.ownGBs = pairGBs(updates[0], updateSeconds[0], halfBytes);
   return rates;
 }

@@ -878,16 +878,17 @@ struct TileContractionsPass
                           int64_t nr, bool columnsOuter = false) {
     llvm::SmallPtrSet<Operation *, 8> group;
     Operation *root = fusionGroup(product, consumers, group);
-    bool isProduct = root == product.getOperation();
     // The root's loops are (m, n) in the product's order of m and n.
-    SmallVector<int64_t> sizes = isProduct ? loopSizes(dims, mr, nr, 0)
-                                           : SmallVector<int64_t>{mr, nr};
+    SmallVector<int64_t> sizes = root == product.getOperation()
+                                     ? loopSizes(dims, mr, nr, 0)
+                                     : SmallVector<int64_t>{mr, nr};
+    // Column blocks outside come with fused consumers (tileProduct): the
+    // root is then the last of them, an elementwise op over (m, n).
+    assert((!columnsOuter || root != product.getOperation()) &&
+           "column blocks outside the rows of a product without consumers");
     SmallVector<int64_t> interchange;
     if (columnsOuter)
-      interchange = isProduct ? SmallVector<int64_t>{int64_t(dims.n),
-                                                     int64_t(dims.m),
-                                                     int64_t(dims.k)}
-                              : SmallVector<int64_t>{1, 0};
+      interchange = {1, 0};
     auto loops = tileAndFuse(
         rewriter, root, sizes,
         [&](Operation *op) { return group.contains(op); }, interchange);
