@@ -24,7 +24,8 @@ std::string getModelBodySymbol(llvm::StringRef model);
 ///   void nnc_<M>_forward(const float *params, const float *in0, ...,
 ///                        int64_t batch, float *out);
 /// which builds the memref descriptors of the lowered body function (each
-/// parameter is a view at its offset into `params`); for a model with a
+/// parameter is a view at its offset into `params`) and, when the body takes
+/// a workspace, allocates it for the call and frees it; for a model with a
 /// train block, nnc_<M>_train_step, nnc_<M>_eval and nnc_<M>_gradient around
 /// `@M.train_step`, `@M.eval` and `@M.gradient`; and the exported descriptor
 /// constant. Lowered functions become internal so LLVM inlines them into

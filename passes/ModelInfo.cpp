@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/ModelInfo.h"
+#include "passes/CInterface.h"
 
 #include "dialect/NNDialect.h"
 
@@ -143,6 +144,15 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
 void nnc::readWorkspaceSizes(ModuleOp lowered,
                              MutableArrayRef<ModelInfo> models) {
   for (ModelInfo &model : models) {
+    if (Operation *body = SymbolTable::lookupSymbolIn(
+            lowered, getModelBodySymbol(model.name))) {
+      if (auto fixed =
+              body->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
+        model.forwardWorkspaceFixed = fixed.getInt();
+      if (auto perExample = body->getAttrOfType<IntegerAttr>(
+              nnc::nn::kWorkspacePerExampleAttr))
+        model.forwardWorkspacePerExample = perExample.getInt();
+    }
     if (!model.train)
       continue;
     for (StringRef entry : {"train_step", "eval"}) {

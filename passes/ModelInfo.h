@@ -70,6 +70,10 @@ struct ModelInfo {
   TensorInfo output;
   int64_t paramSize = 0; // elements, padding included
   bool isF64 = false;    // element type f64 instead of f32
+  /// Bytes of the one buffer nnc_<M>_forward allocates for every call's
+  /// intermediates (see readWorkspaceSizes); both 0: it allocates none, or
+  /// the body allocates its own.
+  int64_t forwardWorkspaceFixed = 0, forwardWorkspacePerExample = 0;
   std::optional<TrainInfo> train;
 };
 
@@ -81,9 +85,10 @@ inline constexpr int64_t kParamAlignment = 16;
 /// signature the C interface cannot express.
 llvm::FailureOr<std::vector<ModelInfo>> collectModels(mlir::ModuleOp module);
 
-/// Fills the workspace sizes of trainable models from the `nn.workspace_*`
-/// attributes the workspace pass left on their lowered entry points (the
-/// largest over gradient, train_step and eval: one buffer serves all).
+/// Fills the workspace sizes of models from the `nn.workspace_*` attributes
+/// the workspace pass left on their lowered functions: the forward body's,
+/// and for trainable models the largest over gradient, train_step and eval
+/// (one buffer serves all).
 void readWorkspaceSizes(mlir::ModuleOp lowered,
                         llvm::MutableArrayRef<ModelInfo> models);
 

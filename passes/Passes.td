@@ -280,7 +280,7 @@ def DropInPlaceResultsPass : Pass<"nnc-drop-in-place-results", "mlir::func::Func
 }
 
 def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
-  let summary = "Carve the buffers of training entry points out of a workspace argument";
+  let summary = "Carve the buffers of entry points and model functions out of a workspace argument";
   let description = [{
     On bufferized functions marked `nn.entry`, appends an argument
     `memref<?xi8>` (the caller's workspace, 64-byte aligned) and replaces
@@ -304,6 +304,11 @@ def UseWorkspacePass : Pass<"nnc-use-workspace", "mlir::func::FuncOp"> {
     per-example arena is planned in concentric rings instead: buffers that
     share addresses share their midpoint, so that each byte belongs to the
     same half of the batch in every buffer that covers it.
+
+    A function marked `nn.model` (the model's forward function, whose C
+    wrapper allocates the workspace once per call) is planned the same way,
+    its `nn.input` arguments giving the batch; where the plan cannot cover
+    one of its buffers, it keeps its allocations and no error is reported.
   }];
   let options = [
     Option<"threads", "threads", "bool", /*default=*/"false",

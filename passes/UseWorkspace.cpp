@@ -13,6 +13,9 @@
 // the batch between threads (`threads`), the per-example arena is planned
 // in concentric rings instead (see planConcentricArena), so that each
 // thread's half of the batch keeps to the same memory in every buffer.
+// The model function itself (nnc_<M>_forward's body) is planned too, when
+// the plan covers all its buffers: its C wrapper then makes one allocation
+// per call instead of one per intermediate (see CInterface.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +76,9 @@ bool isBatchSize(func::FuncOp func, Value size) {
   if (auto arg = dyn_cast<BlockArgument>(source)) {
     if (arg.getOwner()->getParentOp() != func)
       return false;
+    // An input of an entry point, or of the model function itself.
+    if (func.getArgAttr(arg.getArgNumber(), nnc::nn::kInputAttr))
+      return true;
     auto role = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                   nnc::nn::kRoleAttr);
     return role && (role.getValue() == "input" || role.getValue() == "labels");
@@ -290,25 +296,35 @@ struct UseWorkspacePass : nnc::impl::UseWorkspacePassBase<UseWorkspacePass> {
 
 void UseWorkspacePass::runOnOperation() {
   func::FuncOp func = getOperation();
-  if (!func->hasAttr(nnc::nn::kEntryAttr) || func.isExternal())
+  // The model function (nnc_<M>_forward's body, which nothing calls once
+  // the train step has inlined it) is planned as well, its C wrapper then
+  // allocating the one buffer; a model function the plan cannot cover keeps
+  // its allocations, which entry points may not have.
+  bool entryPoint = func->hasAttr(nnc::nn::kEntryAttr);
+  if (func.isExternal() ||
+      (!entryPoint && !func->hasAttr(nnc::nn::kModelAttr)))
     return;
   MLIRContext *ctx = &getContext();
   Block &entry = func.getBody().front();
+  auto unsupported = [&](memref::AllocOp alloc, const Twine &message) {
+    if (entryPoint)
+      alloc.emitError(message);
+    return WalkResult::interrupt();
+  };
 
   // Sizes, from the types before anything is rewritten (isBatchSize traces
   // earlier allocations).
   SmallVector<Buffer> buffers;
   WalkResult walk = func.walk([&](memref::AllocOp alloc) {
-    if (alloc->getBlock() != &entry) {
-      alloc.emitError("unsupported: allocation outside the entry block of a "
-                      "training function");
-      return WalkResult::interrupt();
-    }
+    if (alloc->getBlock() != &entry)
+      return unsupported(alloc, "unsupported: allocation outside the entry "
+                                "block of a training function");
     MemRefType type = alloc.getType();
     Type element = type.getElementType();
     if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
         !element.isIntOrIndexOrFloat()) {
-      alloc.emitError("unsupported: workspace allocation of type ") << type;
+      if (entryPoint)
+        alloc.emitError("unsupported: workspace allocation of type ") << type;
       return WalkResult::interrupt();
     }
     // index is 64-bit on every target nnc supports; sub-byte types take
@@ -322,11 +338,9 @@ void UseWorkspacePass::runOnOperation() {
         staticBytes *= dim;
     ValueRange dynamicSizes = alloc.getDynamicSizes();
     if (dynamicSizes.size() > 1 ||
-        (dynamicSizes.size() == 1 && !isBatchSize(func, dynamicSizes[0]))) {
-      alloc.emitError("unsupported: workspace allocation whose size is not "
-                      "a multiple of the batch");
-      return WalkResult::interrupt();
-    }
+        (dynamicSizes.size() == 1 && !isBatchSize(func, dynamicSizes[0])))
+      return unsupported(alloc, "unsupported: workspace allocation whose "
+                                "size is not a multiple of the batch");
     // The buffer takes c + k * batch bytes. Today a size is either static
     // (k = 0) or static times the batch (c = 0), but the plan below is
     // written for both parts.
@@ -348,8 +362,13 @@ void UseWorkspacePass::runOnOperation() {
     }
     return WalkResult::advance();
   });
-  if (walk.wasInterrupted())
-    return signalPassFailure();
+  if (walk.wasInterrupted()) {
+    if (entryPoint)
+      signalPassFailure();
+    return;
+  }
+  if (!entryPoint && buffers.empty())
+    return;
 
   DenseMap<Operation *, int64_t> position;
   for (Operation &op : entry)

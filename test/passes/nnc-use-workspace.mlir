@@ -300,3 +300,54 @@ func.func @alloca_not_traced(%x: memref<?x4xf32> {nn.role = "input"}) attributes
   "test.use"(%a, %b) : (memref<?xf32>, memref<?xf32>) -> ()
   return
 }
+
+// -----
+
+// The model function itself (nn.model: the body of nnc_<M>_forward, whose C
+// wrapper allocates the workspace) is planned the same way, its inputs
+// (nn.input) giving the batch. 64 bytes fixed (4 x 4 bytes, rounded), 64 per
+// example (f32 x 8).
+// CHECK-LABEL: func.func @model(
+// CHECK-SAME:    %[[X:[^:]*]]: memref<?x4xf32> {nn.input = "x"},
+// CHECK-SAME:    %{{[^:]*}}: memref<?xi8> {nn.role = "workspace"})
+// CHECK-SAME:    attributes {nn.model, nn.workspace_fixed = 64 : i64, nn.workspace_per_example = 64 : i64}
+// CHECK-NOT:     memref.alloc
+// CHECK:         memref.view
+// CHECK:         memref.view
+// CHECK-NOT:     memref.alloc
+func.func @model(%x: memref<?x4xf32> {nn.input = "x"}) attributes {nn.model} {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?x4xf32>
+  %a = memref.alloc(%n) : memref<?x8xf32>
+  %b = memref.alloc() : memref<4xf32>
+  "test.use"(%a, %b) : (memref<?x8xf32>, memref<4xf32>) -> ()
+  return
+}
+
+// -----
+
+// A model function the plan cannot cover keeps its allocations, without an
+// error: nnc_<M>_forward may allocate (an entry point may not, above).
+// CHECK-LABEL: func.func @model_unplanned(
+// CHECK-SAME:    %{{[^:]*}}: memref<?x4xf32> {nn.input = "x"})
+// CHECK-SAME:    attributes {nn.model} {
+// CHECK:         memref.alloc() : memref<4xf32>
+// CHECK:         memref.alloc() : memref<4xf32, 1>
+func.func @model_unplanned(%x: memref<?x4xf32> {nn.input = "x"}) attributes {nn.model} {
+  %a = memref.alloc() : memref<4xf32>
+  %b = memref.alloc() : memref<4xf32, 1>
+  "test.use"(%a, %b) : (memref<4xf32>, memref<4xf32, 1>) -> ()
+  return
+}
+
+// -----
+
+// Other functions are left alone.
+// CHECK-LABEL: func.func @helper(
+// CHECK-SAME:    %{{[^:]*}}: memref<?x4xf32> {nn.input = "x"}) {
+// CHECK:         memref.alloc() : memref<4xf32>
+func.func @helper(%x: memref<?x4xf32> {nn.input = "x"}) {
+  %a = memref.alloc() : memref<4xf32>
+  "test.use"(%a) : (memref<4xf32>) -> ()
+  return
+}
