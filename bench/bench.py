@@ -55,6 +55,7 @@ TARGET_TRAIN_MODELS = ["mlp", "cnn", "lstm", "rnn"]  # (the wide MLP: shown)
 TARGET_STEP = 10.0         # PyTorch us / nnc us, batch-1 step (MLP, CNN, LSTM)
 TARGET_STEP_MODELS = ["mlp", "cnn", "lstm"]
 TARGET_INFER = 3.0         # libtorch us / nnc us, MLP forward at batch 1
+INFER_BATCH = 64           # the batch of the batched inference table (not judged)
 TARGET_THREADS = 1.7       # nnc 2 threads / 1 thread, batch 256 (MLP, CNN)
 # "On a host that gives two cores": the target is judged over the
 # repetitions whose FMA probe, run just before the pair, retired at least
@@ -400,6 +401,10 @@ def run_models(cfg, build, sections, threads):
                 "baseline is PyTorch eager (torch.inference_mode)")
             infer_sides = ["nnc", "torch"]
         plan.append(("mlp:infer:1", infer_sides, 1))
+        # Batched inference (not a target): the forward entry point, which
+        # allocates its intermediates per call, against torch.inference_mode.
+        for m in MODELS:
+            plan.append((f"{m}:infer:{INFER_BATCH}", ["nnc", "torch"], 1))
 
     workers = {}
 
@@ -733,6 +738,22 @@ class Report:
             self.add(markdown_table(
                 ["baseline", "nnc", "baseline", f"speed-up (target >= "
                  f"{TARGET_INFER} vs libtorch)"], rows))
+            self.add()
+            self.add(f"### Inference, batch {INFER_BATCH}, 1 thread "
+                     f"(images/s, median (min-max) of {reps}; "
+                     f"`nnc_<M>_forward` against torch.inference_mode)")
+            self.add()
+            rows = []
+            for model in MODELS:
+                case = f"{model}:infer:{INFER_BATCH}"
+                a, b = get("nnc", case), get("torch", case)
+                a, b = a and a["images_per_s"], b and b["images_per_s"]
+                rows.append([MODEL_NAMES[model], fmt_stats(a), fmt_stats(b),
+                             fmt_stats(pair(case, "nnc", "torch",
+                                            "images_per_s")) +
+                             " (not a target)"])
+            self.add(markdown_table(["model", "nnc", "PyTorch",
+                                     "nnc/PyTorch"], rows))
             self.add()
         for e in m["errors"]:
             self.add(f"- ERROR {e.get('side')} {e.get('case')}: "
