@@ -68,7 +68,11 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
     and lowers the contraction to outer products (FMAs). Convolutions
     (unit stride along the width) and filter-gradient partial sums get
     register tiles of 8 filters by an output row, whose steps over the
-    window are the same outer products. Runs on tensors.
+    window are the same outer products. A wide layer's product (weight
+    beyond half of L2, its bias and activation fused) runs its column blocks
+    outside the rows, in two versions chosen by the batch at run time: from
+    `pack-min-rows` rows its register tiles read the weight packed in
+    strips, with fewer the weight itself. Runs on tensors.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
@@ -84,10 +88,14 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
            /*default=*/"32",
            "Pack a plain right-hand side only when at least this many row "
            "tiles (of 8 rows, a static count) share it">,
+    Option<"packMinRows", "pack-min-rows", "int64_t", /*default=*/"32",
+           "Pack the weight of a wide layer (column blocks outside the rows) "
+           "when the batch, known at run time, has at least this many rows">,
   ];
   let dependentDialects = [
     "mlir::affine::AffineDialect",
     "mlir::arith::ArithDialect",
+    "mlir::bufferization::BufferizationDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect",
