@@ -72,7 +72,9 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
     beyond half of L2, its bias and activation fused) runs its column blocks
     outside the rows, in two versions chosen by the batch at run time: from
     `pack-min-rows` rows its register tiles read the weight packed in
-    strips, with fewer the weight itself. Runs on tensors.
+    strips, with fewer the weight itself. A weight gradient over the batch
+    whose output gradient has rows of a page or more reads that gradient
+    packed in strips, its column blocks outside the rows. Runs on tensors.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",

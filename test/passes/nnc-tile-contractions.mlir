@@ -736,3 +736,66 @@ func.func @wide_relu_columns_outer(%x: tensor<?x1024xf32>, %w: tensor<1024x512xf
   } -> tensor<?x512xf32>
   return %relu : tensor<?x512xf32>
 }
+
+// -----
+
+// A weight gradient dW = x^T dy over a dynamic batch (k) whose output
+// gradient dy has rows of 4 KiB (a page: packRowBytes) and which many row
+// tiles share (256 rows: packMinRowTiles x 8): dy is packed in strips of 32
+// columns (a buffer of the batch's size, written before the loops), which
+// the register tiles read over the whole batch; the blocks of 128 columns
+// go outside the row tiles, so that a block of the strips stays in L2.
+// CHECK-LABEL: func.func @weight_gradient_packed(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x256xf32>, %[[DY:.*]]: tensor<?x1024xf32>
+// CHECK:         %[[B:.*]] = tensor.dim %[[DY]], %c0
+// CHECK:         %[[BUF:.*]] = tensor.empty(%[[B]]) : tensor<32x?x32xf32>
+// CHECK:         %[[EXP:.*]] = tensor.expand_shape %[[DY]] {{\[}}[0], [1, 2]] output_shape [%[[B]], 32, 32]
+// CHECK:         %[[STRIPS:.*]] = linalg.transpose ins(%[[EXP]] : tensor<?x32x32xf32>) outs(%[[BUF]] : tensor<32x?x32xf32>) permutation = [1, 0, 2]
+// CHECK:         scf.for %{{.*}} = %c0 to %c1024 step %c128
+// CHECK:           scf.for %{{.*}} = %c0 to %c256 step %c8
+// CHECK:             tensor.extract_slice %[[STRIPS]][%{{.*}}, 0, 0] [1, %{{.*}}, 32]
+// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:               vector.fma
+// CHECK:         } {nnc.parallel}
+// CHECK-NOT:     linalg.
+// CHECK:         return
+#xt = affine_map<(m, n, k) -> (k, m)>
+#dy = affine_map<(m, n, k) -> (k, n)>
+#dw = affine_map<(m, n, k) -> (m, n)>
+func.func @weight_gradient_packed(%x: tensor<?x256xf32>, %dy: tensor<?x1024xf32>) -> tensor<256x1024xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x1024xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<256x1024xf32>) -> tensor<256x1024xf32>
+  %g = linalg.generic {indexing_maps = [#xt, #dy, #dw], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %dy : tensor<?x256xf32>, tensor<?x1024xf32>) outs(%z : tensor<256x1024xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<256x1024xf32>
+  return %g : tensor<256x1024xf32>
+}
+
+// -----
+
+// The same with a gradient of 512 columns (2 KiB rows): not packed, and
+// the row tiles stay outside.
+// CHECK-LABEL: func.func @weight_gradient_narrow(
+// CHECK-NOT:     linalg.transpose
+// CHECK:         scf.for %{{.*}} = %c0 to %c256 step %c8
+// CHECK-NOT:     linalg.transpose
+// CHECK:         return
+#xt = affine_map<(m, n, k) -> (k, m)>
+#dy = affine_map<(m, n, k) -> (k, n)>
+#dw = affine_map<(m, n, k) -> (m, n)>
+func.func @weight_gradient_narrow(%x: tensor<?x256xf32>, %dy: tensor<?x512xf32>) -> tensor<256x512xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x512xf32>
+  %z = linalg.fill ins(%cst : f32) outs(%e : tensor<256x512xf32>) -> tensor<256x512xf32>
+  %g = linalg.generic {indexing_maps = [#xt, #dy, #dw], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %dy : tensor<?x256xf32>, tensor<?x512xf32>) outs(%z : tensor<256x512xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<256x512xf32>
+  return %g : tensor<256x512xf32>
+}
