@@ -70,9 +70,10 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
     register tiles of 8 filters by an output row, whose steps over the
     window are the same outer products. A wide layer's product (weight
     beyond half of L2, its bias and activation fused) runs its column blocks
-    outside the rows, in two versions chosen by the batch at run time: from
-    `pack-min-rows` rows its register tiles read the weight packed in
-    strips, with fewer the weight itself. A weight gradient over the batch
+    outside the rows; from `pack-min-rows` rows of the batch (known at run
+    time) the weight is packed in strips first and the register tiles'
+    loops over k read it there (a second version of those loops), with
+    fewer the weight itself. A weight gradient over the batch
     whose output gradient has rows of a page or more reads that gradient
     packed in strips, its column blocks outside the rows. Runs on tensors.
   }];

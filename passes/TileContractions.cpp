@@ -23,9 +23,10 @@
 //    on each other: the products of a batch of 1). Their loop over those
 //    column blocks goes outside the rows when the right-hand side exceeds
 //    half of L2 (a wide layer with its bias and activation fused), so that
-//    each block is read once for all rows; that loop then comes in two
-//    versions chosen by the batch at run time, one reading the weight
-//    packed in strips (from pack-min-rows rows), one the weight itself;
+//    each block is read once for all rows; from pack-min-rows rows of the
+//    batch (known at run time), the weight is packed in strips first and
+//    the register tiles' loops over k read it there, in a second version
+//    of those loops;
 //  - every static tile is vectorized to `vector.contract`, the accumulator is
 //    hoisted out of the k loop into registers (loop-invariant subset
 //    hoisting), and the contraction is lowered to outer products, i.e. mr
@@ -361,8 +362,7 @@ void packTransposedRhs(RewriterBase &rewriter, linalg::LinalgOp op,
 /// and at least `minRowTiles` row tiles share it, so that packing (a pass
 /// over the whole operand) pays; a product of a batch of rows, whose size is
 /// known only at run time and may be 1, is not packed here (a wide layer's
-/// is, in a version of its loop that runs from pack-min-rows rows:
-/// versionByRows).
+/// is, from pack-min-rows rows: versionPackedLoops).
 struct PackingThresholds {
   int64_t rowBytes;
   int64_t minRowTiles;
@@ -428,32 +428,29 @@ Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
   return packed(rhs.get(), {k, strips, nr}, {{0}, {1, 2}}, {1, 0, 2});
 }
 
-/// Makes register tile `op` read its kc x nr slice of the right-hand side
-/// `rhs` from `packed` (packRhsStrips) when the slice is a chain of unit
-/// stride slices of `rhs` starting at a column that is a multiple of nr.
-void readPackedStrip(RewriterBase &rewriter, linalg::LinalgOp op, Value rhs,
-                     Value packed, int64_t nr) {
-  OpOperand &operand = *op.getDpsInputOperand(1);
-  auto tileType = dyn_cast<RankedTensorType>(operand.get().getType());
-  // (The rows may be dynamic: k is the batch in a weight gradient.)
+/// The slice of `packed` (packRhsStrips: rhs in strips of nr columns) that
+/// holds `tile`, a chain of unit-stride slices of `rhs` k rows by nr
+/// columns starting at a column that is a multiple of nr (the rows may be
+/// dynamic: k is the batch in a weight gradient); null if `tile` is not
+/// such a chain.
+Value packedSlice(RewriterBase &rewriter, Location loc, Value tile, Value rhs,
+                  Value packed, int64_t nr) {
+  auto tileType = dyn_cast<RankedTensorType>(tile.getType());
   if (!tileType || tileType.getRank() != 2 || tileType.isDynamicDim(1) ||
       tileType.getDimSize(1) != nr)
-    return;
-  Location loc = op.getLoc();
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(op);
-  OpFoldResult rows = tensor::getMixedSize(rewriter, loc, operand.get(), 0);
-  MLIRContext *ctx = op.getContext();
+    return nullptr;
+  MLIRContext *ctx = rewriter.getContext();
   AffineExpr d0, d1;
   bindDims(ctx, d0, d1);
+  OpFoldResult rows = tensor::getMixedSize(rewriter, loc, tile, 0);
   OpFoldResult row = rewriter.getIndexAttr(0), column = row;
-  Value value = operand.get();
+  Value value = tile;
   while (value != rhs) {
     auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
     if (!slice || !slice.hasUnitStride() ||
         slice.getSourceType().getRank() != 2 ||
         slice.getResultType().getRank() != 2)
-      return;
+      return nullptr;
     SmallVector<OpFoldResult> offsets = slice.getMixedOffsets();
     row = affine::makeComposedFoldedAffineApply(rewriter, loc, d0 + d1,
                                                 {row, offsets[0]});
@@ -465,14 +462,25 @@ void readPackedStrip(RewriterBase &rewriter, linalg::LinalgOp op, Value rhs,
   OpFoldResult strip = affine::makeComposedFoldedAffineApply(
       rewriter, loc, d0.floorDiv(nr), {column});
   auto packedType = cast<RankedTensorType>(packed.getType());
-  Value slice = tensor::ExtractSliceOp::create(
+  return tensor::ExtractSliceOp::create(
       rewriter, loc, tileType, packed,
       SmallVector<OpFoldResult>{strip, row, rewriter.getIndexAttr(0)},
       SmallVector<OpFoldResult>{rewriter.getIndexAttr(1), rows,
                                 rewriter.getIndexAttr(nr)},
       SmallVector<OpFoldResult>(packedType.getRank(),
                                 rewriter.getIndexAttr(1)));
-  rewriter.modifyOpInPlace(op, [&] { operand.set(slice); });
+}
+
+/// Makes register tile `op` read its k x nr slice of the right-hand side
+/// `rhs` from `packed` (packedSlice), where it can.
+void readPackedStrip(RewriterBase &rewriter, linalg::LinalgOp op, Value rhs,
+                     Value packed, int64_t nr) {
+  OpOperand &operand = *op.getDpsInputOperand(1);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  if (Value slice = packedSlice(rewriter, op.getLoc(), operand.get(), rhs,
+                                packed, nr))
+    rewriter.modifyOpInPlace(op, [&] { operand.set(slice); });
 }
 
 /// Whether `op` reads its right-hand side rhs[k, n] plainly (not
@@ -777,9 +785,14 @@ constexpr llvm::StringLiteral kFusedRoot = "nnc.fused_root";
 /// dropped before they are vectorized.
 constexpr llvm::StringLiteral kWindow = "nnc.window_tile";
 /// Marks a loop whose register tiles read their right-hand side packed in
-/// strips (packMarkedRhs): the packed version of a wide layer's loop over
-/// column blocks (versionByRows), or a weight gradient's loop.
+/// strips: a unit attribute for a weight gradient's (packMarkedRhs), the
+/// dimension of the left-hand side that gives the rows for a wide layer's,
+/// packed from pack-min-rows rows (versionPackedLoops).
 constexpr llvm::StringLiteral kPackRhs = "nnc.pack_rhs";
+/// Marks the register tiles of a wide layer, then their loops over k, until
+/// versionPackedLoops runs those in two versions.
+constexpr llvm::StringLiteral kVersionTile = "nnc.version_tile";
+constexpr llvm::StringLiteral kVersionLoop = "nnc.version_loop";
 /// Marks a tile whose rows are vectorized in whole vector registers, the
 /// last one masked (a row of 28 as two registers, not 16 + 8 + 4 lanes).
 constexpr llvm::StringLiteral kMaskedRows = "nnc.masked_rows";
@@ -894,8 +907,8 @@ struct TileContractionsPass
   /// blocks of `nr` columns: each block's k x nr slice of the right-hand
   /// side is then read once for all row tiles. With `packRhs` (at the
   /// function's top level) the register tiles read the right-hand side
-  /// packed in strips (kPackRhs); a wide layer's column blocks come in two
-  /// versions instead, packed or not by the batch (versionByRows).
+  /// packed in strips (kPackRhs); a wide layer's, from enough rows of the
+  /// batch (versionPackedLoops).
   LogicalResult tileFused(RewriterBase &rewriter, linalg::LinalgOp product,
                           MatmulDims dims,
                           ArrayRef<linalg::GenericOp> consumers, int64_t mr,
@@ -919,7 +932,6 @@ struct TileContractionsPass
         if (loop != dims.m && loop != dims.n)
           interchange.push_back(loop);
     }
-    Value lhs = product.getDpsInputOperand(0)->get();
     std::optional<unsigned> lhsRows =
         product.getMatchingIndexingMap(product.getDpsInputOperand(0))
             .getResultPosition(getAffineDimExpr(dims.m, product.getContext()));
@@ -941,109 +953,190 @@ struct TileContractionsPass
     if (packRhs)
       outer->setAttr(kPackRhs, rewriter.getUnitAttr());
     else if (columnsOuter && lhsRows && columns % nr == 0)
-      versionByRows(rewriter, outer, lhs, *lhsRows);
+      outer->setAttr(kPackRhs, rewriter.getI64IntegerAttr(*lhsRows));
     return success();
   }
 
-  /// Runs `outer`, a wide layer's loop over column blocks (tileFused with
-  /// its column blocks outside), in two versions chosen at run time by the
-  /// rows of `lhs` (its dimension `rowsDim`): with at least packMinRows, a
-  /// copy whose register tiles will read the weight packed in strips
-  /// (marked kPackRhs; packMarkedRhs packs and rewires it once the tiles are
-  /// made); with fewer, `outer` itself. Unpacked, a weight of 4 KiB rows
-  /// puts every k row of a register tile's strip on a page of its own,
-  /// where the prefetchers stop, and in the same L1 sets (784-1024-1024-10
-  /// MLP, forward pass at batch 64 2.16 -> 1.85 ms); packing it costs a
-  /// pass over the whole weight, which a batch of 1 would pay for one row
-  /// (133 -> 651 us).
-  void versionByRows(RewriterBase &rewriter, scf::ForOp outer, Value lhs,
-                     unsigned rowsDim) {
-    Location loc = outer.getLoc();
-    rewriter.setInsertionPoint(outer);
-    // The loop's destinations, each a buffer of its own: CSE merges equal
-    // empty tensors (this one with other products' destinations), and
-    // bufferization would then allocate the versions' destinations again
-    // inside the branches, where the workspace plan cannot take them.
-    for (OpOperand &init : outer.getInitArgsMutable())
-      if (auto empty = init.get().getDefiningOp<tensor::EmptyOp>())
-        rewriter.modifyOpInPlace(outer, [&] {
-          init.set(bufferization::AllocTensorOp::create(
-              rewriter, loc, empty.getType(), empty.getDynamicSizes()));
-        });
-    Value rows = tensor::DimOp::create(rewriter, loc, lhs, rowsDim);
-    Value many = arith::CmpIOp::create(
-        rewriter, loc, arith::CmpIPredicate::sge, rows,
-        arith::ConstantIndexOp::create(rewriter, loc, packMinRows));
-    auto branch = scf::IfOp::create(rewriter, loc, outer.getResultTypes(),
-                                    many, /*withElseRegion=*/true);
-    rewriter.replaceAllUsesWith(outer.getResults(), branch.getResults());
-    rewriter.setInsertionPointToStart(branch.thenBlock());
-    Operation *packed = rewriter.clone(*outer);
-    packed->setAttr(kPackRhs, rewriter.getUnitAttr());
-    scf::YieldOp::create(rewriter, loc, packed->getResults());
-    rewriter.setInsertionPointToStart(branch.elseBlock());
-    rewriter.moveOpBefore(outer, branch.elseBlock(), branch.elseBlock()->end());
-    rewriter.setInsertionPointAfter(outer);
-    scf::YieldOp::create(rewriter, loc, outer.getResults());
+  /// `rhs` (a k x n matrix of the function's body: a weight, or an output
+  /// gradient over the batch) packed in strips of nr columns,
+  /// [n / nr, k, nr], for the loop `marked`: written right before it, into a
+  /// buffer made before the op of the body that holds it (an allocation of
+  /// the entry block once bufferized, as the workspace plan wants); only
+  /// where `condition` holds, if there is one (the buffer is read only
+  /// then).
+  Value buildPack(RewriterBase &rewriter, func::FuncOp func,
+                  Operation *marked, Value rhs, int64_t nr, Value condition) {
+    auto type = cast<RankedTensorType>(rhs.getType());
+    int64_t k = type.getDimSize(0), strips = type.getDimSize(1) / nr;
+    Location loc = marked->getLoc();
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(
+        func.getBody().front().findAncestorOpInBlock(*marked));
+    SmallVector<Value> dynamic;
+    if (ShapedType::isDynamic(k))
+      dynamic.push_back(tensor::DimOp::create(rewriter, loc, rhs, 0));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, {strips, k, nr},
+                                          type.getElementType(), dynamic);
+    rewriter.setInsertionPoint(marked);
+    auto pack = [&](OpBuilder &b, Location loc) {
+      Value expanded = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({k, strips, nr}, type.getElementType()),
+          rhs, SmallVector<ReassociationIndices>{{0}, {1, 2}});
+      return linalg::TransposeOp::create(b, loc, expanded, empty,
+                                         ArrayRef<int64_t>{1, 0, 2})
+          .getResult()[0];
+    };
+    if (!condition)
+      return pack(rewriter, loc);
+    return scf::IfOp::create(
+               rewriter, loc, condition,
+               [&](OpBuilder &b, Location loc) {
+                 scf::YieldOp::create(b, loc, pack(b, loc));
+               },
+               [&](OpBuilder &b, Location loc) {
+                 scf::YieldOp::create(b, loc, empty);
+               })
+        .getResult(0);
   }
 
-  /// Makes every register tile nested in a loop marked kPackRhs read its
-  /// right-hand side (a slice of a k x n matrix of the function's body: a
-  /// weight, or an output gradient over the batch) from that matrix packed
-  /// in strips of the tile's width: the pack is written right before the
-  /// loop, into a buffer made before the op of the body that holds the loop
-  /// (an allocation of the entry block once bufferized, as the workspace
-  /// plan wants).
+  /// The loop marked kPackRhs around `op`, if any.
+  static Operation *packMark(Operation *op) {
+    Operation *marked = op->getParentOp();
+    while (marked && !marked->hasAttr(kPackRhs))
+      marked = marked->getParentOp();
+    return marked;
+  }
+
+  /// Makes every register tile nested in a loop marked kPackRhs (unit: a
+  /// weight gradient's) read its right-hand side packed (buildPack), and
+  /// tags those of loops marked with a dimension (a wide layer's, whose
+  /// packing depends on the batch: versionPackedLoops) kVersionTile.
   void packMarkedRhs(RewriterBase &rewriter, func::FuncOp func) {
     DenseMap<std::pair<Operation *, Value>, Value> packs;
     forEachTagged(func, kRegisterTile, [&](Operation *op) {
-      Operation *marked = op->getParentOp();
-      while (marked && !marked->hasAttr(kPackRhs))
-        marked = marked->getParentOp();
+      Operation *marked = packMark(op);
       if (!marked)
         return;
       auto product = cast<linalg::LinalgOp>(op);
-      auto tileType = dyn_cast<RankedTensorType>(
-          product.getDpsInputOperand(1)->get().getType());
       // Register tiles of 2 vectors; the single rows a dynamic batch leaves
-      // over keep their wider tiles and the weight itself.
+      // over keep their wider tiles and the matrix itself.
       int64_t nr = 2 * lanes(product);
+      Value tile = product.getDpsInputOperand(1)->get();
+      auto tileType = dyn_cast<RankedTensorType>(tile.getType());
       if (!tileType || tileType.getRank() != 2 || tileType.isDynamicDim(1) ||
           tileType.getDimSize(1) != nr)
         return;
-      Value rhs = product.getDpsInputOperand(1)->get();
-      while (auto slice = rhs.getDefiningOp<tensor::ExtractSliceOp>())
-        rhs = slice.getSource();
-      // A static n; k static, or the batch (a weight gradient's).
-      auto type = dyn_cast<RankedTensorType>(rhs.getType());
-      if (!type || type.getRank() != 2 || type.isDynamicDim(1) ||
-          type.getDimSize(1) % nr != 0 ||
-          rhs.getParentRegion() != &func.getBody())
+      if (isa<IntegerAttr>(marked->getAttr(kPackRhs))) {
+        op->setAttr(kVersionTile, rewriter.getUnitAttr());
+        return;
+      }
+      Value rhs = packedRoot(func, tile, nr);
+      if (!rhs)
         return;
       Value &packed = packs[{marked, rhs}];
-      if (!packed) {
-        int64_t k = type.getDimSize(0), strips = type.getDimSize(1) / nr;
-        Location loc = marked->getLoc();
+      if (!packed)
+        packed = buildPack(rewriter, func, marked, rhs, nr, nullptr);
+      readPackedStrip(rewriter, product, rhs, packed, nr);
+    });
+    func.walk([&](Operation *op) {
+      if (isa_and_nonnull<UnitAttr>(op->getAttr(kPackRhs)))
+        op->removeAttr(kPackRhs);
+    });
+  }
+
+  /// The matrix a right-hand side tile slices, if it can be packed for
+  /// tiles nr wide: a value of the function's body, n static and a multiple
+  /// of nr, k static or the batch.
+  static Value packedRoot(func::FuncOp func, Value tile, int64_t nr) {
+    Value rhs = tile;
+    while (auto slice = rhs.getDefiningOp<tensor::ExtractSliceOp>())
+      rhs = slice.getSource();
+    auto type = dyn_cast<RankedTensorType>(rhs.getType());
+    if (!type || type.getRank() != 2 || type.isDynamicDim(1) ||
+        type.getDimSize(1) % nr != 0 ||
+        rhs.getParentRegion() != &func.getBody())
+      return nullptr;
+    return rhs;
+  }
+
+  /// Runs each k loop of a register tile tagged kVersionLoop (a wide
+  /// layer's, see tileFused) in two versions chosen by the batch at run
+  /// time: from pack-min-rows rows, reading the weight packed in strips
+  /// (buildPack, which packs it only then); with fewer, the weight itself.
+  /// Unpacked, a weight of 4 KiB rows puts every k row of a register tile's
+  /// strip on a page of its own, where the prefetchers stop, and in the same
+  /// L1 sets (784-1024-1024-10 MLP, forward pass at batch 64: 2.16 -> 1.85
+  /// ms); packing it costs a pass over the whole weight, which a batch of 1
+  /// would pay for one row (133 -> 651 us). The versions differ only in
+  /// their loops over k, which carry the accumulators in registers: the
+  /// rest of the nest, and what bufferization sees, stays one.
+  void versionPackedLoops(RewriterBase &rewriter, func::FuncOp func) {
+    DenseMap<Operation *, Value> conditions;
+    DenseMap<std::pair<Operation *, Value>, Value> packs;
+    forEachTagged(func, kVersionLoop, [&](Operation *op) {
+      op->removeAttr(kVersionLoop);
+      auto loop = cast<scf::ForOp>(op);
+      Operation *marked = packMark(loop);
+      if (!marked)
+        return;
+      // The slices the loop reads of values from outside: the rows of the
+      // left-hand side tile and the right-hand side tile (1 x nr a step).
+      Value lhsTile, rhsTile;
+      int64_t nr = 0;
+      for (auto slice : loop.getBody()->getOps<tensor::ExtractSliceOp>()) {
+        Value source = slice.getSource();
+        if (loop->isAncestor(source.getParentRegion()->getParentOp()))
+          continue;
+        RankedTensorType type = slice.getResultType();
+        if (type.getRank() == 2 && type.getDimSize(0) == 1 &&
+            !type.isDynamicDim(1)) {
+          rhsTile = source;
+          nr = type.getDimSize(1);
+        } else {
+          lhsTile = source;
+        }
+      }
+      if (!lhsTile || !rhsTile)
+        return;
+      Value rhs = packedRoot(func, rhsTile, nr);
+      Value lhs = lhsTile;
+      while (auto slice = lhs.getDefiningOp<tensor::ExtractSliceOp>())
+        lhs = slice.getSource();
+      if (!rhs || lhs.getParentRegion() != &func.getBody())
+        return;
+      Location loc = loop.getLoc();
+      Value &many = conditions[marked];
+      if (!many) {
         OpBuilder::InsertionGuard guard(rewriter);
-        // The buffer before the op of the function's body that holds the
-        // loop (the branch of versionByRows, or the loop itself).
         rewriter.setInsertionPoint(
             func.getBody().front().findAncestorOpInBlock(*marked));
-        SmallVector<Value> dynamic;
-        if (ShapedType::isDynamic(k))
-          dynamic.push_back(tensor::DimOp::create(rewriter, loc, rhs, 0));
-        Value empty = tensor::EmptyOp::create(
-            rewriter, loc, {strips, k, nr}, type.getElementType(), dynamic);
-        rewriter.setInsertionPoint(marked);
-        Value expanded = tensor::ExpandShapeOp::create(
-            rewriter, loc,
-            RankedTensorType::get({k, strips, nr}, type.getElementType()),
-            rhs, SmallVector<ReassociationIndices>{{0}, {1, 2}});
-        packed = linalg::TransposeOp::create(rewriter, loc, expanded, empty,
-                                             ArrayRef<int64_t>{1, 0, 2})
-                     .getResult()[0];
+        Value rows = tensor::DimOp::create(
+            rewriter, loc, lhs,
+            cast<IntegerAttr>(marked->getAttr(kPackRhs)).getInt());
+        many = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::sge, rows,
+            arith::ConstantIndexOp::create(rewriter, loc, packMinRows));
       }
-      readPackedStrip(rewriter, product, rhs, packed, nr);
+      Value &packed = packs[{marked, rhs}];
+      if (!packed)
+        packed = buildPack(rewriter, func, marked, rhs, nr, many);
+      rewriter.setInsertionPoint(loop);
+      Value strip = packedSlice(rewriter, loc, rhsTile, rhs, packed, nr);
+      if (!strip)
+        return;
+      IRMapping mapping;
+      mapping.map(rhsTile, strip);
+      auto branch = scf::IfOp::create(
+          rewriter, loc, many,
+          [&](OpBuilder &b, Location loc) {
+            scf::YieldOp::create(b, loc, b.clone(*loop, mapping)->getResults());
+          },
+          [&](OpBuilder &b, Location loc) {});
+      rewriter.replaceAllUsesWith(loop.getResults(), branch.getResults());
+      Block *unpacked = branch.elseBlock();
+      rewriter.moveOpBefore(loop, unpacked, unpacked->end());
+      rewriter.setInsertionPointToEnd(unpacked);
+      scf::YieldOp::create(rewriter, loc, loop.getResults());
     });
     func.walk([&](Operation *op) { op->removeAttr(kPackRhs); });
   }
@@ -1495,10 +1588,15 @@ struct TileContractionsPass
       if (ShapedType::isDynamic(extents[dims->m]) ||
           ShapedType::isDynamic(extents[dims->n]))
         return;
+      bool version = op->hasAttr(kVersionTile);
+      op->removeAttr(kVersionTile);
       auto steps = tile(rewriter, product, loopSizes(*dims, 0, 0, 1));
       failedSteps |= failed(steps);
-      if (succeeded(steps))
+      if (succeeded(steps)) {
         steps->tiledOps.back()->setAttr(kVectorTile, rewriter.getUnitAttr());
+        if (version && !steps->loops.empty())
+          steps->loops.front()->setAttr(kVersionLoop, rewriter.getUnitAttr());
+      }
     });
     if (failedSteps || failed(canonicalize()))
       return signalPassFailure();
@@ -1553,6 +1651,9 @@ struct TileContractionsPass
 
     if (failed(applyPatternsGreedily(func, lowering)))
       return signalPassFailure();
+
+    // Wide layers' loops over k read the weight packed from enough rows.
+    versionPackedLoops(rewriter, func);
   }
 
   /// The pattern sets are built once per pass instance, not once per

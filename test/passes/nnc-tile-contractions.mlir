@@ -685,42 +685,43 @@ func.func @two_users_not_activation(%x: tensor<16x32xf32>, %w: tensor<32x32xf32>
 // A wide layer with its activation fused: the 1024 x 512 weight (2 MiB) is
 // beyond half of L2, so the blocks of 128 columns go outside the row tiles
 // (and run on threads): each 1024 x 128 block is read once for all the
-// rows. The rows left over follow within each block. The loop comes in two
-// versions chosen by the batch: from 32 rows (pack-min-rows), the register
-// tiles read the weight packed in strips of 32 columns, written before the
-// loop into a buffer made before the branch; with fewer, the weight itself
-// (packing would cost a pass over all of it for a few rows). Each version
-// writes into its own destination (not an empty tensor CSE could merge).
+// rows. The rows left over follow within each block. From 32 rows of the
+// batch (pack-min-rows), the weight is packed in strips of 32 columns
+// before the loops, and each register tile's loop over k reads its strip;
+// with fewer, the pack is skipped and the loop over k reads the weight
+// itself: the two versions are the k loops alone, which carry their
+// accumulators in registers. The single rows left over read the weight.
 // CHECK-LABEL: func.func @wide_relu_columns_outer(
 // CHECK-SAME:    %[[X:.*]]: tensor<?x1024xf32>, %[[W:.*]]: tensor<1024x512xf32>
 // CHECK:         %[[N:.*]] = tensor.dim %[[X]], %c0
-// CHECK:         %[[DEST:.*]] = bufferization.alloc_tensor(%[[N]]) : tensor<?x512xf32>
 // CHECK:         %[[MANY:.*]] = arith.cmpi sge, %[[N]], %c32 : index
 // CHECK:         %[[BUF:.*]] = tensor.empty() : tensor<16x1024x32xf32>
-// CHECK:         %[[Y:.*]] = scf.if %[[MANY]] -> (tensor<?x512xf32>) {
+// CHECK:         %[[STRIPS:.*]] = scf.if %[[MANY]] -> (tensor<16x1024x32xf32>) {
 // CHECK:           %[[EXP:.*]] = tensor.expand_shape %[[W]] {{\[}}[0], [1, 2]] output_shape [1024, 16, 32]
-// CHECK:           %[[STRIPS:.*]] = linalg.transpose ins(%[[EXP]] : tensor<1024x16x32xf32>) outs(%[[BUF]] : tensor<16x1024x32xf32>) permutation = [1, 0, 2]
-// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c128 iter_args(%{{.*}} = %[[DEST]])
-// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c8
-// CHECK:               tensor.extract_slice %[[STRIPS]][%{{.*}}, 0, 0] [1, 1024, 32]
-// CHECK:               scf.for %{{.*}} = %c0 to %c1024 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
-// CHECK:                 vector.fma
-// CHECK:               arith.maximumf
-// CHECK:             scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
-// CHECK:               tensor.extract_slice %[[W]][0, %{{.*}}] [1024, 128]
-// CHECK:               scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
-// CHECK:           } {nnc.parallel}
+// CHECK:           %[[T:.*]] = linalg.transpose ins(%[[EXP]] : tensor<1024x16x32xf32>) outs(%[[BUF]] : tensor<16x1024x32xf32>) permutation = [1, 0, 2]
+// CHECK:           scf.yield %[[T]]
 // CHECK:         } else {
-// CHECK-NOT:       %[[STRIPS]]
-// CHECK:           scf.for %{{.*}} = %c0 to %c512 step %c128 iter_args(%{{.*}} = %[[DEST]])
-// CHECK:             scf.for %{{.*}} = %c0 to %{{.*}} step %c8
-// CHECK:               tensor.extract_slice %[[W]][0, %{{.*}}] [1024, 128]
-// CHECK:               scf.for %{{.*}} = %c0 to %c1024 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
-// CHECK:                 vector.fma
-// CHECK:           } {nnc.parallel}
+// CHECK:           scf.yield %[[BUF]]
 // CHECK:         }
+// CHECK:         scf.for %[[J:.*]] = %c0 to %c512 step %c128
+// CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c8
+// CHECK:             %[[PSLICE:.*]] = tensor.extract_slice %[[STRIPS]][%{{.*}}, 0, 0] [1, 1024, 32]
+// CHECK:             scf.if %[[MANY]] -> (vector<8x32xf32>) {
+// CHECK:               scf.for %{{.*}} = %c0 to %c1024 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK:                 tensor.extract_slice %[[PSLICE]]
+// CHECK:                 vector.fma
+// CHECK:             } else {
+// CHECK:               scf.for %{{.*}} = %c0 to %c1024 step %c1 iter_args(%{{.*}}) -> (vector<8x32xf32>)
+// CHECK-NOT:             %[[PSLICE]]
+// CHECK:                 vector.fma
+// CHECK:             }
+// CHECK:             arith.maximumf
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
+// CHECK:             tensor.extract_slice %[[W]][0, %{{.*}}] [1024, 128]
+// CHECK:             scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
+// CHECK:         } {nnc.parallel}
 // CHECK-NOT:     linalg.
-// CHECK:         return %[[Y]]
+// CHECK:         return
 #id = affine_map<(d0, d1) -> (d0, d1)>
 func.func @wide_relu_columns_outer(%x: tensor<?x1024xf32>, %w: tensor<1024x512xf32>) -> tensor<?x512xf32> {
   %c0 = arith.constant 0 : index
