@@ -73,9 +73,9 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
     outside the rows; from `pack-min-rows` rows of the batch (known at run
     time) the weight is packed in strips first and the register tiles'
     loops over k read it there (a second version of those loops), with
-    fewer the weight itself. A weight gradient over the batch
-    whose output gradient has rows of a page or more reads that gradient
-    packed in strips, its column blocks outside the rows. Runs on tensors.
+    fewer the weight itself. A weight gradient over the batch whose output
+    gradient has rows of a page or more reads that gradient packed in
+    strips, its column blocks outside the rows. Runs on tensors.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
