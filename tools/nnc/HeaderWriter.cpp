@@ -161,7 +161,12 @@ static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
      << name
      << "_OUTPUT_SIZE.\n"
         "   Reads only params and inputs, writes only output: concurrent"
-        " calls are safe. */\n";
+        " calls are safe.";
+  if (m.forwardWorkspaceFixed || m.forwardWorkspacePerExample)
+    os << formatv("\n   Each call mallocs one buffer of {0} + batch * {1} bytes"
+                  " for its\n   intermediates and frees it before returning.",
+                  m.forwardWorkspaceFixed, m.forwardWorkspacePerExample);
+  os << " */\n";
   StringRef t = m.isF64 ? "double" : "float";
   os << formatv("void nnc_{0}_forward(const {1} *params", m.name, t);
   for (const nnc::TensorInfo &input : m.inputs)
