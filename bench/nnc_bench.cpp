@@ -38,6 +38,7 @@
 
 #include "bench/fma_peak.h"
 #include "bench/read_probe.h"
+#include "bench/sustained.h"
 #include "runtime/Dataset.h"
 #include "runtime/Params.h"
 
@@ -449,10 +450,9 @@ private:
       copies.push_back(std::make_unique<ModelState>(kUnitsModel));
       workspaces.push_back(copies.back()->workspace(batch));
     }
-    // Step i starts when `started` reaches i; every thread adds one to
-    // `finished` after its step.
-    std::atomic<int64_t> started{0}, finished{0};
-    std::atomic<bool> stop{false};
+    // With 2 threads, both start and end every step together; the helper
+    // leaves at the start of the step after the timed ones.
+    nnc::bench::SpinBarrier barrier;
     auto runStep = [&](int t, int64_t i) {
       ModelState &copy = *copies[t];
       train.train_step(copy.params.data(), copy.grads.data(),
@@ -460,29 +460,27 @@ private:
                        batchInputs(i, batch), batchLabels(i, batch), batch,
                        workspaces[t]);
     };
-    std::vector<std::thread> helpers;
-    for (int t = 1; t < threads; ++t)
-      helpers.emplace_back([&, t] {
-        for (int64_t i = 1;; ++i) {
-          while (started.load(std::memory_order_acquire) < i)
-            if (stop.load(std::memory_order_relaxed))
-              return;
-          runStep(t, i);
-          finished.fetch_add(1, std::memory_order_release);
+    std::thread helper;
+    if (threads == 2)
+      helper = std::thread([&] {
+        for (int64_t i = 1; !barrier.wait(); ++i) {
+          runStep(1, i);
+          barrier.wait();
         }
       });
     int64_t step = 0;
     Timing t = timeLoop(opts, [&](int64_t) {
       ++step;
-      started.store(step, std::memory_order_release);
+      if (threads == 2)
+        barrier.wait();
       runStep(0, step);
-      finished.fetch_add(1, std::memory_order_release);
-      while (finished.load(std::memory_order_acquire) < step * threads)
-        ;
+      if (threads == 2)
+        barrier.wait();
     });
-    stop.store(true);
-    for (std::thread &helper : helpers)
+    if (threads == 2) {
+      barrier.wait(/*stopHere=*/true);
       helper.join();
+    }
     double perIter = t.seconds / double(t.iters);
     std::printf("{\"side\": \"nnc\", \"case\": \"%s\", \"kind\": \"host\", "
                 "\"threads\": %d, \"batch\": %u, \"iters\": %lld, "

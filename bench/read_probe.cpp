@@ -54,30 +54,6 @@ __attribute__((noinline)) void updateWords(uint64_t *data, size_t count,
     data[i] += seed;
 }
 
-/// A barrier for two threads that spin (the probes' threads have a CPU
-/// each); `wait` returns whether thread 0 asked to stop at this round.
-class SpinBarrier {
-public:
-  bool wait(bool stopHere = false) {
-    int64_t round = rounds.load(std::memory_order_acquire);
-    if (stopHere)
-      stop.store(true, std::memory_order_relaxed);
-    if (arrived.fetch_add(1, std::memory_order_acq_rel) == 1) {
-      arrived.store(0, std::memory_order_relaxed);
-      rounds.store(round + 1, std::memory_order_release);
-    } else {
-      while (rounds.load(std::memory_order_acquire) == round) {
-      }
-    }
-    return stop.load(std::memory_order_relaxed);
-  }
-
-private:
-  std::atomic<int> arrived{0};
-  std::atomic<int64_t> rounds{0};
-  std::atomic<bool> stop{false};
-};
-
 } // namespace
 
 std::vector<uint64_t> nnc::bench::makeReadBuffer(size_t bytes) {
