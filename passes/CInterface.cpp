@@ -198,7 +198,16 @@ private:
 /// training entry points must align theirs (runtime/nnc_model.h).
 constexpr int64_t kAlignment = 64;
 
-Error emitForward(Module &module, const nnc::ModelInfo &model) {
+/// Whether the model's forward body takes a workspace (nnc-use-workspace
+/// planned its intermediates).
+bool forwardHasWorkspace(const nnc::ModelInfo &model) {
+  return model.forwardWorkspaceFixed || model.forwardWorkspacePerExample;
+}
+
+/// nnc_<M>_forward_ws(params, inputs..., batch, output, workspace): the
+/// body, its intermediates in the caller's workspace (unused when the body
+/// has none).
+Error emitForwardWithWorkspace(Module &module, const nnc::ModelInfo &model) {
   LLVMContext &ctx = module.getContext();
   Type *ptr = PointerType::getUnqual(ctx), *i64 = Type::getInt64Ty(ctx);
   // Inputs have the user's names, which may be `batch` or `output`: they
@@ -208,8 +217,16 @@ Error emitForward(Module &module, const nnc::ModelInfo &model) {
     params.push_back({ptr, ""});
   params.push_back({i64, "batch"});
   params.push_back({ptr, "output"});
-  Wrapper w(module, model, "nnc_" + model.name + "_forward",
+  params.push_back({ptr, "workspace"});
+  Wrapper w(module, model, "nnc_" + model.name + "_forward_ws",
             Type::getVoidTy(ctx), params);
+  // The workspace is the caller's, 64-byte aligned and apart from every
+  // other buffer (docs/embedding.md): LLVM is told so, as it knew when the
+  // buffer came from malloc in the same function.
+  unsigned workspaceArg = w.function()->arg_size() - 1;
+  w.function()->addParamAttr(workspaceArg, Attribute::NoAlias);
+  w.function()->addParamAttr(
+      workspaceArg, Attribute::getWithAlignment(ctx, Align(kAlignment)));
   for (auto [i, input] : llvm::enumerate(model.inputs))
     w.function()->getArg(1 + i)->setName(input.name);
   for (const nnc::ArgInfo &arg : model.args) {
@@ -225,39 +242,68 @@ Error emitForward(Module &module, const nnc::ModelInfo &model) {
     }
   }
   w.memref(w.arg("output"), model.output.shape, /*batched=*/true);
-  // The body's intermediates, planned into one buffer (nnc-use-workspace),
-  // take one allocation per call: with glibc's malloc, whose thresholds
-  // adapt to the first call's size, later calls reuse its pages instead of
-  // mapping and faulting in fresh ones for every intermediate (the bench
-  // CNN's forward pass at batch 64: 10.9 -> 0.34 ms; docs/performance.md).
-  // malloc's 16-byte alignment, rounded up to the workspace's: the object
-  // needs no other allocator than the one the lowered code calls anyway.
+  if (forwardHasWorkspace(model))
+    w.workspace(w.arg("workspace"),
+                w.workspaceBytes(model.forwardWorkspaceFixed,
+                                 model.forwardWorkspacePerExample));
+  if (Error err = w.call(module, nnc::getModelBodySymbol(model.name)))
+    return err;
+  w.builder().CreateRetVoid();
+  return Error::success();
+}
+
+/// nnc_<M>_forward(params, inputs..., batch, output): nnc_<M>_forward_ws
+/// with a workspace allocated for the call. One allocation per call: with
+/// glibc's malloc, whose thresholds adapt to the first call's size, later
+/// calls reuse its pages instead of mapping and faulting in fresh ones for
+/// every intermediate, as the body's own allocations did (the bench CNN's
+/// forward pass at batch 64: 10.9 -> 0.34 ms; docs/performance.md).
+/// malloc's 16-byte alignment is rounded up to the workspace's: the object
+/// needs no other allocator than the one the lowered code calls anyway.
+Error emitForward(Module &module, const nnc::ModelInfo &model) {
+  LLVMContext &ctx = module.getContext();
+  Function *withWorkspace =
+      module.getFunction("nnc_" + model.name + "_forward_ws");
+  if (!withWorkspace)
+    return createStringError("no nnc_%s_forward_ws", model.name.c_str());
+  SmallVector<Type *> types(withWorkspace->getFunctionType()->params());
+  types.pop_back();
+  Function *fn = Function::Create(
+      FunctionType::get(Type::getVoidTy(ctx), types, false),
+      GlobalValue::ExternalLinkage, "nnc_" + model.name + "_forward", module);
+  fn->addFnAttr(Attribute::NoUnwind);
+  SmallVector<Value *> args;
+  for (auto [arg, original] : llvm::zip(fn->args(), withWorkspace->args())) {
+    arg.setName(original.getName());
+    args.push_back(&arg);
+  }
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+  Type *ptr = b.getPtrTy(), *i64 = b.getInt64Ty();
   Value *buffer = nullptr;
-  if (model.forwardWorkspaceFixed || model.forwardWorkspacePerExample) {
-    IRBuilder<> &b = w.builder();
-    Type *ptr = b.getPtrTy(), *i64 = b.getInt64Ty();
+  if (!forwardHasWorkspace(model)) {
+    args.push_back(ConstantPointerNull::get(b.getPtrTy()));
+  } else {
+    Value *batch = fn->getArg(fn->arg_size() - 2);
+    Value *bytes = b.CreateAdd(
+        b.getInt64(model.forwardWorkspaceFixed),
+        b.CreateMul(batch, b.getInt64(model.forwardWorkspacePerExample)));
     FunctionCallee malloc = module.getOrInsertFunction("malloc", ptr, i64);
-    Value *bytes = w.workspaceBytes(model.forwardWorkspaceFixed,
-                                    model.forwardWorkspacePerExample);
     buffer = b.CreateCall(malloc,
                           {b.CreateAdd(bytes, b.getInt64(kAlignment - 1))});
     Value *address = b.CreatePtrToInt(buffer, i64);
     Value *aligned = b.CreateAnd(
         b.CreateAdd(address, b.getInt64(kAlignment - 1)),
         b.getInt64(-kAlignment));
-    w.workspace(b.CreateGEP(b.getInt8Ty(), buffer,
-                            b.CreateSub(aligned, address)),
-                bytes);
+    args.push_back(
+        b.CreateGEP(b.getInt8Ty(), buffer, b.CreateSub(aligned, address)));
   }
-  if (Error err = w.call(module, nnc::getModelBodySymbol(model.name)))
-    return err;
+  b.CreateCall(withWorkspace, args);
   if (buffer) {
-    IRBuilder<> &b = w.builder();
     FunctionCallee free =
         module.getOrInsertFunction("free", b.getVoidTy(), b.getPtrTy());
     b.CreateCall(free, {buffer});
   }
-  w.builder().CreateRetVoid();
+  b.CreateRetVoid();
   return Error::success();
 }
 
@@ -470,6 +516,8 @@ private:
 Error nnc::emitCInterface(Module &module, ArrayRef<ModelInfo> models) {
   DescriptorBuilder descriptors(module);
   for (const ModelInfo &model : models) {
+    if (Error err = emitForwardWithWorkspace(module, model))
+      return err;
     if (Error err = emitForward(module, model))
       return err;
     Function *entries[3] = {nullptr, nullptr, nullptr};

@@ -20,12 +20,15 @@ namespace nnc {
 /// lowering, so user model names can never collide with libc or our symbols.
 std::string getModelBodySymbol(llvm::StringRef model);
 
-/// Emits, for each model, the exported wrapper
+/// Emits, for each model, the exported wrappers
+///   void nnc_<M>_forward_ws(const float *params, const float *in0, ...,
+///                           int64_t batch, float *out, void *workspace);
 ///   void nnc_<M>_forward(const float *params, const float *in0, ...,
 ///                        int64_t batch, float *out);
-/// which builds the memref descriptors of the lowered body function (each
-/// parameter is a view at its offset into `params`) and, when the body takes
-/// a workspace, allocates it for the call and frees it; for a model with a
+/// the first of which builds the memref descriptors of the lowered body
+/// function (each parameter is a view at its offset into `params`, the
+/// intermediates in `workspace` when the body has any), the second calls it
+/// with a workspace it allocates for the call and frees; for a model with a
 /// train block, nnc_<M>_train_step, nnc_<M>_eval and nnc_<M>_gradient around
 /// `@M.train_step`, `@M.eval` and `@M.gradient`; and the exported descriptor
 /// constant. Lowered functions become internal so LLVM inlines them into

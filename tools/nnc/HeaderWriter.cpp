@@ -163,15 +163,34 @@ static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
         "   Reads only params and inputs, writes only output: concurrent"
         " calls are safe.";
   if (m.forwardWorkspaceFixed || m.forwardWorkspacePerExample)
-    os << formatv("\n   Each call mallocs one buffer of {0} + batch * {1} bytes"
-                  " for its\n   intermediates and frees it before returning.",
-                  m.forwardWorkspaceFixed, m.forwardWorkspacePerExample);
+    os << formatv("\n   Each call mallocs one buffer of "
+                  "NNC_{0}_FORWARD_WORKSPACE_SIZE(batch) bytes for its\n"
+                  "   intermediates and frees it before returning.",
+                  name);
   os << " */\n";
   StringRef t = m.isF64 ? "double" : "float";
-  os << formatv("void nnc_{0}_forward(const {1} *params", m.name, t);
-  for (const nnc::TensorInfo &input : m.inputs)
-    os << ", const " << t << " *" << identifier(input.name);
-  os << ", int64_t batch, " << t << " *output);\n\n";
+  auto declare = [&](StringRef function, StringRef extra) {
+    os << formatv("void nnc_{0}_{1}(const {2} *params", m.name, function, t);
+    for (const nnc::TensorInfo &input : m.inputs)
+      os << ", const " << t << " *" << identifier(input.name);
+    os << ", int64_t batch, " << t << " *output" << extra << ");\n\n";
+  };
+  declare("forward", "");
+  os << formatv("#define NNC_{0}_FORWARD_WORKSPACE_FIXED {1} /* bytes */\n",
+                name, m.forwardWorkspaceFixed);
+  os << formatv(
+      "#define NNC_{0}_FORWARD_WORKSPACE_PER_EXAMPLE {1} /* bytes */\n", name,
+      m.forwardWorkspacePerExample);
+  os << formatv("#define NNC_{0}_FORWARD_WORKSPACE_SIZE(batch) \\\n  "
+                "(NNC_{0}_FORWARD_WORKSPACE_FIXED + (int64_t)(batch) * "
+                "NNC_{0}_FORWARD_WORKSPACE_PER_EXAMPLE)\n",
+                name);
+  os << formatv("/* nnc_{0}_forward with its intermediates in `workspace`:\n"
+                "   NNC_{1}_FORWARD_WORKSPACE_SIZE(batch) bytes, 64-byte "
+                "aligned (unused when that\n   is 0). It allocates nothing;"
+                " concurrent calls need workspaces of their own. */\n",
+                m.name, name);
+  declare("forward_ws", ", void *workspace");
   if (m.train)
     writeTrainDeclarations(os, m, t);
 }

@@ -479,10 +479,10 @@ int main(int argc, char **argv) {
           "  nnc train model.nn [--data DIR] [--epochs N] [--save ckpt]\n"
           "  nnc gradcheck model.nn\n\n"
           "compiles every model in model.nn into a native object for the host "
-          "CPU,\nexporting nnc_<Model>_forward and nnc_<Model>_desc (and the "
-          "training entry\npoints of models with a train block), and a C/C++ "
-          "header declaring them.\nExit status: 0 on success, 1 on an "
-          "error.\n"))
+          "CPU,\nexporting nnc_<Model>_forward, nnc_<Model>_forward_ws and "
+          "nnc_<Model>_desc\n(and the training entry points of models with a "
+          "train block), and a C/C++\nheader declaring them.\nExit status: 0 "
+          "on success, 1 on an error.\n"))
     return 1;
   if (optLevel > 3)
     return userError("invalid optimisation level -O" +

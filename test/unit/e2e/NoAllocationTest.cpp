@@ -8,9 +8,10 @@
 // with versions that forward to glibc and count while a step runs. As a
 // control, `forward`, which has no workspace argument, must be seen making
 // exactly one allocation (its planned intermediates): that shows the counter
-// sees the generated code's calls. GradientEntryTest checks, with the same
-// models, that the gradient entry point (train_step without its update)
-// changes no parameter and gives train_step's gradients.
+// sees the generated code's calls. `forward_ws`, given that buffer, must
+// make none and give the same output. GradientEntryTest checks, with the
+// same models, that the gradient entry point (train_step without its
+// update) changes no parameter and gives train_step's gradients.
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,6 +94,8 @@ struct StepModel {
   const nnc_model_desc &desc;
   int64_t inputSize, outputSize, optStateSize, workspaceBytes;
   decltype(&nnc_StepMLP_forward) forward;
+  decltype(&nnc_StepMLP_forward_ws) forwardWs;
+  int64_t forwardWorkspaceBytes;
   decltype(&nnc_StepMLP_train_step) trainStep;
   decltype(&nnc_StepMLP_gradient) gradient;
   decltype(&nnc_StepMLP_eval) eval;
@@ -104,8 +107,9 @@ constexpr int64_t kBatch = 8;
   StepModel {                                                                  \
     nnc_##M##_desc, NNC_##M##_INPUT_x_SIZE, NNC_##M##_OUTPUT_SIZE,             \
         NNC_##M##_OPT_STATE_SIZE, NNC_##M##_WORKSPACE_SIZE(kBatch),            \
-        nnc_##M##_forward, nnc_##M##_train_step, nnc_##M##_gradient,           \
-        nnc_##M##_eval                                                         \
+        nnc_##M##_forward, nnc_##M##_forward_ws,                               \
+        NNC_##M##_FORWARD_WORKSPACE_SIZE(kBatch), nnc_##M##_train_step,        \
+        nnc_##M##_gradient, nnc_##M##_eval                                     \
   }
 
 void checkNoAllocation(const StepModel &m) {
@@ -148,6 +152,19 @@ void checkNoAllocation(const StepModel &m) {
   long control = countAllocations(
       [&] { m.forward(params.data(), x.data(), kBatch, out.data()); });
   EXPECT_EQ(control, 1) << "forward should allocate exactly one buffer";
+
+  // forward_ws takes that buffer from the caller: no allocation, the same
+  // output.
+  std::unique_ptr<void, FreeDeleter> forwardWorkspace(
+      std::aligned_alloc(64, (m.forwardWorkspaceBytes + 64) / 64 * 64));
+  ASSERT_TRUE(forwardWorkspace);
+  std::vector<float> outWs(out.size(), -1.0f);
+  long withWorkspace = countAllocations([&] {
+    m.forwardWs(params.data(), x.data(), kBatch, outWs.data(),
+                forwardWorkspace.get());
+  });
+  EXPECT_EQ(withWorkspace, 0) << "forward_ws allocated";
+  EXPECT_EQ(outWs, out);
 }
 
 /// nnc_M_gradient is nnc_M_train_step without its update: it must leave
