@@ -25,11 +25,14 @@
 
 using namespace llvm;
 
-std::string nnc::getModelBodySymbol(StringRef model) {
-  return ("__nnc_" + model + "_body").str();
-}
-
 namespace {
+
+/// The bytes of a workspace of `fixed + batch * perExample` bytes.
+Value *workspaceBytes(IRBuilder<> &b, Value *batch, int64_t fixed,
+                      int64_t perExample) {
+  return b.CreateAdd(b.getInt64(fixed),
+                     b.CreateMul(batch, b.getInt64(perExample)));
+}
 
 /// Builds one C wrapper around a lowered entry point.
 class Wrapper {
@@ -127,10 +130,8 @@ public:
                                                t.workspacePerExample));
   }
 
-  /// The bytes of a workspace of `fixed + batch * perExample` bytes.
   Value *workspaceBytes(int64_t fixed, int64_t perExample) {
-    return b.CreateAdd(b.getInt64(fixed),
-                       b.CreateMul(arg("batch"), b.getInt64(perExample)));
+    return ::workspaceBytes(b, arg("batch"), fixed, perExample);
   }
 
   /// A workspace of `bytes` at `ptr`: an i8 memref.
@@ -198,12 +199,6 @@ private:
 /// training entry points must align theirs (runtime/nnc_model.h).
 constexpr int64_t kAlignment = 64;
 
-/// Whether the model's forward body takes a workspace (nnc-use-workspace
-/// planned its intermediates).
-bool forwardHasWorkspace(const nnc::ModelInfo &model) {
-  return model.forwardWorkspaceFixed || model.forwardWorkspacePerExample;
-}
-
 /// nnc_<M>_forward_ws(params, inputs..., batch, output, workspace): the
 /// body, its intermediates in the caller's workspace (unused when the body
 /// has none).
@@ -242,7 +237,7 @@ Error emitForwardWithWorkspace(Module &module, const nnc::ModelInfo &model) {
     }
   }
   w.memref(w.arg("output"), model.output.shape, /*batched=*/true);
-  if (forwardHasWorkspace(model))
+  if (model.hasForwardWorkspace())
     w.workspace(w.arg("workspace"),
                 w.workspaceBytes(model.forwardWorkspaceFixed,
                                  model.forwardWorkspacePerExample));
@@ -280,13 +275,12 @@ Error emitForward(Module &module, const nnc::ModelInfo &model) {
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
   Type *ptr = b.getPtrTy(), *i64 = b.getInt64Ty();
   Value *buffer = nullptr;
-  if (!forwardHasWorkspace(model)) {
+  if (!model.hasForwardWorkspace()) {
     args.push_back(ConstantPointerNull::get(b.getPtrTy()));
   } else {
-    Value *batch = fn->getArg(fn->arg_size() - 2);
-    Value *bytes = b.CreateAdd(
-        b.getInt64(model.forwardWorkspaceFixed),
-        b.CreateMul(batch, b.getInt64(model.forwardWorkspacePerExample)));
+    Value *bytes = workspaceBytes(b, fn->getArg(fn->arg_size() - 2),
+                                  model.forwardWorkspaceFixed,
+                                  model.forwardWorkspacePerExample);
     FunctionCallee malloc = module.getOrInsertFunction("malloc", ptr, i64);
     buffer = b.CreateCall(malloc,
                           {b.CreateAdd(bytes, b.getInt64(kAlignment - 1))});

@@ -16,10 +16,6 @@
 
 namespace nnc {
 
-/// The symbol of the body function a model's func.func is renamed to before
-/// lowering, so user model names can never collide with libc or our symbols.
-std::string getModelBodySymbol(llvm::StringRef model);
-
 /// Emits, for each model, the exported wrappers
 ///   void nnc_<M>_forward_ws(const float *params, const float *in0, ...,
 ///                           int64_t batch, float *out, void *workspace);

@@ -8,7 +8,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/ModelInfo.h"
-#include "passes/CInterface.h"
 
 #include "dialect/NNDialect.h"
 
@@ -141,34 +140,34 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
   return model;
 }
 
+std::string nnc::getModelBodySymbol(StringRef model) {
+  return ("__nnc_" + model + "_body").str();
+}
+
 void nnc::readWorkspaceSizes(ModuleOp lowered,
                              MutableArrayRef<ModelInfo> models) {
+  // Raises `fixed` and `perExample` to the sizes the function `symbol`
+  // records, if it exists and records them.
+  auto raise = [&](const std::string &symbol, int64_t &fixed,
+                   int64_t &perExample) {
+    Operation *func = SymbolTable::lookupSymbolIn(lowered, symbol);
+    if (!func)
+      return;
+    if (auto bytes =
+            func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
+      fixed = std::max(fixed, bytes.getInt());
+    if (auto bytes = func->getAttrOfType<IntegerAttr>(
+            nnc::nn::kWorkspacePerExampleAttr))
+      perExample = std::max(perExample, bytes.getInt());
+  };
   for (ModelInfo &model : models) {
-    if (Operation *body = SymbolTable::lookupSymbolIn(
-            lowered, getModelBodySymbol(model.name))) {
-      if (auto fixed =
-              body->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
-        model.forwardWorkspaceFixed = fixed.getInt();
-      if (auto perExample = body->getAttrOfType<IntegerAttr>(
-              nnc::nn::kWorkspacePerExampleAttr))
-        model.forwardWorkspacePerExample = perExample.getInt();
-    }
+    raise(getModelBodySymbol(model.name), model.forwardWorkspaceFixed,
+          model.forwardWorkspacePerExample);
     if (!model.train)
       continue;
-    for (StringRef entry : {"train_step", "eval"}) {
-      Operation *func = SymbolTable::lookupSymbolIn(
-          lowered, (model.name + "." + entry).str());
-      if (!func)
-        continue;
-      if (auto fixed =
-              func->getAttrOfType<IntegerAttr>(nnc::nn::kWorkspaceFixedAttr))
-        model.train->workspaceFixed =
-            std::max(model.train->workspaceFixed, fixed.getInt());
-      if (auto perExample = func->getAttrOfType<IntegerAttr>(
-              nnc::nn::kWorkspacePerExampleAttr))
-        model.train->workspacePerExample =
-            std::max(model.train->workspacePerExample, perExample.getInt());
-    }
+    for (StringRef entry : {"train_step", "eval"})
+      raise((model.name + "." + entry).str(), model.train->workspaceFixed,
+            model.train->workspacePerExample);
   }
 }
 

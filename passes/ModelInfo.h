@@ -75,11 +75,19 @@ struct ModelInfo {
   /// the body allocates its own.
   int64_t forwardWorkspaceFixed = 0, forwardWorkspacePerExample = 0;
   std::optional<TrainInfo> train;
+
+  bool hasForwardWorkspace() const {
+    return forwardWorkspaceFixed || forwardWorkspacePerExample;
+  }
 };
 
 /// Each parameter starts on a 64-byte boundary of the buffer (16 floats), so
 /// vector loads of a tensor's first row are aligned.
 inline constexpr int64_t kParamAlignment = 16;
+
+/// The symbol of the body function a model's func.func is renamed to before
+/// lowering, so user model names can never collide with libc or our symbols.
+std::string getModelBodySymbol(llvm::StringRef model);
 
 /// Reads every `nn.model` function of `module`; emits an error and fails on a
 /// signature the C interface cannot express.

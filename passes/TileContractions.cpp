@@ -356,6 +356,17 @@ void packTransposedRhs(RewriterBase &rewriter, linalg::LinalgOp op,
   rewriter.replaceOp(op, generic->getResults());
 }
 
+/// Whether `op` reads its right-hand side rhs[k, n] plainly (not
+/// transposed).
+bool isPlainRhs(linalg::LinalgOp op, MatmulDims dims) {
+  MLIRContext *ctx = op.getContext();
+  return op.getMatchingIndexingMap(op.getDpsInputOperand(1)) ==
+         AffineMap::get(
+             3, 0,
+             {getAffineDimExpr(dims.k, ctx), getAffineDimExpr(dims.n, ctx)},
+             ctx);
+}
+
 /// When a plain right-hand side is packed (the pass options
 /// `pack-row-bytes` and `pack-min-row-tiles`): its rows are `rowBytes` or
 /// more apart (by default a page, at which the hardware prefetchers stop)
@@ -386,12 +397,8 @@ Value packRhsStrips(RewriterBase &rewriter, linalg::LinalgOp op,
                     MatmulDims dims, int64_t mr, int64_t nr,
                     PackingThresholds thresholds) {
   OpOperand &rhs = *op.getDpsInputOperand(1);
-  MLIRContext *ctx = op.getContext();
-  AffineMap expected = AffineMap::get(
-      3, 0, {getAffineDimExpr(dims.k, ctx), getAffineDimExpr(dims.n, ctx)},
-      ctx);
   auto type = cast<RankedTensorType>(rhs.get().getType());
-  if (op.getMatchingIndexingMap(&rhs) != expected || !type.hasStaticShape() ||
+  if (!isPlainRhs(op, dims) || !type.hasStaticShape() ||
       type.getDimSize(1) % nr != 0)
     return nullptr;
   int64_t k = type.getDimSize(0), strips = type.getDimSize(1) / nr;
@@ -481,17 +488,6 @@ void readPackedStrip(RewriterBase &rewriter, linalg::LinalgOp op, Value rhs,
   if (Value slice = packedSlice(rewriter, op.getLoc(), operand.get(), rhs,
                                 packed, nr))
     rewriter.modifyOpInPlace(op, [&] { operand.set(slice); });
-}
-
-/// Whether `op` reads its right-hand side rhs[k, n] plainly (not
-/// transposed).
-bool isPlainRhs(linalg::LinalgOp op, MatmulDims dims) {
-  MLIRContext *ctx = op.getContext();
-  return op.getMatchingIndexingMap(op.getDpsInputOperand(1)) ==
-         AffineMap::get(
-             3, 0,
-             {getAffineDimExpr(dims.k, ctx), getAffineDimExpr(dims.n, ctx)},
-             ctx);
 }
 
 /// Tile sizes in the product's loop order (0: not tiled).

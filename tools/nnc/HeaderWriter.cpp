@@ -83,6 +83,18 @@ static std::string formatShape(ArrayRef<int64_t> shape) {
          "]";
 }
 
+/// NNC_<prefix>_FIXED, NNC_<prefix>_PER_EXAMPLE and NNC_<prefix>_SIZE(batch):
+/// a workspace of `fixed + batch * perExample` bytes.
+static void writeWorkspaceMacros(raw_ostream &os, const std::string &prefix,
+                                 int64_t fixed, int64_t perExample) {
+  os << formatv("#define NNC_{0}_FIXED {1} /* bytes */\n", prefix, fixed);
+  os << formatv("#define NNC_{0}_PER_EXAMPLE {1} /* bytes */\n", prefix,
+                perExample);
+  os << formatv("#define NNC_{0}_SIZE(batch) \\\n  "
+                "(NNC_{0}_FIXED + (int64_t)(batch) * NNC_{0}_PER_EXAMPLE)\n",
+                prefix);
+}
+
 static void writeTrainDeclarations(raw_ostream &os, const nnc::ModelInfo &m,
                                    StringRef t) {
   const nnc::TrainInfo &train = *m.train;
@@ -101,14 +113,9 @@ static void writeTrainDeclarations(raw_ostream &os, const nnc::ModelInfo &m,
   os << ". No call allocates memory. */\n";
   os << formatv("#define NNC_{0}_OPT_STATE_SIZE {1} /* {2}s */\n", name,
                 train.statesPerParam * m.paramSize, t);
-  os << formatv("#define NNC_{0}_WORKSPACE_FIXED {1} /* bytes */\n", name,
-                train.workspaceFixed);
-  os << formatv("#define NNC_{0}_WORKSPACE_PER_EXAMPLE {1} /* bytes */\n", name,
-                train.workspacePerExample);
-  os << formatv("#define NNC_{0}_WORKSPACE_SIZE(batch) \\\n  "
-                "(NNC_{0}_WORKSPACE_FIXED + (int64_t)(batch) * "
-                "NNC_{0}_WORKSPACE_PER_EXAMPLE)\n\n",
-                name);
+  writeWorkspaceMacros(os, name + "_WORKSPACE", train.workspaceFixed,
+                       train.workspacePerExample);
+  os << "\n";
   os << "/* One step: forward, loss, backward and the optimizer update of "
         "params and\n   opt_state in place; writes the gradients to grads and "
         "returns the mean\n   loss. step counts from 1; seed and step "
@@ -162,7 +169,7 @@ static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
      << "_OUTPUT_SIZE.\n"
         "   Reads only params and inputs, writes only output: concurrent"
         " calls are safe.";
-  if (m.forwardWorkspaceFixed || m.forwardWorkspacePerExample)
+  if (m.hasForwardWorkspace())
     os << formatv("\n   Each call mallocs one buffer of "
                   "NNC_{0}_FORWARD_WORKSPACE_SIZE(batch) bytes for its\n"
                   "   intermediates and frees it before returning.",
@@ -176,15 +183,8 @@ static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
     os << ", int64_t batch, " << t << " *output" << extra << ");\n\n";
   };
   declare("forward", "");
-  os << formatv("#define NNC_{0}_FORWARD_WORKSPACE_FIXED {1} /* bytes */\n",
-                name, m.forwardWorkspaceFixed);
-  os << formatv(
-      "#define NNC_{0}_FORWARD_WORKSPACE_PER_EXAMPLE {1} /* bytes */\n", name,
-      m.forwardWorkspacePerExample);
-  os << formatv("#define NNC_{0}_FORWARD_WORKSPACE_SIZE(batch) \\\n  "
-                "(NNC_{0}_FORWARD_WORKSPACE_FIXED + (int64_t)(batch) * "
-                "NNC_{0}_FORWARD_WORKSPACE_PER_EXAMPLE)\n",
-                name);
+  writeWorkspaceMacros(os, name + "_FORWARD_WORKSPACE",
+                       m.forwardWorkspaceFixed, m.forwardWorkspacePerExample);
   os << formatv("/* nnc_{0}_forward with its intermediates in `workspace`:\n"
                 "   NNC_{1}_FORWARD_WORKSPACE_SIZE(batch) bytes, 64-byte "
                 "aligned (unused when that\n   is 0). It allocates nothing;"
