@@ -125,6 +125,17 @@ LogicalResult NNDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                              << " must be a unit attribute";
     return success();
   }
+  if (name == kPartAttr) {
+    auto part = dyn_cast<DictionaryAttr>(attr.getValue());
+    if (!part || !part.getAs<StringAttr>("of") ||
+        !part.getAs<DenseI64ArrayAttr>("shape") ||
+        !part.getAs<IntegerAttr>("dim") || !part.getAs<IntegerAttr>("index") ||
+        !part.getAs<IntegerAttr>("count"))
+      return op->emitError() << "'" << name << "' of argument " << argIndex
+                             << " must be a dictionary with of, shape, dim, "
+                                "index and count";
+    return success();
+  }
   if (name != kInputAttr && name != kParamAttr && name != kInitAttr)
     return op->emitError() << "unknown argument attribute '" << name
                            << "' of the nn dialect";

@@ -20,6 +20,11 @@ inline constexpr llvm::StringLiteral kModelAttr = "nn.model";
 inline constexpr llvm::StringLiteral kInputAttr = "nn.input";
 /// String attribute on a model argument that is a parameter: its full name.
 inline constexpr llvm::StringLiteral kParamAttr = "nn.param";
+/// Dictionary attribute next to `nn.param` on a model argument that is a
+/// part of a parameter split by nnc-split-units: `of` (the whole
+/// parameter's name), `shape` (its shape), `dim` (the dimension split),
+/// `index` and `count` (which part of how many).
+inline constexpr llvm::StringLiteral kPartAttr = "nn.part";
 /// String attribute next to `nn.param`: how the runtime initialises it.
 inline constexpr llvm::StringLiteral kInitAttr = "nn.init";
 /// Unit attribute next to `nn.param`: model state, not trained (batch

@@ -396,7 +396,8 @@ public:
         i64Ty(Type::getInt64Ty(ctx)), f64Ty(Type::getDoubleTy(ctx)) {
     // Field for field the structs of runtime/nnc_model.h.
     paramTy = StructType::get(
-        ctx, {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty, i64Ty, i64Ty, i32Ty});
+        ctx,
+        {ptrTy, i32Ty, ptrTy, i64Ty, i64Ty, i32Ty, i64Ty, i64Ty, i32Ty, i32Ty});
     tensorTy = StructType::get(ctx, {ptrTy, i32Ty, ptrTy, i64Ty});
     trainTy = StructType::get(ctx, {i32Ty, i32Ty, f64Ty, f64Ty, f64Ty, f64Ty,
                                     f64Ty, f64Ty, i64Ty, i64Ty, i32Ty, i32Ty,
@@ -408,11 +409,12 @@ public:
   void emit(const nnc::ModelInfo &model, Function *const (&entries)[3]) {
     prefix = "__nnc_" + model.name;
     SmallVector<Constant *> params;
-    for (const nnc::ParamInfo &p : model.params)
+    std::vector<nnc::ParamInfo> described = model.describedParams();
+    for (const nnc::ParamInfo &p : described)
       params.push_back(ConstantStruct::get(
           paramTy, {string(p.name), i32(p.shape.size()), shape(p.shape),
                     i64(p.offset), i64(p.size), i32(p.init), i64(p.fanIn),
-                    i64(p.fanOut), i32(p.trainable)}));
+                    i64(p.fanOut), i32(p.trainable), i32(p.columnBlocks)}));
     SmallVector<Constant *> inputs;
     for (const nnc::TensorInfo &t : model.inputs)
       inputs.push_back(tensor(t));
@@ -444,7 +446,7 @@ public:
     Constant *fields[] = {
         i32(NNC_ABI_VERSION),
         string(model.name),
-        i64(model.params.size()),
+        i64(described.size()),
         array(paramTy, params, "params"),
         i64(model.paramSize),
         i64(model.inputs.size()),

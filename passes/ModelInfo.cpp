@@ -81,10 +81,25 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
         info.fanOut = info.shape.back();
       }
       info.trainable = !func.getArgAttr(i, nnc::nn::kBufferAttr);
+      std::optional<nnc::PartInfo> part;
+      if (auto dict =
+              func.getArgAttrOfType<DictionaryAttr>(i, nnc::nn::kPartAttr)) {
+        part.emplace();
+        part->of = dict.getAs<StringAttr>("of").getValue().str();
+        ArrayRef<int64_t> whole = dict.getAs<DenseI64ArrayAttr>("shape");
+        part->shape.assign(whole.begin(), whole.end());
+        part->dim = dict.getAs<IntegerAttr>("dim").getInt();
+        part->index = dict.getAs<IntegerAttr>("index").getInt();
+        part->count = dict.getAs<IntegerAttr>("count").getInt();
+        // The initialiser's bounds are those of the whole layer.
+        info.fanIn = part->shape.front();
+        info.fanOut = part->shape.back();
+      }
       info.offset = offset;
       offset = llvm::alignTo(offset + info.size, nnc::kParamAlignment);
       model.args.push_back({true, unsigned(model.params.size())});
       model.params.push_back(std::move(info));
+      model.parts.push_back(std::move(part));
       continue;
     }
     auto name = func.getArgAttrOfType<StringAttr>(i, nnc::nn::kInputAttr);
@@ -138,6 +153,29 @@ static FailureOr<nnc::ModelInfo> collectModel(func::FuncOp func) {
     model.train = train;
   }
   return model;
+}
+
+std::vector<nnc::ParamInfo> nnc::ModelInfo::describedParams() const {
+  std::vector<ParamInfo> result;
+  for (auto [param, part] : llvm::zip(params, parts)) {
+    if (!part) {
+      result.push_back(param);
+      continue;
+    }
+    // The parts follow each other in the buffer (their sizes are multiples
+    // of kParamAlignment), so the whole starts at the first.
+    if (part->index == 0) {
+      ParamInfo whole = param;
+      whole.name = part->of;
+      whole.shape = part->shape;
+      whole.size = 0;
+      if (part->dim == 1 && part->shape.size() == 2)
+        whole.columnBlocks = part->count;
+      result.push_back(std::move(whole));
+    }
+    result.back().size += param.size;
+  }
+  return result;
 }
 
 std::string nnc::getModelBodySymbol(StringRef model) {

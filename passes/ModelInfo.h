@@ -37,6 +37,17 @@ struct ParamInfo {
   int64_t fanOut = 0;
   /// False for model state the train step computes (`nn.buffer`).
   bool trainable = true;
+  /// Stored as this many column blocks of a rank-2 `shape`, one after the
+  /// other (nnc-split-units), rather than row-major: nnc_param_desc's
+  /// `column_blocks`.
+  int64_t columnBlocks = 1;
+};
+
+/// A function argument that is a part of a parameter (nnc-split-units).
+struct PartInfo {
+  std::string of;  // the whole parameter
+  llvm::SmallVector<int64_t> shape; // the whole parameter's
+  int64_t dim = 0, index = 0, count = 1;
 };
 
 /// What a model's `train` block compiled into (nnc_train_desc).
@@ -65,7 +76,12 @@ struct ModelInfo {
   std::string name;
   std::string funcName; // the func.func symbol
   std::vector<TensorInfo> inputs;
+  /// One per parameter argument of the model function, in order: the
+  /// views the entry points pass. A parameter split into parts is several
+  /// of these, consecutive (see `parts` and describedParams()).
   std::vector<ParamInfo> params;
+  /// Per entry of `params`: the part it is, if it is one.
+  std::vector<std::optional<PartInfo>> parts;
   std::vector<ArgInfo> args;
   TensorInfo output;
   int64_t paramSize = 0; // elements, padding included
@@ -75,6 +91,11 @@ struct ModelInfo {
   /// the body allocates its own.
   int64_t forwardWorkspaceFixed = 0, forwardWorkspacePerExample = 0;
   std::optional<TrainInfo> train;
+
+  /// The parameters as the descriptor lists them: the parts of a split
+  /// parameter as the one whole tensor, stored in column blocks when the
+  /// split was by columns.
+  std::vector<ParamInfo> describedParams() const;
 
   bool hasForwardWorkspace() const {
     return forwardWorkspaceFixed || forwardWorkspacePerExample;

@@ -680,6 +680,19 @@ std::string describeOptimizer(uint32_t kind) {
   return name ? fmt::format("'{}'", name) : fmt::format("of kind {}", kind);
 }
 
+/// Converts \p count floats of parameter-layout buffers (one or several
+/// copies of the layout, such as Adam's two moments) between the layout
+/// the object stores and row-major (see nnc::convertLayout); a remainder
+/// shorter than one copy is copied as is.
+void convertBuffers(const nnc_model_desc &desc, const float *from, float *to,
+                    int64_t count, bool toRowMajor) {
+  int64_t done = 0;
+  if (desc.param_size > 0)
+    for (; done + desc.param_size <= count; done += desc.param_size)
+      convertLayout(desc, from + done, to + done, toRowMajor);
+  std::copy(from + done, from + count, to + done);
+}
+
 Status writeCheckpoint(const std::string &path, const nnc_model_desc &desc,
                        const float *params, const TrainingSave *training) {
   auto fail = [&](std::string_view why) {
@@ -708,6 +721,25 @@ Status writeCheckpoint(const std::string &path, const nnc_model_desc &desc,
     if (state.epoch < 0 || state.step < 0 || state.batch < 0 ||
         state.examples < 0)
       return fail("the training state has a negative counter");
+  }
+  // Checkpoints hold every tensor row-major (and the optimizer state in
+  // the same layout), whatever the object stores.
+  std::vector<float> rowMajorParams, rowMajorState;
+  TrainingSave rowMajorTraining;
+  if (hasColumnBlocks(desc)) {
+    rowMajorParams.resize(static_cast<size_t>(desc.param_size));
+    convertBuffers(desc, params, rowMajorParams.data(), desc.param_size,
+                   /*toRowMajor=*/true);
+    params = rowMajorParams.data();
+    if (training) {
+      rowMajorState.resize(
+          static_cast<size_t>(training->train->opt_state_size));
+      convertBuffers(desc, training->optState, rowMajorState.data(),
+                     training->train->opt_state_size, /*toRowMajor=*/true);
+      rowMajorTraining = *training;
+      rowMajorTraining.optState = rowMajorState.data();
+      training = &rowMajorTraining;
+    }
   }
 
   constexpr uint64_t kMaxName = std::numeric_limits<uint32_t>::max();
@@ -987,14 +1019,27 @@ Status readCheckpoint(const std::string &path, const nnc_model_desc &desc,
                                 desc.train->opt_state_size));
   }
 
+  // The file is row-major; the object's layout may have column blocks.
+  bool blocked = hasColumnBlocks(desc);
+  if (blocked) {
+    std::vector<float> stored(scratch.size());
+    convertBuffers(desc, scratch.data(), stored.data(), desc.param_size,
+                   /*toRowMajor=*/false);
+    scratch.swap(stored);
+  }
   for (int64_t i = 0; i < desc.num_params; ++i) {
     const nnc_param_desc &param = desc.params[i];
     std::copy_n(scratch.data() + param.offset, param.size,
                 params + param.offset);
   }
   if (state) {
-    std::copy(parser.train.optState.begin(), parser.train.optState.end(),
-              optState);
+    std::vector<float> &moments = parser.train.optState;
+    if (blocked)
+      convertBuffers(desc, moments.data(), optState,
+                     static_cast<int64_t>(moments.size()),
+                     /*toRowMajor=*/false);
+    else
+      std::copy(moments.begin(), moments.end(), optState);
     *state = parser.train.state;
   }
   return Status::success();

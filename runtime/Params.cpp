@@ -150,6 +150,12 @@ Status nnc::validateDescriptor(const nnc_model_desc &desc) {
                       what, param.offset, param.size, desc.param_size));
     if (Status status = checkInit(what, param); !status)
       return status;
+    if (param.column_blocks < 0 ||
+        (param.column_blocks > 1 &&
+         (param.rank != 2 || param.shape[1] % param.column_blocks != 0)))
+      return Status::error(fmt::format(
+          "{} of shape {} cannot be stored in {} column blocks", what,
+          formatShape(param.shape, param.rank), param.column_blocks));
     order.push_back(i);
   }
 
@@ -258,8 +264,60 @@ double nnc::initBound(const nnc_param_desc &param) {
   }
 }
 
+int64_t nnc::columnBlocks(const nnc_param_desc &param) {
+  return param.column_blocks > 1 ? param.column_blocks : 1;
+}
+
+bool nnc::hasColumnBlocks(const nnc_model_desc &desc) {
+  for (int64_t i = 0; i < desc.num_params; ++i)
+    if (columnBlocks(desc.params[i]) > 1)
+      return true;
+  return false;
+}
+
+namespace {
+/// Copies the tensor \p param between its column blocks (\p blocked) and
+/// row-major (\p rowMajor), in the direction \p toRowMajor.
+void convertTensor(const nnc_param_desc &param, const float *from, float *to,
+                   bool toRowMajor) {
+  int64_t blocks = nnc::columnBlocks(param);
+  if (blocks == 1) {
+    std::copy_n(from, param.size, to);
+    return;
+  }
+  int64_t rows = param.shape[0], cols = param.shape[1], width = cols / blocks;
+  for (int64_t block = 0; block < blocks; ++block)
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t stored = (block * rows + r) * width, plain = r * cols +
+                                                           block * width;
+      if (toRowMajor)
+        std::copy_n(from + stored, width, to + plain);
+      else
+        std::copy_n(from + plain, width, to + stored);
+    }
+}
+} // namespace
+
+void nnc::convertLayout(const nnc_model_desc &desc, const float *from,
+                        float *to, bool toRowMajor) {
+  std::copy_n(from, desc.param_size, to);
+  for (int64_t i = 0; i < desc.num_params; ++i) {
+    const nnc_param_desc &param = desc.params[i];
+    convertTensor(param, from + param.offset, to + param.offset, toRowMajor);
+  }
+}
+
 void nnc::initParam(const nnc_param_desc &param, float *data, uint64_t seed) {
   assert(param.size >= 0 && "initParam on an invalid descriptor");
+  if (columnBlocks(param) > 1) {
+    // The values of the row-major tensor, moved to their blocks.
+    nnc_param_desc rowMajor = param;
+    rowMajor.column_blocks = 1;
+    std::vector<float> values(static_cast<size_t>(param.size));
+    initParam(rowMajor, values.data(), seed);
+    convertTensor(param, values.data(), data, /*toRowMajor=*/false);
+    return;
+  }
   switch (param.init) {
   case NNC_INIT_ZEROS:
     std::fill(data, data + param.size, 0.0f);

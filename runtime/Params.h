@@ -36,15 +36,33 @@ namespace nnc {
 Status validateDescriptor(const nnc_model_desc &desc);
 
 /// Fills each parameter tensor of \p params (a buffer of desc.param_size
-/// floats) according to its `init` kind. Elements not covered by any tensor are
+/// floats) according to its `init` kind, in row-major order (a tensor
+/// stored in column blocks gets the values of the same tensor stored
+/// row-major, moved to their places). Elements not covered by any tensor are
 /// left untouched. The same (desc, seed) gives the same bytes everywhere.
 /// \p desc must pass validateDescriptor().
 void initParams(const nnc_model_desc &desc, float *params, uint64_t seed);
 
 /// Fills one tensor, \p data pointing at its first element (not at the start
-/// of the whole buffer). initParams() is this for every parameter, so a tool
+/// of the whole buffer), in its stored layout. initParams() is this for every parameter, so a tool
 /// can re-initialise one layer and get the values initParams() would give.
 void initParam(const nnc_param_desc &param, float *data, uint64_t seed);
+
+/// The column blocks a parameter is stored in: `column_blocks`, 1 for 0
+/// (descriptors written before the field existed).
+int64_t columnBlocks(const nnc_param_desc &param);
+
+/// Whether any parameter of \p desc is stored in column blocks.
+bool hasColumnBlocks(const nnc_model_desc &desc);
+
+/// Copies one parameter-layout buffer (desc.param_size floats: parameters,
+/// gradients, or one optimizer moment) from the layout the object stores
+/// (column blocks where `column_blocks` says so) to the row-major layout of
+/// every tensor's shape (\p toRowMajor), or back. Padding is copied as is.
+/// What checkpoints hold is row-major, so that builds with and without
+/// --parallel read each other's. \p from and \p to must not overlap.
+void convertLayout(const nnc_model_desc &desc, const float *from, float *to,
+                   bool toRowMajor);
 
 /// The bound `a` of the U(-a, a) initialisers, computed in double precision:
 /// sqrt(6 / (fan_in + fan_out)) for Xavier/Glorot, sqrt(6 / fan_in) for He;

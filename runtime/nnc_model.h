@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 /* Bumped whenever the layout of the structs below changes. */
-#define NNC_ABI_VERSION 3
+#define NNC_ABI_VERSION 4
 
 /* How the runtime fills a parameter tensor before training. */
 typedef enum nnc_init_kind {
@@ -52,6 +52,13 @@ typedef struct nnc_param_desc {
    * from the forward pass (batch norm's running mean and variance); it is
    * saved and loaded with the parameters but has a zero gradient. */
   int32_t trainable;
+  /* 1: stored row-major. c > 1 (a rank-2 tensor [rows, cols] whose cols
+   * c divides): stored as c column blocks, one after the other, each
+   * [rows, cols / c] row-major; element (r, j) is at
+   * (j / w) * rows * w + r * w + j % w, w = cols / c. `--parallel` builds
+   * store the first weight of a split dense layer so (docs/embedding.md);
+   * the runtime converts when it initialises, saves and loads. */
+  int32_t column_blocks;
 } nnc_param_desc;
 
 typedef struct nnc_tensor_desc {

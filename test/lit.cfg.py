@@ -37,3 +37,9 @@ config.substitutions.append(
     ("%mlir_runner_libs",
      "-shared-libs=" + ",".join(os.path.join(llvm_lib_dir, lib) for lib in
                                ["libmlir_c_runner_utils.so", "libomp.so"])))
+
+# Linking an object compiled with --parallel into a test program: LLVM's
+# OpenMP runtime, found at run time too.
+config.substitutions.append(
+    ("%libomp", os.path.join(llvm_lib_dir, "libomp.so") + " -Wl,-rpath," +
+     llvm_lib_dir))

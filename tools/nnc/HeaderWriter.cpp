@@ -147,8 +147,16 @@ static void writeCDeclarations(raw_ostream &os, const nnc::ModelInfo &m) {
   os << formatv("/* Model {0}: ", m.name);
   for (const nnc::TensorInfo &input : m.inputs)
     os << input.name << " " << formatShape(input.shape) << ", ";
+  std::vector<nnc::ParamInfo> params = m.describedParams();
   os << formatv("output {0}, {1} parameter tensors. */\n",
-                formatShape(m.output.shape), m.params.size());
+                formatShape(m.output.shape), params.size());
+  for (const nnc::ParamInfo &p : params)
+    if (p.columnBlocks > 1)
+      os << formatv("/* {0} {1} is stored in {2} column blocks [{3}, {4}], "
+                    "one after the other\n   (column_blocks in the "
+                    "descriptor; the runtime converts). */\n",
+                    p.name, formatShape(p.shape), p.columnBlocks,
+                    p.shape[0], p.shape[1] / p.columnBlocks);
   os << formatv(
       "#define NNC_{0}_PARAM_SIZE {1} /* floats, padding included */\n", name,
       m.paramSize);

@@ -13,8 +13,9 @@ int main(void) {
     printf("%s [", p->name);
     for (int32_t r = 0; r < p->rank; ++r)
       printf(r ? " %lld" : "%lld", (long long)p->shape[r]);
-    printf("] init %d fan %lld %lld trainable %d\n", (int)p->init,
-           (long long)p->fan_in, (long long)p->fan_out, (int)p->trainable);
+    printf("] init %d fan %lld %lld trainable %d at %lld blocks %d\n",
+           (int)p->init, (long long)p->fan_in, (long long)p->fan_out,
+           (int)p->trainable, (long long)p->offset, (int)p->column_blocks);
   }
   if (d->train)
     printf("train batch %lld epochs %lld augment flip %d shift %d\n",

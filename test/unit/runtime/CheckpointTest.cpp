@@ -1088,3 +1088,77 @@ TEST_F(TrainingCheckpointTest, RefusesNegativeCountersOnSave) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Column blocks: checkpoints are row-major whatever the object stores
+//===----------------------------------------------------------------------===//
+
+TEST_F(TrainingCheckpointTest, BlockedTensorsAreSavedRowMajor) {
+  // The same model twice, its rank-2 tensor stored in 2 column blocks in
+  // one and row-major in the other; the optimizer state is two copies of
+  // the parameter layout (Adam's moments).
+  TestModel blocked("Tiny", {{"w", {2, 4}, NNC_INIT_XAVIER_UNIFORM, 2, 4},
+                             {"b", {3}, NNC_INIT_ONES}});
+  TestModel plain("Tiny", {{"w", {2, 4}, NNC_INIT_XAVIER_UNIFORM, 2, 4},
+                           {"b", {3}, NNC_INIT_ONES}});
+  blocked.param(0).column_blocks = 2;
+  nnc_train_desc adam{};
+  adam.optimizer = NNC_OPTIMIZER_ADAM;
+  adam.opt_state_size = 2 * blocked.desc().param_size;
+  blocked.mutableDesc().train = &adam;
+  plain.mutableDesc().train = &adam;
+
+  // Row-major values, and the same values in blocks (independently of
+  // convertLayout: element (r, j) is at (j / 2) * 4 + r * 2 + j % 2).
+  size_t size = blocked.paramSize();
+  std::vector<float> rowParams(size), rowState(2 * size);
+  for (size_t i = 0; i < size; ++i)
+    rowParams[i] = 1.5f + float(i);
+  for (size_t i = 0; i < 2 * size; ++i)
+    rowState[i] = -0.25f * float(i + 1);
+  std::vector<float> blockedParams = rowParams, blockedState = rowState;
+  for (int64_t copy = 0; copy < 3; ++copy) {
+    const float *from = copy == 0 ? rowParams.data()
+                                  : rowState.data() + (copy - 1) * size;
+    float *to = copy == 0 ? blockedParams.data()
+                          : blockedState.data() + (copy - 1) * size;
+    for (int64_t r = 0; r < 2; ++r)
+      for (int64_t j = 0; j < 4; ++j)
+        to[(j / 2) * 4 + r * 2 + j % 2] = from[r * 4 + j];
+  }
+
+  std::string blockedPath = dir + "/blocked.ckpt",
+              plainPath = dir + "/plain.ckpt";
+  ASSERT_TRUE(saveTrainingCheckpoint(blockedPath, blocked.desc(),
+                                     blockedParams.data(),
+                                     blockedState.data(), state)
+                  .ok());
+  ASSERT_TRUE(saveTrainingCheckpoint(plainPath, plain.desc(),
+                                     rowParams.data(), rowState.data(), state)
+                  .ok());
+  // The two files are the same bytes.
+  std::ifstream a(blockedPath, std::ios::binary), b(plainPath, std::ios::binary);
+  std::string aBytes{std::istreambuf_iterator<char>(a), {}},
+      bBytes{std::istreambuf_iterator<char>(b), {}};
+  EXPECT_EQ(aBytes, bBytes);
+
+  // Each model loads the other's file into its own layout.
+  std::vector<float> params(size), optState(2 * size);
+  TrainingState loaded;
+  ASSERT_TRUE(loadTrainingCheckpoint(plainPath, blocked.desc(), params.data(),
+                                     optState.data(), loaded)
+                  .ok());
+  EXPECT_EQ(params, blockedParams);
+  EXPECT_EQ(optState, blockedState);
+  ASSERT_TRUE(loadTrainingCheckpoint(blockedPath, plain.desc(), params.data(),
+                                     optState.data(), loaded)
+                  .ok());
+  EXPECT_EQ(params, rowParams);
+  EXPECT_EQ(optState, rowState);
+  // Parameters only, too.
+  ASSERT_TRUE(saveParams(blockedPath, blocked.desc(), blockedParams.data())
+                  .ok());
+  std::fill(params.begin(), params.end(), kSentinel);
+  ASSERT_TRUE(loadParams(blockedPath, plain.desc(), params.data()).ok());
+  EXPECT_EQ(params, rowParams);
+}

@@ -385,3 +385,93 @@ TEST_F(ValidateTest, RejectsShapeProductOverflow) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Column blocks (`column_blocks`, --parallel's split dense layers)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A 3 x 4 weight stored in 2 column blocks, between two vectors.
+struct BlockedModel {
+  BlockedModel()
+      : model("Blocked",
+              {{"a", {5}, NNC_INIT_ONES},
+               {"w", {3, 4}, NNC_INIT_XAVIER_UNIFORM, 3, 4},
+               {"b", {2}, NNC_INIT_ZEROS}},
+              /*gap=*/1) {
+    model.param(1).column_blocks = 2;
+  }
+  TestModel model;
+};
+
+} // namespace
+
+TEST(ParamsBlocksTest, ConvertLayoutMovesEachElementToItsBlock) {
+  BlockedModel m;
+  const nnc_param_desc &w = m.model.param(1);
+  std::vector<float> rowMajor(m.model.paramSize());
+  for (size_t i = 0; i < rowMajor.size(); ++i)
+    rowMajor[i] = float(i);
+  std::vector<float> stored(rowMajor.size(), -1.0f);
+  convertLayout(m.model.desc(), rowMajor.data(), stored.data(),
+                /*toRowMajor=*/false);
+  // Element (r, j) of the row-major [3, 4] tensor, independently of
+  // convertLayout: block j / 2, row r, column j % 2 of [3, 2] blocks.
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t j = 0; j < 4; ++j)
+      EXPECT_EQ(stored[w.offset + (j / 2) * 6 + r * 2 + j % 2],
+                rowMajor[w.offset + r * 4 + j])
+          << "element (" << r << ", " << j << ")";
+  // Everything outside the blocked tensor is copied as it is.
+  for (int64_t i = 0; i < w.offset; ++i)
+    EXPECT_EQ(stored[i], rowMajor[i]);
+  for (size_t i = w.offset + w.size; i < stored.size(); ++i)
+    EXPECT_EQ(stored[i], rowMajor[i]);
+  std::vector<float> back(rowMajor.size(), -1.0f);
+  convertLayout(m.model.desc(), stored.data(), back.data(),
+                /*toRowMajor=*/true);
+  EXPECT_EQ(back, rowMajor);
+}
+
+TEST(ParamsBlocksTest, InitialisesTheRowMajorValuesInTheirBlocks) {
+  BlockedModel blocked;
+  BlockedModel plain;
+  plain.model.param(1).column_blocks = 1;
+  ASSERT_TRUE(validateDescriptor(blocked.model.desc()).ok());
+  std::vector<float> stored(blocked.model.paramSize(), 7.0f);
+  std::vector<float> rowMajor(plain.model.paramSize(), 7.0f);
+  initParams(blocked.model.desc(), stored.data(), 5);
+  initParams(plain.model.desc(), rowMajor.data(), 5);
+  const nnc_param_desc &w = plain.model.param(1);
+  for (int64_t r = 0; r < 3; ++r)
+    for (int64_t j = 0; j < 4; ++j)
+      EXPECT_EQ(stored[w.offset + (j / 2) * 6 + r * 2 + j % 2],
+                rowMajor[w.offset + r * 4 + j]);
+  // The values are not all equal: a layout mistake would show.
+  EXPECT_NE(rowMajor[w.offset], rowMajor[w.offset + 1]);
+  EXPECT_TRUE(hasColumnBlocks(blocked.model.desc()));
+  EXPECT_FALSE(hasColumnBlocks(plain.model.desc()));
+}
+
+TEST(ParamsBlocksTest, ZeroMeansRowMajor) {
+  BlockedModel m;
+  m.model.param(1).column_blocks = 0;
+  EXPECT_TRUE(validateDescriptor(m.model.desc()).ok());
+  EXPECT_EQ(columnBlocks(m.model.param(1)), 1);
+  EXPECT_FALSE(hasColumnBlocks(m.model.desc()));
+}
+
+TEST(ParamsBlocksTest, RefusesBlocksThatDoNotDivideTheColumns) {
+  BlockedModel m;
+  m.model.param(1).column_blocks = 3;
+  Status status = validateDescriptor(m.model.desc());
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "model 'Blocked' parameter 'w' of shape [3, 4] "
+                              "cannot be stored in 3 column blocks");
+  m.model.param(1).column_blocks = 2;
+  m.model.param(0).column_blocks = 5; // rank 1
+  EXPECT_FALSE(validateDescriptor(m.model.desc()).ok());
+  m.model.param(0).column_blocks = -1;
+  EXPECT_FALSE(validateDescriptor(m.model.desc()).ok());
+}
