@@ -57,7 +57,8 @@ bool isDifferentiable(func::FuncOp model) {
   return model.getBody().hasOneBlock() && model.getNumResults() == 1 &&
          llvm::all_of(model.getBody().front().without_terminator(),
                       [](Operation &op) {
-                        return isa<nn::DifferentiableOpInterface>(op);
+                        return isa<nn::DifferentiableOpInterface>(op) ||
+                               op.hasTrait<OpTrait::ConstantLike>();
                       });
 }
 
@@ -125,7 +126,8 @@ LogicalResult buildBackward(func::FuncOp model, StringRef name,
     if (op->getNumResults() == 0)
       continue;
     Value resultGradient = gradients.lookup(op->getResult(0));
-    if (!resultGradient)
+    // A constant (the zero bias of nnc-split-units) takes no gradient.
+    if (!resultGradient || op->hasTrait<OpTrait::ConstantLike>())
       continue;
     auto differentiable = dyn_cast<nn::DifferentiableOpInterface>(op);
     if (!differentiable)

@@ -32,6 +32,17 @@ inline constexpr llvm::StringLiteral kParallelAttr = "nnc.parallel";
 /// keeps it in the parallel copy of a loop and erases it elsewhere.
 inline constexpr llvm::StringLiteral kThreadsOnlyAttr = "nnc.threads_only";
 
+/// Function attributes of a branch that nnc-outline-branches moved into a
+/// function of its own: the number of its section (unique in the module)
+/// and its place in the section. nnc-fork-branches runs a section's
+/// branches on threads and inlines them.
+inline constexpr llvm::StringLiteral kBranchSectionAttr = "nnc.section";
+inline constexpr llvm::StringLiteral kBranchAttr = "nnc.branch";
+/// Marks the loop over a section's branches that nnc-fork-branches makes
+/// (iteration i runs branch i, in case i of an scf.index_switch), which
+/// nnc-use-workspace plans for: a thread runs each branch.
+inline constexpr llvm::StringLiteral kBranchesAttr = "nnc.branches";
+
 /// `i32 nnc_threads()`: how many threads parallel loops run on.
 /// nnc-parallelize-tiles declares it and calls it once in each function
 /// with parallel loops, which branch on it; nnc-thread-count defines it.

@@ -106,6 +106,71 @@ def TileContractionsPass : Pass<"nnc-tile-contractions", "mlir::func::FuncOp"> {
   ];
 }
 
+def SplitUnitsPass : Pass<"nnc-split-units", "mlir::ModuleOp"> {
+  let summary = "Split a wide dense layer into two branches of half its units";
+  let description = [{
+    On the nn dialect, rewrites `dense(act(dense(x, W1, b1)), W2, b2)` over a
+    model input `x`, with `W1` of `min-weight-bytes` or more, a unit count
+    that is a multiple of 32 and a second layer at most a quarter as wide,
+    into the sum of two branches, each with half of the units: `W1`, `b1`
+    and `W2` become two arguments each (their column blocks, halves and row
+    halves, marked `nn.part`), the second branch's product has a zero bias.
+    The models' descriptors describe the whole parameters again, `W1` stored
+    in two column blocks. Run for `--parallel`, so that
+    nnc-outline-branches can give each branch a thread.
+  }];
+  let options = [
+    Option<"minWeightBytes", "min-weight-bytes", "int64_t",
+           /*default=*/"131072",
+           "Bytes the first layer's weight needs to be split">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+  ];
+}
+
+def OutlineBranchesPass : Pass<"nnc-outline-branches", "mlir::ModuleOp"> {
+  let summary = "Move independent branches of a model into functions";
+  let description = [{
+    On linalg on tensors, finds in every function the branches that a
+    weight of `min-weight-bytes` or more owns (the ops that read it or
+    what was computed from it, and nothing from another such weight,
+    where no op that combines branches reads the weight itself), groups
+    those that follow the same number of joins into sections of two or
+    more, reorders each block so that a section's branches run after the
+    other ops they may need, and moves every branch into a private
+    function marked `nnc.section` and `nnc.branch`, called in its place.
+    Cheap values (constants, empty tensors, fills, sizes) are recomputed
+    in the branch. nnc-fork-branches runs the sections on threads after
+    bufferization.
+  }];
+  let options = [
+    Option<"minWeightBytes", "min-weight-bytes", "int64_t",
+           /*default=*/"65536",
+           "Bytes a parameter needs to own a branch">,
+  ];
+  let dependentDialects = [
+    "mlir::func::FuncDialect",
+  ];
+}
+
+def ForkBranchesPass : Pass<"nnc-fork-branches", "mlir::ModuleOp"> {
+  let summary = "Run the branches of each section on threads";
+  let description = [{
+    After bufferization (and buffer-results-to-out-params), puts the calls
+    of each section of branches (nnc-outline-branches) into the cases of
+    an `scf.index_switch` in a loop over the branches marked
+    `nnc.parallel`, inlines every call of a branch function, hoists the
+    branches' allocations in front of the loop and erases the branch
+    functions. Calls that cannot be gathered (an op with effects between
+    them) are inlined where they are.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::scf::SCFDialect",
+  ];
+}
+
 def ParallelizeTilesPass : Pass<"nnc-parallelize-tiles", "mlir::ModuleOp"> {
   let summary = "Turn the loops over independent tiles into scf.parallel";
   let description = [{

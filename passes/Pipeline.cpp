@@ -49,6 +49,9 @@ void nnc::buildNNToLinalgPipeline(OpPassManager &pm,
 
 void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
                                     const PipelineOptions &options) {
+  bool branches = options.parallel && options.optLevel > 0;
+  if (branches)
+    pm.addPass(createOutlineBranchesPass());
   if (options.optLevel > 0) {
     TileContractionsPassOptions tiling;
     tiling.vectorBits = options.vectorBits;
@@ -70,6 +73,12 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   // lets the passes below see which buffer a function returns.
   pm.addPass(createCanonicalizerPass());
 
+  // The branch functions' in-place results (their optimizer updates),
+  // so that their callers see the updated buffers are their arguments.
+  if (branches) {
+    pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+    pm.addPass(createCanonicalizerPass());
+  }
   pm.addNestedPass<func::FuncOp>(createDropInPlaceResultsPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.modifyPublicFunctions = true;
@@ -78,6 +87,8 @@ void nnc::buildLinalgToLLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (branches)
+    pm.addPass(createForkBranchesPass());
   pm.addNestedPass<func::FuncOp>(
       createUseWorkspacePass(UseWorkspacePassOptions{options.parallel}));
   bufferization::buildBufferDeallocationPipeline(pm);

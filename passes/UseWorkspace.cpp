@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -113,7 +114,28 @@ struct Buffer {
   Value batch; // The dynamic size, if the buffer has a per-example part.
   int64_t start = 0, end = 0;
   Slot fixed, perExample;
+  /// Which thread's memory this is: the branch that accesses it (see
+  /// branchOf), or a number of its own when several do.
+  int64_t owner = 0;
 };
+
+/// The branch `op` runs in: i in case i of the scf.index_switch of a loop
+/// over branches (nnc::kBranchesAttr, one thread per branch, the first
+/// thread the first), 0 outside such loops (the code the first thread
+/// runs).
+int64_t branchOf(Operation *op) {
+  for (; op; op = op->getParentOp()) {
+    auto sw = dyn_cast_or_null<scf::IndexSwitchOp>(op->getParentOp());
+    if (!sw || !sw->getParentOp() ||
+        !sw->getParentOp()->hasAttr(nnc::kBranchesAttr))
+      continue;
+    Region *region = op->getParentRegion();
+    for (auto [i, caseRegion] : llvm::enumerate(sw.getCaseRegions()))
+      if (&caseRegion == region)
+        return sw.getCases()[i];
+  }
+  return 0;
+}
 
 /// Whether `use` reads or writes the memory of its buffer without letting
 /// the pointer escape or returning an alias of it.
@@ -147,8 +169,10 @@ bool isPlainAccess(OpOperand &use) {
 /// The deallocations met go to `deallocs`.
 void computeLifetime(Buffer &buffer, Block &entry,
                      const DenseMap<Operation *, int64_t> &position,
-                     int64_t numOps, SetVector<Operation *> &deallocs) {
+                     int64_t numOps, SetVector<Operation *> &deallocs,
+                     int64_t ownNumber) {
   int64_t first = numOps, last = -1;
+  std::optional<int64_t> owner;
   SmallVector<Value> worklist = {buffer.alloc.getResult()};
   DenseSet<Value> seen(worklist.begin(), worklist.end());
   while (!worklist.empty()) {
@@ -164,6 +188,8 @@ void computeLifetime(Buffer &buffer, Block &entry,
       int64_t at = ancestor ? position.lookup(ancestor) : numOps;
       first = std::min(first, at);
       last = std::max(last, at);
+      int64_t branch = branchOf(user);
+      owner = !owner || *owner == branch ? branch : ownNumber;
       // Deallocation ends the lifetime; the workspace view must not be
       // freed.
       if (isa<memref::DeallocOp>(user)) {
@@ -191,6 +217,7 @@ void computeLifetime(Buffer &buffer, Block &entry,
     first = last = position.lookup(buffer.alloc);
   buffer.start = first;
   buffer.end = last;
+  buffer.owner = owner.value_or(0);
 }
 
 /// The buffers with a nonzero `slot`, largest first (ties in program
@@ -210,9 +237,12 @@ SmallVector<Buffer *> largestFirst(MutableArrayRef<Buffer> buffers,
   return order;
 }
 
-/// Whether `a` and `b` are live at the same time (may not share memory).
+/// Whether `a` and `b` may not share memory: they are live at the same
+/// time, or belong to different threads' branches (memory that one
+/// thread's branch writes and another's then rewrites would move between
+/// their cores every step).
 bool livesOverlap(const Buffer &a, const Buffer &b) {
-  return a.start <= b.end && b.start <= a.end;
+  return (a.start <= b.end && b.start <= a.end) || a.owner != b.owner;
 }
 
 /// Places the buffers with a nonzero `slot` in one arena and returns its
@@ -374,8 +404,11 @@ void UseWorkspacePass::runOnOperation() {
   for (Operation &op : entry)
     position.try_emplace(&op, position.size());
   SetVector<Operation *> deallocs;
-  for (Buffer &buffer : buffers)
-    computeLifetime(buffer, entry, position, position.size(), deallocs);
+  // Buffers that several branches access get owner numbers of their own,
+  // below every branch's.
+  for (auto [i, buffer] : llvm::enumerate(buffers))
+    computeLifetime(buffer, entry, position, position.size(), deallocs,
+                    -1 - int64_t(i));
   int64_t fixed = planArena(buffers, &Buffer::fixed);
   int64_t perExample = threads
                            ? planConcentricArena(buffers, &Buffer::perExample)

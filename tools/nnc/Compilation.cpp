@@ -14,6 +14,7 @@
 #include "frontend/Parser.h"
 #include "frontend/Sema.h"
 #include "passes/CInterface.h"
+#include "passes/Passes.h"
 #include "passes/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -80,6 +81,14 @@ LogicalResult nnc::Compilation::generateNN() {
                           {b.getNamedAttr("loss", b.getStringAttr("mse")),
                            b.getNamedAttr("optimizer", b.getStringAttr("sgd")),
                            b.getNamedAttr("lr", b.getF64FloatAttr(0.01))}));
+  }
+  // With threads, wide dense layers become two branches (their weights
+  // stored in parts), which the descriptors then describe.
+  if (opts.parallel && opts.optLevel > 0) {
+    mlir::PassManager pm(&context);
+    pm.addPass(nnc::createSplitUnitsPass());
+    if (failed(pm.run(*mlirModule)))
+      return failure();
   }
   FailureOr<std::vector<ModelInfo>> models = collectModels(*mlirModule);
   if (failed(models))

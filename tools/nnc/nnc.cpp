@@ -92,9 +92,12 @@ cl::opt<bool> f64("f64",
 
 cl::opt<bool> parallel(
     "parallel",
-    cl::desc("Generate code that can run the matrix products on several "
-             "threads (OpenMP; the object then needs libomp). How many: the "
-             "environment variable NNC_THREADS, default 1"),
+    cl::desc("Generate code that can run the matrix products, and "
+             "independent branches of the model, on several threads "
+             "(OpenMP; the object then needs libomp). How many: the "
+             "environment variable NNC_THREADS, default 1. A wide first "
+             "dense layer becomes two branches, its weight stored in two "
+             "column blocks (docs/embedding.md)"),
     cl::cat(category), cl::sub(cl::SubCommand::getTopLevel()));
 
 cl::opt<bool> evenSplit(
