@@ -29,8 +29,8 @@
 // product has a zero bias (a constant).
 //
 // The layer qualifies when W1 is `min-weight-bytes` or more, its input is
-// an argument of the model (nothing computed from another weight, so that
-// the branches are independent), n is a multiple of 32 (each half a
+// an argument of the model, possibly flattened or reshaped (nothing
+// computed from another weight, so that the branches are independent), n is a multiple of 32 (each half a
 // multiple of 16 floats, the parameter alignment), its pre-activation is
 // read only by the activation and that only by the second layer, whose
 // output width is at most n / 4 (the sum of the two halves' logits is the
@@ -88,7 +88,14 @@ struct SplitUnitsPass : nnc::impl::SplitUnitsPassBase<SplitUnitsPass> {
   SmallVector<Layer> candidates(func::FuncOp func) {
     SmallVector<Layer> result;
     func.walk([&](DenseOp first) {
-      auto input = dyn_cast<BlockArgument>(first.getInput());
+      // The model's input, possibly flattened or reshaped (an image).
+      Value source = first.getInput();
+      while (Operation *def = source.getDefiningOp()) {
+        if (!isa<FlattenOp, ReshapeOp>(def))
+          break;
+        source = def->getOperand(0);
+      }
+      auto input = dyn_cast<BlockArgument>(source);
       if (!input || func.getArgAttr(input.getArgNumber(), kParamAttr))
         return;
       auto weight = cast<RankedTensorType>(first.getWeight().getType());

@@ -36,8 +36,8 @@ func.func @Mlp(%x: tensor<?x784xf32> {nn.input = "image"},
 
 // -----
 
-// Without an activation, and with tanh, the same; the activation keeps
-// its kind.
+// Without an activation, over a flattened image, and with tanh, the same;
+// the activation keeps its kind.
 // CHECK-LABEL: func.func @Linear(
 // CHECK:         nn.dense
 // CHECK-NEXT:    nn.dense
@@ -51,6 +51,22 @@ func.func @Linear(%x: tensor<?x784xf32> {nn.input = "image"},
                   %c: tensor<10xf32> {nn.param = "output.bias"}) -> tensor<?x10xf32> attributes {nn.model} {
   %h = nn.dense %x, %w, %b : (tensor<?x784xf32>, tensor<784x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
   %y = nn.dense %h, %v, %c : (tensor<?x128xf32>, tensor<128x10xf32>, tensor<10xf32>) -> tensor<?x10xf32>
+  return %y : tensor<?x10xf32>
+}
+
+// CHECK-LABEL: func.func @Image(
+// CHECK:         %[[F:.*]] = nn.flatten
+// CHECK:         nn.dense %[[F]], %arg1, %arg3
+// CHECK:         nn.dense %[[F]], %arg2, %arg4
+func.func @Image(%x: tensor<?x1x28x28xf32> {nn.input = "image"},
+                 %w: tensor<784x128xf32> {nn.param = "h.weight"},
+                 %b: tensor<128xf32> {nn.param = "h.bias"},
+                 %v: tensor<128x10xf32> {nn.param = "output.weight"},
+                 %c: tensor<10xf32> {nn.param = "output.bias"}) -> tensor<?x10xf32> attributes {nn.model} {
+  %f = nn.flatten %x : tensor<?x1x28x28xf32> -> tensor<?x784xf32>
+  %h = nn.dense %f, %w, %b : (tensor<?x784xf32>, tensor<784x128xf32>, tensor<128xf32>) -> tensor<?x128xf32>
+  %r = nn.relu %h : tensor<?x128xf32> -> tensor<?x128xf32>
+  %y = nn.dense %r, %v, %c : (tensor<?x128xf32>, tensor<128x10xf32>, tensor<10xf32>) -> tensor<?x10xf32>
   return %y : tensor<?x10xf32>
 }
 
