@@ -110,7 +110,7 @@ def SplitUnitsPass : Pass<"nnc-split-units", "mlir::ModuleOp"> {
   let summary = "Split a wide dense layer into two branches of half its units";
   let description = [{
     On the nn dialect, rewrites `dense(act(dense(x, W1, b1)), W2, b2)` over a
-    model input `x`, with `W1` of `min-weight-bytes` or more, a unit count
+    model input `x` (possibly flattened or reshaped), with `W1` of `min-weight-bytes` or more, a unit count
     that is a multiple of 32 and a second layer at most a quarter as wide,
     into the sum of two branches, each with half of the units: `W1`, `b1`
     and `W2` become two arguments each (their column blocks, halves and row
