@@ -114,6 +114,16 @@ struct Coloring {
   /// The weights (function arguments) of each colour.
   DenseMap<Value, int> sources;
 
+  /// The colouring of `body` from the weights `sources`.
+  static Coloring of(Block &body, const DenseMap<Value, int> &sources) {
+    Coloring coloring;
+    coloring.sources = sources;
+    for (auto [value, c] : sources)
+      coloring.color[value] = c;
+    coloring.colorBlock(body);
+    return coloring;
+  }
+
   void colorBlock(Block &block) {
     DenseMap<Value, int64_t> epochOf;
     for (Operation &op : block.without_terminator()) {
@@ -198,11 +208,7 @@ struct OutlineBranchesPass
         colors.insert(c);
       if (colors.size() < 2)
         return;
-      coloring = Coloring();
-      coloring.sources = sources;
-      for (auto [value, c] : sources)
-        coloring.color[value] = c;
-      coloring.colorBlock(func.front());
+      coloring = Coloring::of(func.front(), sources);
       if (coloring.spoiled.empty())
         break;
       DenseMap<Value, int> kept;
@@ -214,14 +220,8 @@ struct OutlineBranchesPass
     // An `scf.if` whose then-block updates each branch's weights (the
     // optimizer step) becomes one `scf.if` per branch, which then runs in
     // the branch, after its gradient; colour again.
-    if (distributeIfs(func.front(), coloring)) {
-      Coloring again;
-      again.sources = sources;
-      for (auto [value, c] : sources)
-        again.color[value] = c;
-      again.colorBlock(func.front());
-      coloring = std::move(again);
-    }
+    if (distributeIfs(func.front(), coloring))
+      coloring = Coloring::of(func.front(), sources);
     outlineBlock(func, func.front(), coloring, symbols);
   }
 

@@ -241,13 +241,13 @@ SmallVector<Buffer *> largestFirst(MutableArrayRef<Buffer> buffers,
 /// time, or belong to different threads' branches (memory that one
 /// thread's branch writes and another's then rewrites would move between
 /// their cores every step).
-bool livesOverlap(const Buffer &a, const Buffer &b) {
+bool mayNotShare(const Buffer &a, const Buffer &b) {
   return (a.start <= b.end && b.start <= a.end) || a.owner != b.owner;
 }
 
 /// Places the buffers with a nonzero `slot` in one arena and returns its
 /// size: largest first, each at the lowest offset where it overlaps no
-/// placed buffer whose lifetime overlaps its own. Sizes are multiples of
+/// placed buffer it may not share memory with (mayNotShare). Sizes are multiples of
 /// kAlignment, hence so are the offsets.
 int64_t planArena(MutableArrayRef<Buffer> buffers, Slot Buffer::*slot) {
   SmallVector<Buffer *> order = largestFirst(buffers, slot);
@@ -257,7 +257,7 @@ int64_t planArena(MutableArrayRef<Buffer> buffers, Slot Buffer::*slot) {
     Slot &mine = buffer->*slot;
     SmallVector<std::pair<int64_t, int64_t>> taken;
     for (Buffer *other : placed)
-      if (livesOverlap(*other, *buffer))
+      if (mayNotShare(*other, *buffer))
         taken.emplace_back((other->*slot).offset,
                            (other->*slot).offset + (other->*slot).bytes);
     llvm::sort(taken);
@@ -276,7 +276,7 @@ int64_t planArena(MutableArrayRef<Buffer> buffers, Slot Buffer::*slot) {
 
 /// Places the per-example buffers in rings and returns the arena's size
 /// per example: largest first, each buffer joins the first ring none of
-/// whose buffers is live at the same time (or opens a ring as wide as
+/// whose buffers it may not share memory with (or opens a ring as wide as
 /// itself), centred in it. Buffers that share addresses then share their
 /// midpoint, and every byte of the arena belongs to the first half of the
 /// batch in each buffer that covers it, or to the second half in each: the
@@ -297,7 +297,7 @@ int64_t planConcentricArena(MutableArrayRef<Buffer> buffers,
   for (Buffer *buffer : largestFirst(buffers, slot)) {
     auto fits = [&](const Ring &ring) {
       return llvm::none_of(ring.members, [&](Buffer *other) {
-        return livesOverlap(*other, *buffer);
+        return mayNotShare(*other, *buffer);
       });
     };
     auto *ring = llvm::find_if(rings, fits);
